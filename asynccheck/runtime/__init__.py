@@ -1,0 +1,1 @@
+"""The dynamic half of asynccheck: a timing event loop, run-time blocking detection, reports."""
