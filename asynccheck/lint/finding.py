@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -98,3 +99,11 @@ class Finding:
 
 def astuple_pos(start: Position, end: Position) -> tuple[int, int, int, int]:
     return (start.row, start.column, end.row, end.column)
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def split_lines(source: str) -> list[str]:
+    """Lines as Python's tokenizer counts them: form feeds and other separators stay inside."""
+    return _LINE_BREAK.split(source)

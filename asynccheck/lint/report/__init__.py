@@ -6,8 +6,9 @@ Every renderer is a pure function of a `LintReport`; the CLI picks one from `FOR
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Callable, Mapping
+from typing import Callable
 
 from asynccheck.lint.finding import Finding
 

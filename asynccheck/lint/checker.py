@@ -1,0 +1,90 @@
+"""Lint one file's text: parse once, collect facts once, run the selected rules, suppress."""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Optional
+
+from asynccheck.lint.context import FileContext, LintSettings, RawFinding
+from asynccheck.lint.cst import cst
+from asynccheck.lint.facts import collect
+from asynccheck.lint.finding import Finding, Position, split_lines
+from asynccheck.rules import ENGINE_CODES, REGISTRY
+from asynccheck.rules.base import Rule
+
+_LIBCST_AT = re.compile(r"error at (\d+):(\d+): (.*)", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Checker:
+    """The selected rules and the settings they read; built once per run, sent to workers."""
+
+    codes: frozenset[str]
+    settings: LintSettings = field(default_factory=LintSettings)
+
+    @property
+    def rules(self) -> Sequence[Rule]:
+        return [REGISTRY[code]() for code in sorted(self.codes) if code in REGISTRY]
+
+    def rules_for(self, text: str) -> list[Rule]:
+        """The rules that can fire on this text: most need the word `async` in it."""
+        has_async = "async" in text
+        return [
+            rule
+            for rule in self.rules
+            if rule.code not in ENGINE_CODES and (has_async or not rule.needs_async)
+        ]
+
+    def check(self, path: str, text: str) -> list[Finding]:
+        rules = self.rules_for(text)
+        if not rules and "AC001" not in self.codes:
+            return []  # nothing can fire: do not even parse
+        try:
+            module = cst.parse_module(text)
+        except Exception as error:  # libcst raises ParserSyntaxError, and worse on odd input
+            return self._syntax_error(path, text, error)
+        if not rules:
+            return []
+        facts = collect(module)
+        ctx = FileContext(path, text, module, facts, self.settings)
+        raw: list[RawFinding] = []
+        for rule in rules:
+            raw.extend(rule.check(ctx))
+        return ctx.materialize(raw)
+
+    def _syntax_error(self, path: str, text: str, error: Exception) -> list[Finding]:
+        if "AC001" not in self.codes:
+            return []
+        row, column, reason = _locate_syntax_error(text, error)
+        lines = split_lines(text)
+        line = lines[row - 1] if 0 < row <= len(lines) else ""
+        message = f"SyntaxError: {reason}"
+        where = Position(row, column)
+        return [Finding("AC001", message, path, where, where, None, line)]
+
+
+def _locate_syntax_error(text: str, error: Exception) -> tuple[int, int, str]:
+    """CPython's own row, column and wording where it can read the file; libcst's otherwise."""
+    try:
+        compile(text, "<file>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as cpython:
+        if cpython.lineno:
+            return cpython.lineno, max(cpython.offset or 1, 1), cpython.msg
+    except (ValueError, RecursionError, MemoryError):
+        pass
+    message = str(getattr(error, "message", error))
+    match = _LIBCST_AT.search(message)
+    if match:
+        return int(match.group(1)), int(match.group(2)) + 1, match.group(3).strip()
+    row = getattr(error, "raw_line", 1) or 1
+    column = (getattr(error, "raw_column", 0) or 0) + 1
+    return row, column, message.splitlines()[0] if message else type(error).__name__
+
+
+def lint_text(
+    path: str, text: str, codes: frozenset[str], settings: Optional[LintSettings] = None
+) -> list[Finding]:
+    return Checker(codes, settings or LintSettings()).check(path, text)

@@ -1,0 +1,197 @@
+"""Per-file facts computed once and shared by every rule, and the findings rules hand back.
+
+Rules report nodes (`RawFinding`); positions and fix offsets are computed afterwards in one
+pass over the file, and only when something was reported.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional, TypeVar
+
+from asynccheck.lint import names
+from asynccheck.lint.cst import cst
+from asynccheck.lint.facts import Facts, Site
+from asynccheck.lint.finding import Edit, Finding, Fix, Position, split_lines
+from asynccheck.lint.scopes import Scope
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class NodeEdit:
+    """Replace `node`'s syntax with `content`; or insert it before/after the node."""
+
+    node: Any
+    content: str
+    where: str = "replace"  # "replace" | "before" | "after"
+
+
+@dataclass(frozen=True)
+class FixPlan:
+    applicability: str
+    message: str
+    edits: tuple[NodeEdit, ...]
+
+
+@dataclass(frozen=True)
+class RawFinding:
+    code: str
+    message: str
+    node: Any  # the span reported
+    stmt: Any  # the innermost statement: a suppression comment on its first line counts
+    fix: Optional[FixPlan] = None
+
+
+@dataclass(frozen=True)
+class LintSettings:
+    """The parts of the configuration that rules read."""
+
+    blocking_calls: frozenset[str] = frozenset()
+    resource_types: frozenset[str] = frozenset()
+    target_version: tuple[int, int] = (3, 9)
+
+
+@dataclass(eq=False)
+class FileContext:
+    path: str
+    source: str
+    module: Any
+    facts: Facts
+    settings: LintSettings = field(default_factory=LintSettings)
+    _memo: dict[str, Any] = field(default_factory=dict)
+
+    # --- facts shared between rules -------------------------------------------------------
+    def memo(self, key: str, compute: Callable[[FileContext], T]) -> T:
+        """Compute a per-file fact once, whichever rule asks first."""
+        if key not in self._memo:
+            self._memo[key] = compute(self)
+        return self._memo[key]  # type: ignore[no-any-return]
+
+    def resolve(self, expr: Any, scope: Scope) -> Optional[str]:
+        return names.resolve(expr, scope)
+
+    def type_of(self, expr: Any, scope: Scope) -> Optional[str]:
+        return names.type_of(expr, scope)
+
+    def code_for(self, node: Any) -> str:
+        return self.module.code_for_node(node)  # type: ignore[no-any-return]
+
+    def sites(self, type_name: str) -> list[Site]:
+        return self.facts.sites.get(type_name, [])
+
+    # --- fixes ------------------------------------------------------------------------------
+    def module_name_for(
+        self, scope: Scope, module: str
+    ) -> tuple[Optional[str], tuple[NodeEdit, ...]]:
+        """How to spell `module` here, plus the edit that imports it when it is missing.
+
+        (None, ()) when the name is taken by something else and no fix is safe.
+        """
+        alias = names.module_alias(scope, module)
+        if alias is not None:
+            return alias, ()
+        if not names.is_free(scope, module):
+            return None, ()
+        anchor = self.import_anchor()
+        if anchor is None:
+            return None, ()
+        node, where = anchor
+        text = f"import {module}\n" if where == "before" else f"\nimport {module}"
+        return module, (NodeEdit(node, text, where),)
+
+    def import_anchor(self) -> Optional[tuple[Any, str]]:
+        """Where a new top-level import goes: before the first import, after a docstring
+        and `from __future__` imports, or before the first statement."""
+        body = self.module.body
+        after: Any = None
+        for index, stmt in enumerate(body):
+            if not isinstance(stmt, cst.SimpleStatementLine) or not stmt.body:
+                break
+            first = stmt.body[0]
+            if isinstance(first, cst.ImportFrom) and _is_future(first):
+                after = stmt
+                continue
+            if isinstance(first, (cst.Import, cst.ImportFrom)):
+                return stmt, "before"
+            if (
+                index == 0
+                and isinstance(first, cst.Expr)
+                and isinstance(first.value, (cst.SimpleString, cst.ConcatenatedString))
+            ):
+                after = stmt
+                continue
+            break
+        if after is not None:
+            return after, "after"
+        return (body[0], "before") if body else None
+
+    # --- from raw findings to findings ------------------------------------------------------
+    def materialize(self, raw: list[RawFinding]) -> list[Finding]:
+        if not raw:
+            return []
+        from asynccheck.lint.positions import spans
+
+        wanted: list[Any] = []
+        for item in raw:
+            wanted.append(item.node)
+            if item.stmt is not None:
+                wanted.append(item.stmt)
+            if item.fix is not None:
+                wanted.extend(edit.node for edit in item.fix.edits)
+        located = spans(self.module, wanted)
+        lines = split_lines(self.source)
+        findings = []
+        for item in raw:
+            span = located.get(id(item.node))
+            if span is None:  # pragma: no cover - a node outside the module
+                continue
+            stmt_span = located.get(id(item.stmt)) if item.stmt is not None else None
+            line = lines[span.start_row - 1] if span.start_row <= len(lines) else ""
+            findings.append(
+                (
+                    Finding(
+                        item.code,
+                        item.message,
+                        self.path,
+                        Position(span.start_row, span.start_col),
+                        Position(span.end_row, span.end_col),
+                        self._fix(item.fix, located),
+                        line,
+                    ),
+                    stmt_span.start_row if stmt_span else span.start_row,
+                )
+            )
+        from asynccheck.lint.suppress import unsuppressed
+
+        return unsuppressed(findings, lines)
+
+    def _fix(self, plan: Optional[FixPlan], located: dict[int, Any]) -> Optional[Fix]:
+        if plan is None:
+            return None
+        edits = []
+        for edit in plan.edits:
+            span = located.get(id(edit.node))
+            if span is None:
+                return None
+            start, end = {
+                "replace": (span.start, span.end),
+                "before": (span.start, span.start),
+                "after": (span.end, span.end),
+            }[edit.where]
+            start_pos = (
+                Position(span.start_row, span.start_col)
+                if edit.where != "after"
+                else Position(span.end_row, span.end_col)
+            )
+            end_pos = Position(span.end_row, span.end_col) if edit.where != "before" else start_pos
+            edits.append(Edit(start, end, edit.content, start_pos, end_pos))
+        return Fix(plan.applicability, plan.message, tuple(sorted(edits, key=lambda e: e.start)))
+
+
+def _is_future(node: Any) -> bool:
+    return (
+        node.module is not None
+        and isinstance(node.module, cst.Name)
+        and (node.module.value == "__future__")
+    )

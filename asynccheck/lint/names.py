@@ -1,0 +1,162 @@
+"""What a name or expression refers to, from the file's own imports and assignments.
+
+No libcst QualifiedNameProvider (8x the parse on Home Assistant's helpers): a file's imports
+and the bindings the walk collected are enough to spell `t.sleep` as `time.sleep`.
+"""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any, Optional
+
+from asynccheck.lint.cst import cst
+from asynccheck.lint.facts import dotted
+from asynccheck.lint.scopes import ANNOTATED, IMPORT, NONE, PARAM, VALUE, WITH, Scope
+from asynccheck.rules.catalog import (
+    ANNOTATION_TYPES,
+    ATTRIBUTE_RESULTS,
+    CATALOGUE_MODULES,
+    CONSTRUCTORS,
+    KNOWN_NAMES,
+    METHOD_RESULTS,
+)
+
+BUILTIN_NAMES = frozenset(dir(builtins))
+_MAX_DEPTH = 8
+
+
+def resolve_name(name: str, scope: Scope, known: frozenset[str] = KNOWN_NAMES) -> Optional[str]:
+    """The fully qualified name a bare name stands for here, or None if it is not an import.
+
+    A name also bound to anything but an import (or `None`, the optional-import idiom) is
+    shadowed and resolves to nothing: precision before recall.
+    """
+    found_in, bindings = scope.lookup(name)
+    if found_in is None:
+        return _resolve_unbound(name, scope, known)
+    target: Optional[str] = None
+    for kind, payload in bindings:
+        if kind == NONE:
+            continue
+        if kind != IMPORT or (target is not None and payload != target):
+            return None
+        target = payload
+    return target
+
+
+def _resolve_unbound(name: str, scope: Scope, known: frozenset[str]) -> Optional[str]:
+    for module in scope.module().star_imports:
+        candidate = f"{module}.{name}"
+        if candidate in known:
+            return candidate
+    if name in BUILTIN_NAMES:
+        return f"builtins.{name}"
+    if name in CATALOGUE_MODULES:  # a pasted snippet that never imports the module
+        return name
+    return None
+
+
+def resolve(expr: Any, scope: Scope, known: frozenset[str] = KNOWN_NAMES) -> Optional[str]:
+    """`t.sleep` -> `time.sleep` when `import time as t`; None for anything else."""
+    chain = dotted(expr)
+    if chain is None:
+        return None
+    head, _, rest = chain.partition(".")
+    base = resolve_name(head, scope, known)
+    if base is None:
+        return None
+    return f"{base}.{rest}" if rest else base
+
+
+def type_of(expr: Any, scope: Scope, depth: int = 0) -> Optional[str]:
+    """The catalogue type key of `expr` when it is statically known (`open(p)` -> "file")."""
+    if depth > _MAX_DEPTH:
+        return None
+    if isinstance(expr, cst.Call):
+        return _type_of_call(expr, scope, depth)
+    if isinstance(expr, cst.Name):
+        return _type_of_name(expr.value, scope, depth)
+    if isinstance(expr, cst.Attribute):
+        owner = type_of(expr.value, scope, depth + 1)
+        return ATTRIBUTE_RESULTS.get((owner, expr.attr.value)) if owner else None
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Divide):
+        return "path" if type_of(expr.left, scope, depth + 1) == "path" else None
+    return None
+
+
+def _type_of_call(call: Any, scope: Scope, depth: int) -> Optional[str]:
+    name = resolve(call.func, scope)
+    if name is not None and name in CONSTRUCTORS:
+        return CONSTRUCTORS[name]
+    if isinstance(call.func, cst.Attribute):
+        owner = type_of(call.func.value, scope, depth + 1)
+        if owner is not None:
+            return METHOD_RESULTS.get((owner, call.func.attr.value))
+    return None
+
+
+def _type_of_name(name: str, scope: Scope, depth: int) -> Optional[str]:
+    found_in, bindings = scope.lookup(name)
+    if found_in is None or not bindings:
+        return None
+    result: Optional[str] = None
+    for kind, payload in bindings:
+        if kind == NONE:
+            continue
+        this = _type_of_binding(kind, payload, found_in, depth + 1)
+        if this is None or (result is not None and this != result):
+            return None
+        result = this
+    return result
+
+
+def _type_of_binding(kind: str, payload: Any, scope: Scope, depth: int) -> Optional[str]:
+    if kind in (VALUE, WITH):
+        return type_of(payload, scope, depth)
+    if kind == ANNOTATED:
+        annotation, value = payload
+        return annotation_type(annotation, scope) or (
+            type_of(value, scope, depth) if value is not None else None
+        )
+    if kind == PARAM and payload.annotation is not None:
+        return annotation_type(payload.annotation.annotation, scope)
+    return None
+
+
+def annotation_type(annotation: Any, scope: Scope) -> Optional[str]:
+    """`IO[str]`, `Optional[TextIO]`, `socket.socket | None` -> the type key, if known."""
+    if isinstance(annotation, cst.Subscript):
+        outer = resolve(annotation.value, scope)
+        if outer == "typing.Optional" and len(annotation.slice) == 1:
+            inner = annotation.slice[0].slice
+            if isinstance(inner, cst.Index):
+                return annotation_type(inner.value, scope)
+        annotation = annotation.value
+    elif isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
+        left, right = annotation.left, annotation.right
+        if isinstance(right, cst.Name) and right.value == "None":
+            return annotation_type(left, scope)
+        if isinstance(left, cst.Name) and left.value == "None":
+            return annotation_type(right, scope)
+        return None
+    name = resolve(annotation, scope)
+    return ANNOTATION_TYPES.get(name) if name else None
+
+
+def module_alias(scope: Scope, module: str) -> Optional[str]:
+    """The module-level name bound to `import module` (`aio` for `import asyncio as aio`)."""
+    top = scope.module()
+    for name, bindings in top.bindings.items():
+        if all(kind == IMPORT and payload == module for kind, payload in bindings):
+            return name
+    return None
+
+
+def is_free(scope: Scope, name: str) -> bool:
+    """Nothing binds `name` at module level, so an import of it may be added."""
+    return name not in scope.module().bindings and name not in BUILTIN_NAMES
+
+
+def display_name(qualified: str) -> str:
+    """How a resolved name reads in a message: builtins lose their module."""
+    return qualified[len("builtins.") :] if qualified.startswith("builtins.") else qualified

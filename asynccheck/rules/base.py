@@ -1,0 +1,75 @@
+"""The Rule base class: a code, a name, a message, examples that double as tests, a check."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Optional
+
+if TYPE_CHECKING:
+    from asynccheck.lint.context import FileContext, RawFinding
+
+DOCS_URL = "https://asynccheck.readthedocs.io/en/latest/rules/{code}/"
+
+
+@dataclass(frozen=True)
+class Example:
+    """A snippet for a rule; a `bad` one may carry the code its fix must produce."""
+
+    code: str
+    fixed: Optional[str] = None
+    unsafe: bool = False  # the fix is applied only with --unsafe-fixes
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "code", _dedent(self.code))
+        if self.fixed is not None:
+            object.__setattr__(self, "fixed", _dedent(self.fixed))
+
+
+def _dedent(code: str) -> str:
+    code = textwrap.dedent(code).lstrip("\n")
+    return code if code.endswith("\n") else code + "\n"
+
+
+class Rule:
+    """One code. Subclasses set the metadata below and implement `check`.
+
+    The docstring is the rule's *why*; `asynccheck rule CODE` and the docs page print it.
+    """
+
+    code: ClassVar[str]
+    name: ClassVar[str]
+    message: ClassVar[str]  # a template; `{call}` and other fields come from the check
+    default: ClassVar[bool] = True
+    fix_safety: ClassVar[Optional[str]] = None  # "safe" | "unsafe" | None
+    fix_title: ClassVar[Optional[str]] = None
+    needs_async: ClassVar[bool] = True  # only fires in files that contain the text "async"
+    config_keys: ClassVar[tuple[str, ...]] = ()
+    example_config: ClassVar[Mapping[str, Any]] = {}  # [tool.asynccheck] keys the examples need
+    references: ClassVar[tuple[str, ...]] = ()
+    bad: ClassVar[tuple[Example, ...]] = ()
+    good: ClassVar[tuple[Example, ...]] = ()
+
+    def check(self, ctx: FileContext) -> Iterable[RawFinding]:
+        """Yield findings for one file. Engine-emitted codes (AC001/AC002) yield nothing."""
+        return ()
+
+    # --- metadata helpers -------------------------------------------------------------
+    @classmethod
+    def summary(cls) -> str:
+        """The message without its placeholders, for tables and SARIF."""
+        return re.sub(r"\{call\}", "<call>", cls.message)
+
+    @classmethod
+    def explanation(cls) -> str:
+        return textwrap.dedent(cls.__doc__ or "").strip()
+
+    @classmethod
+    def url(cls) -> str:
+        return DOCS_URL.format(code=cls.code)
+
+    @classmethod
+    def fixable(cls) -> bool:
+        return cls.fix_safety is not None

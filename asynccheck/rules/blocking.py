@@ -1,0 +1,435 @@
+"""AC101–AC109: calls that block the event loop, made directly inside `async def`.
+
+One classification pass per file (shared by every code in the family, memoized on the
+context) looks each call up in the catalogue; each rule keeps the sites of its own code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Optional
+
+from asynccheck.lint import names
+from asynccheck.lint.context import FixPlan, NodeEdit, RawFinding
+from asynccheck.lint.cst import cst
+from asynccheck.lint.finding import SAFE, UNSAFE
+from asynccheck.rules.base import Example, Rule
+from asynccheck.rules.catalog import BLOCKING_CALLS, BLOCKING_METHODS, KNOWN_NAMES, TYPE_NAMES
+
+if TYPE_CHECKING:
+    from asynccheck.lint.context import FileContext
+    from asynccheck.lint.facts import Site
+
+_RECEIVER_TEXT_LIMIT = 40
+_NON_BLOCKING_SOCKET_CALLS = frozenset(("setblocking", "settimeout"))
+
+
+@dataclass(frozen=True)
+class BlockingSite:
+    site: Site
+    code: str
+    call: str  # how the call reads in the message: "time.sleep", "f.read"
+
+
+def blocking_sites(ctx: FileContext) -> list[BlockingSite]:
+    """Every call on the loop's thread that the catalogue (or the config) calls blocking."""
+    return ctx.memo("blocking-sites", _classify)
+
+
+def _classify(ctx: FileContext) -> list[BlockingSite]:
+    extra = ctx.settings.blocking_calls
+    known = KNOWN_NAMES | extra if extra else KNOWN_NAMES
+    non_blocking = _non_blocking_receivers(ctx)
+    found = []
+    for site in ctx.facts.calls:
+        scope = site.scope
+        if not scope.runs_on_loop:
+            continue
+        func = site.node.func
+        name = names.resolve(func, scope, known)
+        if name is not None:
+            code = BLOCKING_CALLS.get(name) or ("AC109" if name in extra else None)
+            if code is not None and (not site.awaited or code == "AC101"):
+                found.append(BlockingSite(site, code, names.display_name(name)))
+                continue
+        if site.awaited or not isinstance(func, cst.Attribute):
+            continue
+        receiver_type = names.type_of(func.value, scope)
+        entry = BLOCKING_METHODS.get(receiver_type) if receiver_type else None
+        if entry is None or func.attr.value not in entry[1]:
+            continue
+        receiver = ctx.code_for(func.value)
+        if receiver_type in ("socket", "ssl-socket") and (id(scope), receiver) in non_blocking:
+            continue
+        if len(receiver) > _RECEIVER_TEXT_LIMIT or "\n" in receiver:
+            receiver = TYPE_NAMES.get(receiver_type, receiver_type)
+        found.append(BlockingSite(site, entry[0], f"{receiver}.{func.attr.value}"))
+    return found
+
+
+def _non_blocking_receivers(ctx: FileContext) -> set[tuple[int, str]]:
+    """Sockets switched to non-blocking mode in a scope (`sock.setblocking(False)`)."""
+    receivers = set()
+    for site in ctx.facts.calls:
+        func = site.node.func
+        if (
+            isinstance(func, cst.Attribute)
+            and func.attr.value in _NON_BLOCKING_SOCKET_CALLS
+            and site.node.args
+            and ctx.code_for(site.node.args[0].value).strip() in ("False", "0", "0.0")
+        ):
+            receivers.add((id(site.scope), ctx.code_for(func.value)))
+    return receivers
+
+
+# Parents under which `await ...` can replace a call without parentheses or changing what a
+# comprehension produces.
+_STATEMENT_PARENTS = frozenset(("Expr", "Assign", "AnnAssign", "AugAssign", "Return"))
+_EXPRESSION_PARENTS = _STATEMENT_PARENTS | frozenset(
+    ("Arg", "WithItem", "If", "While", "Comparison", "ComparisonTarget", "UnaryOperation",
+     "BooleanOperation", "Element")
+)  # fmt: skip
+
+
+class BlockingCall(Rule):
+    """Shared check of AC101–AC109; subclasses carry the metadata and the fix."""
+
+    alternative: ClassVar[str] = ""
+
+    def check(self, ctx: FileContext) -> Iterable[RawFinding]:
+        for blocking in blocking_sites(ctx):
+            if blocking.code != self.code:
+                continue
+            site = blocking.site
+            yield RawFinding(
+                self.code,
+                self.message.format(call=blocking.call),
+                site.node,
+                site.stmt,
+                self.make_fix(ctx, site),
+            )
+
+    def make_fix(self, ctx: FileContext, site: Site) -> Optional[FixPlan]:
+        return None
+
+
+class ToThreadFix(BlockingCall):
+    """Blocking calls whose unsafe fix runs them in a worker thread."""
+
+    fix_safety = UNSAFE
+    fix_title = "Run the call in a worker thread with `await asyncio.to_thread(...)`"
+
+    def make_fix(self, ctx: FileContext, site: Site) -> Optional[FixPlan]:
+        if not _can_await_here(site, _EXPRESSION_PARENTS):
+            return None
+        asyncio_name, imports = ctx.module_name_for(site.scope, "asyncio")
+        if asyncio_name is None:
+            return None
+        call = site.node
+        inner = _arguments_text(ctx, call).strip()
+        func = ctx.code_for(call.func)
+        content = f"await {asyncio_name}.to_thread({func}{', ' + inner if inner else ''})"
+        return FixPlan(self.fix_safety, self.fix_title, (NodeEdit(call, content), *imports))
+
+
+def _can_await_here(site: Site, parents: frozenset[str]) -> bool:
+    return site.scope.is_async and not site.awaited and type(site.parent).__name__ in parents
+
+
+def _arguments_text(ctx: FileContext, call: Any) -> str:
+    """The source between a call's parentheses, comments and line breaks included."""
+    bare = ctx.code_for(call.with_changes(func=cst.Name("f"), lpar=(), rpar=()))
+    inside = bare[1:].lstrip()
+    return inside[1:-1]
+
+
+class BlockingSleep(BlockingCall):
+    """The loop runs one callback at a time: `time.sleep(2)` in a coroutine stops every task
+    for two seconds. No other request is served and no timeout fires meanwhile.
+    `await asyncio.sleep()` suspends only the current task."""
+
+    code = "AC101"
+    name = "blocking-sleep"
+    message = "{call}() blocks the event loop; use await asyncio.sleep()"
+    fix_safety = SAFE
+    fix_title = "Replace with `await asyncio.sleep(...)`"
+    references = ("https://docs.python.org/3/library/asyncio-dev.html#running-blocking-code",)
+    bad = (
+        Example(
+            "import time\nasync def f():\n    time.sleep(1)",
+            fixed="import asyncio\nimport time\nasync def f():\n    await asyncio.sleep(1)",
+        ),
+        Example(
+            "from time import sleep as zz\nasync def f():\n    zz(0.5)",
+            fixed="import asyncio\nfrom time import sleep as zz\n"
+            "async def f():\n    await asyncio.sleep(0.5)",
+        ),
+        Example(
+            "import asyncio as aio\nimport time as t\n\nasync def retry(delay):\n"
+            "    t.sleep(delay)  # back off\n",
+            fixed="import asyncio as aio\nimport time as t\n\nasync def retry(delay):\n"
+            "    await aio.sleep(delay)  # back off\n",
+        ),
+        Example("async def snippet():\n    time.sleep(1)\n"),
+        Example(
+            "import time\nasync def f():\n    def wait():\n        time.sleep(1)\n    wait()\n"
+        ),
+    )
+    good = (
+        Example("import asyncio\nasync def f():\n    await asyncio.sleep(1)"),
+        Example("import time\ndef f():\n    time.sleep(1)"),
+        Example(
+            "import asyncio, time\nasync def f():\n    def g():\n        time.sleep(1)\n"
+            "    await asyncio.to_thread(g)"
+        ),
+        Example(
+            "import asyncio\nfrom time import sleep\nasync def f():\n"
+            "    sleep = asyncio.sleep\n    await sleep(1)"
+        ),
+        Example(
+            "import asyncio, time\nasync def f(loop):\n"
+            "    await loop.run_in_executor(None, lambda: time.sleep(1))"
+        ),
+    )
+
+    def make_fix(self, ctx: FileContext, site: Site) -> Optional[FixPlan]:
+        if not _can_await_here(site, _STATEMENT_PARENTS):
+            return None
+        asyncio_name, imports = ctx.module_name_for(site.scope, "asyncio")
+        if asyncio_name is None:
+            return None
+        content = f"await {asyncio_name}.sleep({_arguments_text(ctx, site.node)})"
+        return FixPlan(SAFE, self.fix_title or "", (NodeEdit(site.node, content), *imports))
+
+
+class BlockingHttp(ToThreadFix):
+    """A synchronous HTTP request holds the event loop for the whole round trip: DNS,
+    connect, TLS, server time and transfer. Every other task waits, timeouts included.
+    Use an async client (aiohttp, httpx.AsyncClient), or run the call in a thread."""
+
+    code = "AC102"
+    name = "blocking-http"
+    message = "{call}() is a blocking HTTP call; use an async client (aiohttp, httpx.AsyncClient)"
+    references = ("https://docs.aiohttp.org/en/stable/client_quickstart.html",)
+    bad = (
+        Example(
+            "import requests\nasync def fetch(url):\n    return requests.get(url, timeout=5)",
+            fixed="import asyncio\nimport requests\nasync def fetch(url):\n"
+            "    return await asyncio.to_thread(requests.get, url, timeout=5)",
+            unsafe=True,
+        ),
+        Example(
+            "import requests\nasync def fetch(url):\n"
+            "    with requests.Session() as s:\n        return s.get(url).json()"
+        ),
+        Example("from urllib.request import urlopen\nasync def f(u):\n    urlopen(u).read()"),
+        Example("import httpx\nasync def f(u):\n    r = httpx.post(u, json={})"),
+        Example("import urllib3\nhttp = urllib3.PoolManager()\nasync def f(u):\n"
+                "    return http.request('GET', u)"),
+    )  # fmt: skip
+    good = (
+        Example(
+            "import aiohttp\nasync def fetch(session: aiohttp.ClientSession, url):\n"
+            "    async with session.get(url) as r:\n        return await r.json()"
+        ),
+        Example(
+            "import httpx\nasync def f(u):\n"
+            "    async with httpx.AsyncClient() as c:\n        return await c.get(u)"
+        ),
+        Example(
+            "import asyncio, requests\nasync def f(u):\n"
+            "    return await asyncio.to_thread(requests.get, u)"
+        ),
+        Example("import requests\ndef f(u):\n    return requests.get(u)"),
+        Example("async def f(requests):\n    return requests.get('x')"),
+    )
+
+
+class BlockingSubprocess(ToThreadFix):
+    """`subprocess.run()` and friends wait for the child process with the loop stopped.
+    `asyncio.create_subprocess_exec()` waits without blocking other tasks."""
+
+    code = "AC103"
+    name = "blocking-subprocess"
+    message = "{call}() blocks the event loop; use asyncio.create_subprocess_exec()"
+    references = ("https://docs.python.org/3/library/asyncio-subprocess.html",)
+    bad = (
+        Example(
+            "import subprocess\nasync def f():\n    subprocess.run(['ls'], check=True)",
+            fixed="import asyncio\nimport subprocess\nasync def f():\n"
+            "    await asyncio.to_thread(subprocess.run, ['ls'], check=True)",
+            unsafe=True,
+        ),
+        Example("import os\nasync def f():\n    os.system('sync')"),
+        Example("async def f():\n    out = subprocess.check_output(['git', 'status'])"),
+        Example(
+            "from subprocess import Popen\nasync def f():\n"
+            "    p = Popen(['sleep', '1'])\n    p.wait()"
+        ),
+    )
+    good = (
+        Example(
+            "import asyncio\nasync def f():\n"
+            "    p = await asyncio.create_subprocess_exec('ls')\n    await p.wait()"
+        ),
+        Example("import subprocess\ndef f():\n    subprocess.run(['ls'])"),
+        Example(
+            "import asyncio, subprocess\nasync def f():\n"
+            "    await asyncio.to_thread(subprocess.run, ['ls'])"
+        ),
+        Example("async def f(os):\n    os.system('x')"),
+    )
+
+
+class BlockingFileIo(ToThreadFix):
+    """Disk reads and writes, and file-system calls like `os.listdir`, block the loop. On a
+    slow or network disk that can be seconds. Run them in a thread, or use aiofiles/anyio."""
+
+    code = "AC104"
+    name = "blocking-file-io"
+    message = "{call}() does blocking file I/O; use await asyncio.to_thread() or aiofiles"
+    references = ("https://docs.python.org/3/library/asyncio-task.html#asyncio.to_thread",)
+    bad = (
+        Example(
+            "import json\nasync def load(path):\n    with open(path) as f:\n"
+            "        return json.load(f)",
+            fixed="import asyncio\nimport json\nasync def load(path):\n"
+            "    with await asyncio.to_thread(open, path) as f:\n        return json.load(f)",
+            unsafe=True,
+        ),
+        Example("from pathlib import Path\nasync def f():\n    Path('a.txt').read_text()"),
+        Example("import shutil\nasync def f(d):\n    shutil.rmtree(d)"),
+        Example("from os import path\nasync def f(p):\n    return path.exists(p)"),
+        Example("from typing import TextIO\nasync def f(fp: TextIO):\n    return fp.read()"),
+    )
+    good = (
+        Example(
+            "import aiofiles\nasync def f(p):\n"
+            "    async with aiofiles.open(p) as f:\n        return await f.read()"
+        ),
+        Example(
+            "import asyncio\nfrom pathlib import Path\nasync def f():\n"
+            "    return await asyncio.to_thread(Path('a.txt').read_text)"
+        ),
+        Example("def f(p):\n    with open(p) as f:\n        return f.read()"),
+        Example("import os\nasync def f(p):\n    return os.path.join(p, 'x')"),
+        Example("async def f(reader):\n    return await reader.read()"),
+    )
+
+
+class BlockingSocket(BlockingCall):
+    """Blocking socket calls and DNS lookups (`socket.getaddrinfo`) stall every task for a
+    network round trip. Use asyncio streams, `loop.sock_*()` or `await loop.getaddrinfo()`."""
+
+    code = "AC105"
+    name = "blocking-socket"
+    message = "{call}() is a blocking socket call; use asyncio streams or loop.getaddrinfo()"
+    references = ("https://docs.python.org/3/library/asyncio-stream.html",)
+    bad = (
+        Example("import socket\nasync def f(h):\n    return socket.gethostbyname(h)"),
+        Example("import socket\nasync def f():\n    s = socket.create_connection(('h', 80))"),
+        Example(
+            "import socket\nasync def f():\n    s = socket.socket()\n"
+            "    s.connect(('h', 80))\n    return s.recv(1024)"
+        ),
+    )
+    good = (
+        Example(
+            "import asyncio\nasync def f():\n"
+            "    r, w = await asyncio.open_connection('h', 80)"
+        ),
+        Example("import asyncio\nasync def f(h):\n    return await asyncio.get_running_loop().getaddrinfo(h, 80)"),
+        Example(
+            "import asyncio, socket\nasync def f():\n    s = socket.socket()\n"
+            "    s.setblocking(False)\n    await asyncio.get_running_loop().sock_connect(s, ('h', 80))\n"
+            "    s.send(b'x')"
+        ),
+        Example("import socket\ndef f(h):\n    return socket.gethostbyname(h)"),
+    )  # fmt: skip
+
+
+class BlockingDatabase(BlockingCall):
+    """Synchronous database drivers block the loop for every query and connection. Use an
+    async driver (asyncpg, aiosqlite, redis.asyncio, motor) or run the work in a thread."""
+
+    code = "AC106"
+    name = "blocking-database"
+    message = "{call}() is a blocking database call; use an async driver (asyncpg, aiosqlite, ...)"
+    bad = (
+        Example("import sqlite3\nasync def f():\n    db = sqlite3.connect('x.db')"),
+        Example("import psycopg2\nasync def f(dsn):\n    return psycopg2.connect(dsn)"),
+        Example("import redis\nasync def f():\n    r = redis.Redis()\n"),
+        Example("import boto3\nasync def f():\n    s3 = boto3.client('s3')"),
+    )
+    good = (
+        Example("import aiosqlite\nasync def f():\n    async with aiosqlite.connect('x') as db:\n        pass"),
+        Example("import redis.asyncio as redis\nasync def f():\n    r = redis.Redis()"),
+        Example("import sqlite3\ndef f():\n    return sqlite3.connect('x.db')"),
+        Example("import asyncpg\nasync def f(dsn):\n    return await asyncpg.connect(dsn)"),
+    )  # fmt: skip
+
+
+class BlockingInput(BlockingCall):
+    """`input()` waits for a human with the loop stopped: nothing else runs until Enter."""
+
+    code = "AC107"
+    name = "blocking-input"
+    message = "{call}() blocks the event loop waiting for input; use await asyncio.to_thread()"
+    bad = (
+        Example("async def f():\n    name = input('name? ')"),
+        Example("import sys\nasync def f():\n    line = sys.stdin.readline()"),
+        Example("import getpass\nasync def f():\n    pw = getpass.getpass()"),
+    )
+    good = (
+        Example("import asyncio\nasync def f():\n    name = await asyncio.to_thread(input, 'name? ')"),
+        Example("def f():\n    return input()"),
+        Example("async def f(input):\n    return input()"),
+    )  # fmt: skip
+
+
+class BlockingWait(BlockingCall):
+    """Waiting on a thread primitive (`threading.Lock.acquire`, `queue.Queue.get`,
+    `Future.result`, `Thread.join`) parks the loop's only thread until another thread acts;
+    if that thread needs the loop, it deadlocks. Use the asyncio primitive instead."""
+
+    code = "AC108"
+    name = "blocking-wait"
+    message = "{call}() blocks the event loop while it waits; use the asyncio equivalent"
+    bad = (
+        Example("import threading\nlock = threading.Lock()\nasync def f():\n    lock.acquire()"),
+        Example("import queue\nasync def f():\n    q = queue.Queue()\n    item = q.get()"),
+        Example(
+            "from concurrent.futures import ThreadPoolExecutor\nasync def f(pool: ThreadPoolExecutor):\n"
+            "    with ThreadPoolExecutor() as ex:\n        fut = ex.submit(print)\n        fut.result()"
+        ),
+        Example("import threading\nasync def f():\n    t = threading.Thread(target=print)\n    t.start()\n    t.join()"),
+    )  # fmt: skip
+    good = (
+        Example("import asyncio\nlock = asyncio.Lock()\nasync def f():\n    async with lock:\n        pass"),
+        Example("import asyncio\nasync def f(q: asyncio.Queue):\n    return await q.get()"),
+        Example("import threading\nlock = threading.Lock()\ndef f():\n    lock.acquire()"),
+        Example("import asyncio, concurrent.futures\nasync def f(fut: concurrent.futures.Future):\n    return await asyncio.wrap_future(fut)"),
+    )  # fmt: skip
+
+
+class ConfiguredBlockingCall(BlockingCall):
+    """Calls your project knows to block, listed under `blocking-calls` in
+    `[tool.asynccheck]` (for example an SDK's sync client). asynccheck flags them inside
+    `async def` like the built-in catalogue."""
+
+    code = "AC109"
+    name = "configured-blocking-call"
+    message = "{call}() is listed as blocking in blocking-calls; await asyncio.to_thread() it"
+    config_keys = ("blocking-calls",)
+    example_config = {"blocking-calls": ["mysdk.fetch_all", "mysdk.client.sync_call"]}
+    bad = (
+        Example("import mysdk\nasync def f():\n    mysdk.fetch_all()"),
+        Example("from mysdk import fetch_all as fa\nasync def f():\n    fa()"),
+        Example("import mysdk.client\nasync def f():\n    mysdk.client.sync_call(1)"),
+    )
+    good = (
+        Example("import mysdk\ndef f():\n    mysdk.fetch_all()"),
+        Example("import asyncio, mysdk\nasync def f():\n    await asyncio.to_thread(mysdk.fetch_all)"),
+        Example("import mysdk\nasync def f():\n    await mysdk.fetch_all_async()"),
+    )  # fmt: skip

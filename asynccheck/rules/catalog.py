@@ -1,0 +1,308 @@
+"""Data tables: which calls block, which constructors make which objects, which methods block.
+
+Everything here is data. Names are fully qualified after import resolution; builtins are
+spelled `builtins.open`. Types are short keys (`file`, `socket`, ...) shared by the tables.
+Extend a table, not an if-chain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+
+def _expand(code: str, prefix: str, names: Iterable[str]) -> dict[str, str]:
+    return {f"{prefix}.{name}": code for name in names}
+
+
+_HTTP_VERBS = ("get", "post", "put", "patch", "delete", "head", "options", "request")
+_OS_FILE_CALLS = (
+    "remove", "unlink", "rename", "renames", "replace", "makedirs", "mkdir", "rmdir",
+    "removedirs", "listdir", "scandir", "walk", "stat", "lstat", "chmod", "chown", "truncate",
+    "link", "symlink", "utime",
+)  # fmt: skip
+_OS_PATH_CALLS = (
+    "exists", "lexists", "isfile", "isdir", "islink", "ismount", "getsize", "getmtime",
+    "getatime", "getctime", "samefile",
+)  # fmt: skip
+_SHUTIL_CALLS = (
+    "copy", "copy2", "copyfile", "copyfileobj", "copytree", "move", "rmtree",
+    "make_archive", "unpack_archive",
+)  # fmt: skip
+_OS_PROCESS_CALLS = (
+    "system", "popen", "spawnl", "spawnle", "spawnlp", "spawnlpe", "spawnv", "spawnve",
+    "spawnvp", "spawnvpe", "wait", "wait3", "wait4", "waitid", "waitpid", "posix_spawn",
+    "posix_spawnp",
+)  # fmt: skip
+_SUBPROCESS_CALLS = (
+    "run", "call", "check_call", "check_output", "getoutput", "getstatusoutput", "Popen",
+)  # fmt: skip
+
+# Fully qualified function -> rule code, for calls made directly inside `async def`.
+BLOCKING_CALLS: Mapping[str, str] = {
+    "time.sleep": "AC101",
+    # AC102 HTTP
+    **_expand("AC102", "requests", (*_HTTP_VERBS, "Session", "session")),
+    **_expand("AC102", "requests.api", _HTTP_VERBS),
+    "urllib.request.urlopen": "AC102",
+    "urllib.request.urlretrieve": "AC102",
+    "urllib3.request": "AC102",
+    "http.client.HTTPConnection": "AC102",
+    "http.client.HTTPSConnection": "AC102",
+    **_expand("AC102", "httpx", (*_HTTP_VERBS, "stream", "Client")),
+    **_expand("AC102", "httpx2", (*_HTTP_VERBS, "stream", "Client")),
+    # AC103 processes
+    **_expand("AC103", "subprocess", _SUBPROCESS_CALLS),
+    **_expand("AC103", "os", _OS_PROCESS_CALLS),
+    # AC104 files
+    "builtins.open": "AC104",
+    "io.open": "AC104",
+    "os.fdopen": "AC104",
+    "codecs.open": "AC104",
+    **_expand("AC104", "os", _OS_FILE_CALLS),
+    **_expand("AC104", "os.path", _OS_PATH_CALLS),
+    **_expand("AC104", "shutil", _SHUTIL_CALLS),
+    # AC105 sockets and DNS
+    **_expand(
+        "AC105",
+        "socket",
+        (
+            "create_connection",
+            "getaddrinfo",
+            "gethostbyname",
+            "gethostbyname_ex",
+            "gethostbyaddr",
+            "getfqdn",
+            "getnameinfo",
+        ),
+    ),
+    # AC106 databases
+    "sqlite3.connect": "AC106",
+    "psycopg2.connect": "AC106",
+    "psycopg.connect": "AC106",
+    "psycopg.Connection.connect": "AC106",
+    "pymysql.connect": "AC106",
+    "MySQLdb.connect": "AC106",
+    "mysql.connector.connect": "AC106",
+    "pymongo.MongoClient": "AC106",
+    "redis.Redis": "AC106",
+    "redis.StrictRedis": "AC106",
+    "redis.from_url": "AC106",
+    "redis.Redis.from_url": "AC106",
+    "cx_Oracle.connect": "AC106",
+    "oracledb.connect": "AC106",
+    "boto3.client": "AC106",
+    "boto3.resource": "AC106",
+    # AC107 input
+    "builtins.input": "AC107",
+    "sys.stdin.read": "AC107",
+    "sys.stdin.readline": "AC107",
+    "sys.stdin.readlines": "AC107",
+    "getpass.getpass": "AC107",
+    # AC108 waiting on threads and processes
+    "concurrent.futures.wait": "AC108",
+    "concurrent.futures.as_completed": "AC108",
+}
+
+# Fully qualified constructor (or factory) -> the type key of what it returns.
+CONSTRUCTORS: Mapping[str, str] = {
+    "builtins.open": "file",
+    "io.open": "file",
+    "os.fdopen": "file",
+    "codecs.open": "file",
+    "pathlib.Path": "path",
+    "pathlib.PosixPath": "path",
+    "pathlib.WindowsPath": "path",
+    "pathlib.Path.cwd": "path",
+    "pathlib.Path.home": "path",
+    "socket.socket": "socket",
+    "socket.create_connection": "socket",
+    "socket.create_server": "socket",
+    "ssl.wrap_socket": "ssl-socket",
+    "ssl.create_default_context": "ssl-context",
+    "ssl.SSLContext": "ssl-context",
+    "requests.Session": "requests-session",
+    "requests.session": "requests-session",
+    "httpx.Client": "httpx-client",
+    "httpx2.Client": "httpx-client",
+    "urllib3.PoolManager": "urllib3-pool",
+    "urllib3.ProxyManager": "urllib3-pool",
+    "urllib3.HTTPConnectionPool": "urllib3-pool",
+    "urllib3.HTTPSConnectionPool": "urllib3-pool",
+    "urllib3.connection_from_url": "urllib3-pool",
+    "urllib3.poolmanager.PoolManager": "urllib3-pool",
+    "http.client.HTTPConnection": "http-connection",
+    "http.client.HTTPSConnection": "http-connection",
+    "subprocess.Popen": "popen",
+    "sqlite3.connect": "db-connection",
+    "psycopg2.connect": "db-connection",
+    "psycopg.connect": "db-connection",
+    "pymysql.connect": "db-connection",
+    "MySQLdb.connect": "db-connection",
+    "mysql.connector.connect": "db-connection",
+    "threading.Lock": "thread-lock",
+    "threading.RLock": "thread-lock",
+    "threading.Semaphore": "thread-lock",
+    "threading.BoundedSemaphore": "thread-lock",
+    "threading.Condition": "thread-lock",
+    "threading.Event": "thread-event",
+    "threading.Barrier": "thread-event",
+    "threading.Thread": "thread",
+    "queue.Queue": "thread-queue",
+    "queue.LifoQueue": "thread-queue",
+    "queue.PriorityQueue": "thread-queue",
+    "queue.SimpleQueue": "thread-queue",
+    "multiprocessing.Queue": "thread-queue",
+    "multiprocessing.JoinableQueue": "thread-queue",
+    "multiprocessing.Process": "thread",
+    "multiprocessing.Pool": "process-pool",
+    "multiprocessing.pool.Pool": "process-pool",
+    "multiprocessing.pool.ThreadPool": "process-pool",
+    "concurrent.futures.ThreadPoolExecutor": "executor",
+    "concurrent.futures.ProcessPoolExecutor": "executor",
+}
+
+# (type key, method) -> type key of the result, for chains like `Path(p).open()`.
+METHOD_RESULTS: Mapping[tuple[str, str], str] = {
+    **{
+        ("path", m): "path"
+        for m in (
+            "absolute",
+            "resolve",
+            "expanduser",
+            "with_name",
+            "with_suffix",
+            "with_stem",
+            "joinpath",
+            "relative_to",
+        )
+    },
+    ("path", "open"): "file",
+    ("socket", "makefile"): "file",
+    ("ssl-context", "wrap_socket"): "ssl-socket",
+    ("executor", "submit"): "future",
+    ("process-pool", "apply_async"): "async-result",
+    ("process-pool", "map_async"): "async-result",
+    ("process-pool", "starmap_async"): "async-result",
+    ("db-connection", "cursor"): "db-cursor",
+}
+
+# (type key, attribute) -> type key, for `Path(__file__).parent`.
+ATTRIBUTE_RESULTS: Mapping[tuple[str, str], str] = {
+    ("path", "parent"): "path",
+}
+
+_FILE_METHODS = (
+    "read",
+    "readline",
+    "readlines",
+    "write",
+    "writelines",
+    "seek",
+    "flush",
+    "truncate",
+)
+_SOCKET_METHODS = (
+    "connect", "connect_ex", "recv", "recv_into", "recvfrom", "recvfrom_into", "send",
+    "sendall", "sendto", "sendfile", "accept",
+)  # fmt: skip
+
+# type key -> (rule code, methods that block when called on such an object)
+BLOCKING_METHODS: Mapping[str, tuple[str, frozenset[str]]] = {
+    "file": ("AC104", frozenset(_FILE_METHODS)),
+    "path": (
+        "AC104",
+        frozenset(("open", "read_text", "read_bytes", "write_text", "write_bytes")),
+    ),
+    "socket": ("AC105", frozenset(_SOCKET_METHODS)),
+    "ssl-socket": ("AC105", frozenset((*_SOCKET_METHODS, "do_handshake"))),
+    "requests-session": ("AC102", frozenset((*_HTTP_VERBS, "send"))),
+    "httpx-client": ("AC102", frozenset((*_HTTP_VERBS, "send", "stream"))),
+    "urllib3-pool": (
+        "AC102",
+        frozenset(("request", "urlopen", "request_encode_url", "request_encode_body")),
+    ),
+    "http-connection": ("AC102", frozenset(("request", "getresponse", "connect"))),
+    "popen": ("AC103", frozenset(("wait", "communicate"))),
+    "db-connection": ("AC106", frozenset(("execute", "executemany", "executescript", "commit"))),
+    "db-cursor": (
+        "AC106",
+        frozenset(("execute", "executemany", "fetchone", "fetchall", "fetchmany")),
+    ),
+    "thread-lock": ("AC108", frozenset(("acquire", "wait", "wait_for"))),
+    "thread-event": ("AC108", frozenset(("wait",))),
+    "thread": ("AC108", frozenset(("join",))),
+    "thread-queue": ("AC108", frozenset(("get", "put", "join"))),
+    "process-pool": ("AC108", frozenset(("join", "map", "starmap", "apply"))),
+    "async-result": ("AC108", frozenset(("get", "wait"))),
+    "future": ("AC108", frozenset(("result", "exception"))),
+    "executor": ("AC108", frozenset(("shutdown",))),
+}
+
+# Annotation (fully qualified) -> type key, for parameters like `fp: TextIO`.
+ANNOTATION_TYPES: Mapping[str, str] = {
+    "io.TextIOWrapper": "file",
+    "io.BufferedReader": "file",
+    "io.BufferedWriter": "file",
+    "io.BufferedRandom": "file",
+    "io.FileIO": "file",
+    "typing.IO": "file",
+    "typing.TextIO": "file",
+    "typing.BinaryIO": "file",
+    "typing_extensions.IO": "file",
+    "pathlib.Path": "path",
+    "pathlib.PosixPath": "path",
+    "socket.socket": "socket",
+    "ssl.SSLSocket": "ssl-socket",
+    "requests.Session": "requests-session",
+    "requests.sessions.Session": "requests-session",
+    "httpx.Client": "httpx-client",
+    "subprocess.Popen": "popen",
+    "sqlite3.Connection": "db-connection",
+    "sqlite3.Cursor": "db-cursor",
+    "threading.Lock": "thread-lock",
+    "threading.RLock": "thread-lock",
+    "threading.Semaphore": "thread-lock",
+    "threading.Condition": "thread-lock",
+    "threading.Event": "thread-event",
+    "threading.Thread": "thread",
+    "queue.Queue": "thread-queue",
+    "concurrent.futures.Future": "future",
+}
+
+# Human names for type keys, used in messages when the receiver's source is too long.
+TYPE_NAMES: Mapping[str, str] = {
+    "file": "file object",
+    "path": "pathlib.Path",
+    "socket": "socket.socket",
+    "ssl-socket": "ssl.SSLSocket",
+    "requests-session": "requests.Session",
+    "httpx-client": "httpx.Client",
+    "urllib3-pool": "urllib3 pool",
+    "http-connection": "http.client.HTTPConnection",
+    "popen": "subprocess.Popen",
+    "db-connection": "database connection",
+    "db-cursor": "database cursor",
+    "thread-lock": "threading lock",
+    "thread-event": "threading.Event",
+    "thread": "thread",
+    "thread-queue": "queue.Queue",
+    "process-pool": "multiprocessing pool",
+    "async-result": "AsyncResult",
+    "future": "concurrent.futures.Future",
+    "executor": "executor",
+}
+
+# Calls that run their callable argument off the event loop thread.
+OFFLOADING_CALLS: frozenset[str] = frozenset(
+    ("asyncio.to_thread", "anyio.to_thread.run_sync", "trio.to_thread.run_sync")
+)
+
+
+def top_modules() -> frozenset[str]:
+    """Modules whose unbound use in a snippet still counts (`subprocess.run` with no import)."""
+    names = [*BLOCKING_CALLS, *CONSTRUCTORS, *ANNOTATION_TYPES]
+    return frozenset(n.split(".", 1)[0] for n in names if not n.startswith("builtins."))
+
+
+CATALOGUE_MODULES = top_modules()
+KNOWN_NAMES: frozenset[str] = frozenset((*BLOCKING_CALLS, *CONSTRUCTORS, *ANNOTATION_TYPES))
