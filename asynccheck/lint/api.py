@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Optional
 
 from asynccheck.config import Config, from_mapping, validate_codes
-from asynccheck.lint.checker import Checker
-from asynccheck.lint.context import LintSettings
+from asynccheck.config import load as load_config
+from asynccheck.lint.checker import checker_for
+from asynccheck.lint.engine import RunOptions, RunResult, run
 from asynccheck.lint.finding import Finding
 from asynccheck.rules import REGISTRY
-
-
-def checker_for(config: Config) -> Checker:
-    known = {code: rule.default for code, rule in REGISTRY.items()}
-    settings = LintSettings(
-        blocking_calls=frozenset(config.blocking_calls),
-        resource_types=frozenset(config.resource_types),
-        target_version=config.target,
-    )
-    return Checker(config.enabled_codes(known), settings)
 
 
 def lint_source(
@@ -42,3 +33,16 @@ def lint_source(
     validate_codes(config, REGISTRY)
     findings = checker_for(config).check(path, source)
     return sorted(findings, key=Finding.sort_key)
+
+
+def lint_paths(
+    paths: Sequence[str],
+    *,
+    config: Optional[Config] = None,
+    options: Optional[RunOptions] = None,
+) -> RunResult:
+    """Lint files and folders; `config` defaults to the nearest [tool.asynccheck]."""
+    if config is None:
+        config = load_config(paths)
+    validate_codes(config, REGISTRY, where=config.source or "")
+    return run(paths, config, options or RunOptions())

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Optional
 
+from asynccheck.config import Config
 from asynccheck.lint.context import FileContext, LintSettings, RawFinding
 from asynccheck.lint.cst import cst
 from asynccheck.lint.facts import collect
@@ -88,3 +89,14 @@ def lint_text(
     path: str, text: str, codes: frozenset[str], settings: Optional[LintSettings] = None
 ) -> list[Finding]:
     return Checker(codes, settings or LintSettings()).check(path, text)
+
+
+def checker_for(config: Config) -> Checker:
+    """The rules a configuration selects, with the settings they read."""
+    known = {code: rule.default for code, rule in REGISTRY.items()}
+    settings = LintSettings(
+        blocking_calls=frozenset(config.blocking_calls),
+        resource_types=frozenset(config.resource_types),
+        target_version=config.target,
+    )
+    return Checker(config.enabled_codes(known), settings)

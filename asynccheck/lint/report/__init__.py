@@ -33,6 +33,7 @@ class LintReport:
     unsafe_fixes_enabled: bool = False
     color: bool = False
     statistics: bool = False
+    quiet: bool = False  # findings only: no summary lines
     tool_version: str = ""
 
 

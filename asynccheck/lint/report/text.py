@@ -66,6 +66,12 @@ def header(finding: Finding, report: LintReport) -> str:
 
 
 def summary(report: LintReport) -> list[str]:
+    if report.quiet:
+        return []
+    return _summary(report)
+
+
+def _summary(report: LintReport) -> list[str]:
     """ruff's closing lines: how many findings (and fixed ones), then what `--fix` would do."""
     remaining = len(report.findings)
     out: list[str] = []

@@ -1,0 +1,174 @@
+"""Which files a run looks at: the paths given, `.py`/`.pyi` below folders, minus excludes
+and what .gitignore ignores. Sorted, so every run sees the same order."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Optional
+
+SOURCE_SUFFIXES = (".py", ".pyi")
+
+# Folders nobody wants linted (ruff skips the same kind by default).
+DEFAULT_EXCLUDES = (
+    ".bzr", ".direnv", ".eggs", ".git", ".git-rewrite", ".hg", ".mypy_cache", ".nox",
+    ".pants.d", ".pytype", ".ruff_cache", ".asynccheck_cache", ".pytest_cache", ".svn",
+    ".tox", ".venv", "venv", "__pypackages__", "__pycache__", "_build", "buck-out", "build",
+    "dist", "node_modules", "site-packages",
+)  # fmt: skip
+
+
+class PathError(Exception):
+    """A path given on the command line does not exist (exit 2)."""
+
+
+@dataclass(frozen=True)
+class Discovered:
+    files: tuple[str, ...]
+    unreadable: tuple[tuple[str, str], ...] = ()  # (path, reason): folders we could not list
+
+
+_DEFAULT_EXCLUDED_NAMES = frozenset(DEFAULT_EXCLUDES)
+
+# A .gitignore and the folder its patterns are relative to.
+_GitIgnore = tuple[str, Any]
+
+
+@dataclass
+class _Ignorer:
+    """Exclude globs (gitignore syntax, relative to the config root) and .gitignore files.
+
+    Called for every file of the tree, so it works on strings and skips what is not set:
+    a tree with no excludes and no .gitignore costs one set lookup per folder.
+    """
+
+    root: str
+    exclude: Sequence[str]
+    respect_gitignore: bool
+
+    def __post_init__(self) -> None:
+        import pathspec
+
+        self._pathspec = pathspec
+        self._exclude = pathspec.GitIgnoreSpec.from_lines(self.exclude) if self.exclude else None
+
+    def excluded(
+        self, path: str, name: str, is_dir: bool, gitignores: Sequence[_GitIgnore]
+    ) -> bool:
+        if is_dir and name in _DEFAULT_EXCLUDED_NAMES:
+            return True
+        suffix = "/" if is_dir else ""
+        if self._exclude is not None:
+            relative = os.path.relpath(path, self.root).replace(os.sep, "/")
+            if self._exclude.match_file(relative + suffix) or self._exclude.match_file(
+                name + suffix
+            ):
+                return True
+        for folder, spec in gitignores:
+            relative = os.path.relpath(path, folder).replace(os.sep, "/")
+            if spec.match_file(relative + suffix):
+                return True
+        return False
+
+    def load(self, folder: str) -> Optional[_GitIgnore]:
+        if not self.respect_gitignore:
+            return None
+        try:
+            with open(os.path.join(folder, ".gitignore"), encoding="utf-8", errors="replace") as f:
+                lines = f.read().splitlines()
+        except OSError:
+            return None
+        return (folder, self._pathspec.GitIgnoreSpec.from_lines(lines))
+
+    def inherited(self, folder: str) -> list[_GitIgnore]:
+        """The .gitignore files of `folder`'s parents, up to its git repository's root."""
+        if not self.respect_gitignore:
+            return []
+        chain = []
+        current = folder
+        while True:
+            parent = os.path.dirname(current)
+            if parent == current:
+                return []  # not inside a git repository: parents' .gitignore do not apply
+            current = parent
+            loaded = self.load(current)
+            if loaded is not None:
+                chain.append(loaded)
+            if os.path.exists(os.path.join(current, ".git")):
+                return chain[::-1]
+
+
+def discover(
+    paths: Sequence[str],
+    *,
+    root: Optional[str] = None,
+    exclude: Sequence[str] = (),
+    respect_gitignore: bool = True,
+    force_exclude: bool = False,
+) -> Discovered:
+    """Files to lint under `paths`. A file named explicitly is linted even if excluded,
+    unless `force_exclude` (what a pre-commit hook wants: it names every changed file)."""
+    ignorer = _Ignorer(os.path.abspath(root or os.getcwd()), exclude, respect_gitignore)
+    files: set[str] = set()
+    unreadable: list[tuple[str, str]] = []
+    for given in paths:
+        if not os.path.lexists(given):
+            raise PathError(f"{given}: no such file or directory")
+        if os.path.isdir(given):
+            top = os.path.abspath(given)
+            inherited = ignorer.inherited(top)
+            if os.path.exists(os.path.join(top, ".git")):
+                inherited = []
+            _walk(given, inherited, ignorer, files, unreadable)
+        elif not force_exclude or not _explicit_file_excluded(given, ignorer):
+            files.add(os.path.normpath(given))
+    return Discovered(tuple(sorted(files)), tuple(sorted(unreadable)))
+
+
+def _walk(
+    top: str,
+    inherited: list[_GitIgnore],
+    ignorer: _Ignorer,
+    files: set[str],
+    unreadable: list[tuple[str, str]],
+) -> None:
+    """Iterative scandir walk; symlinked folders are not followed (no loops, no escapes)."""
+    stack: list[tuple[str, list[_GitIgnore]]] = [(top, inherited)]
+    while stack:
+        folder, gitignores = stack.pop()
+        try:
+            with os.scandir(folder) as entries:
+                listed = list(entries)
+        except OSError as error:
+            unreadable.append((folder, error.strerror or str(error)))
+            continue
+        if any(entry.name == ".gitignore" for entry in listed):
+            own = ignorer.load(os.path.abspath(folder))
+            if own is not None:
+                gitignores = [*gitignores, own]
+        for entry in listed:
+            try:
+                is_dir = entry.is_dir(follow_symlinks=False)
+            except OSError:
+                is_dir = False
+            if is_dir:
+                if not ignorer.excluded(os.path.abspath(entry.path), entry.name, True, gitignores):
+                    stack.append((entry.path, gitignores))
+            elif entry.name.endswith(SOURCE_SUFFIXES) and not ignorer.excluded(
+                os.path.abspath(entry.path), entry.name, False, gitignores
+            ):
+                files.add(os.path.normpath(entry.path))
+
+
+def _explicit_file_excluded(given: str, ignorer: _Ignorer) -> bool:
+    path = os.path.abspath(given)
+    folder = os.path.dirname(path)
+    gitignores = ignorer.inherited(path)
+    parts = os.path.relpath(path, ignorer.root).replace(os.sep, "/").split("/")
+    if any(part in _DEFAULT_EXCLUDED_NAMES for part in parts[:-1]):
+        return True
+    own = ignorer.load(folder)
+    return ignorer.excluded(path, os.path.basename(path), False, gitignores) or (
+        own is not None and ignorer.excluded(path, os.path.basename(path), False, [own])
+    )

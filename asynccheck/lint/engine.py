@@ -1,0 +1,261 @@
+"""A lint run: discover files, take what the cache still knows, lint the rest in worker
+processes, fix if asked, and return findings in a deterministic order."""
+
+from __future__ import annotations
+
+import fnmatch
+import multiprocessing
+import os
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Optional
+
+from asynccheck.config import Config
+from asynccheck.lint.cache import Cache, Entry, content_hash
+from asynccheck.lint.checker import Checker, checker_for
+from asynccheck.lint.discovery import discover
+from asynccheck.lint.finding import Finding, Position
+
+# Below this many files to lint, worker processes cost more than they save.
+_PARALLEL_THRESHOLD = 16
+_PROGRESS_THRESHOLD = 200
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    fix: bool = False
+    unsafe_fixes: bool = False
+    diff: bool = False  # show what --fix would change, change nothing
+    jobs: Optional[int] = None  # None: one per CPU
+    use_cache: bool = True
+    progress: bool = False  # draw a progress bar on stderr (the CLI sets it for terminals)
+    force_exclude: bool = False  # apply excludes to files named on the command line too
+
+    @property
+    def fixing(self) -> bool:
+        return self.fix or self.diff
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    path: str
+    findings: tuple[Finding, ...]
+    fixed: int = 0
+    diff: str = ""
+    entry: Optional[Entry] = None  # what the cache should remember
+
+
+@dataclass(frozen=True)
+class RunResult:
+    findings: tuple[Finding, ...]
+    files_checked: int
+    fixed: int = 0
+    diffs: tuple[str, ...] = ()
+    skipped_folders: tuple[tuple[str, str], ...] = field(default=())
+
+
+def unreadable(path: str, reason: str) -> Finding:
+    where = Position(1, 1)
+    return Finding("AC002", f"cannot read file: {reason}", path, where, where)
+
+
+# --- one file (runs in a worker process) ---------------------------------------------------
+_CHECKER: Optional[Checker] = None
+_OPTIONS = RunOptions()
+
+
+def _init_worker(checker: Checker, options: RunOptions) -> None:
+    global _CHECKER, _OPTIONS
+    _CHECKER, _OPTIONS = checker, options
+
+
+def lint_file(path: str) -> FileOutcome:
+    """Read, decode, check (and fix) one file. Never raises for bad input."""
+    from asynccheck.lint.source import decode
+
+    checker = _CHECKER
+    assert checker is not None
+    try:
+        stat = os.stat(path)
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as error:
+        return FileOutcome(path, (unreadable(path, error.strerror or str(error)),))
+    decoded = decode(data)
+    if decoded.text is None:
+        findings: tuple[Finding, ...] = ()
+        if "AC002" in checker.codes:
+            findings = (unreadable(path, decoded.error or "cannot decode"),)
+        return FileOutcome(path, findings, entry=_entry(stat, data, findings))
+    if _OPTIONS.fixing:
+        return _fix_file(path, data, decoded.text, decoded.encoding, checker)
+    findings = tuple(checker.check(path, decoded.text))
+    return FileOutcome(path, findings, entry=_entry(stat, data, findings))
+
+
+def _entry(stat: os.stat_result, data: bytes, findings: tuple[Finding, ...]) -> Entry:
+    return Entry(
+        stat.st_mtime_ns, stat.st_size, content_hash(data), tuple(f.to_tuple() for f in findings)
+    )
+
+
+def _fix_file(path: str, data: bytes, text: str, encoding: str, checker: Checker) -> FileOutcome:
+    from asynccheck.lint.cst import cst
+    from asynccheck.lint.fix import fix_until_stable, unified_diff
+
+    def parses(candidate: str) -> bool:
+        try:
+            cst.parse_module(candidate)
+        except Exception:
+            return False
+        return True
+
+    outcome = fix_until_stable(
+        text, lambda t: checker.check(path, t), parses, unsafe=_OPTIONS.unsafe_fixes
+    )
+    if outcome.text == text:
+        return FileOutcome(path, outcome.findings)
+    diff = unified_diff(path, text, outcome.text) if _OPTIONS.diff else ""
+    if _OPTIONS.fix and not _OPTIONS.diff:
+        try:
+            with open(path, "wb") as f:
+                f.write(outcome.text.encode(encoding))
+        except OSError as error:
+            reason = f"cannot write the fixed file: {error.strerror or error}"
+            return FileOutcome(path, (*outcome.findings, unreadable(path, reason)))
+    findings = (
+        outcome.findings if _OPTIONS.fix and not _OPTIONS.diff else tuple(checker.check(path, text))
+    )
+    return FileOutcome(path, findings, outcome.fixed, diff)
+
+
+# --- a run ---------------------------------------------------------------------------------
+def run(paths: Sequence[str], config: Config, options: RunOptions = RunOptions()) -> RunResult:
+    """Lint `paths` under `config`. Raises discovery.PathError for a missing path."""
+    discovered = discover(
+        paths,
+        root=config.root,
+        exclude=(*config.exclude, *config.extend_exclude),
+        respect_gitignore=config.respect_gitignore,
+        force_exclude=options.force_exclude,
+    )
+    checker = checker_for(config)
+    use_cache = options.use_cache and not options.fixing
+    cache = Cache.open(config.root or os.getcwd() if use_cache else None, config.fingerprint())
+    outcomes: list[FileOutcome] = []
+    todo: list[tuple[int, str]] = []
+    for path in discovered.files:
+        key = os.path.abspath(path)
+        try:
+            stat = os.stat(path)
+        except OSError as error:
+            outcomes.append(FileOutcome(path, (unreadable(path, error.strerror or str(error)),)))
+            continue
+        entry = cache.lookup(key, stat) if use_cache else None
+        if entry is None and use_cache and key in cache.entries:
+            entry = _same_content(cache, key, path, stat)
+        if entry is not None:
+            outcomes.append(
+                FileOutcome(path, tuple(Finding.from_tuple(path, t) for t in entry.findings))
+            )
+        else:
+            todo.append((stat.st_size, path))
+    todo.sort(key=lambda item: (-item[0], item[1]))  # big files first: better load balance
+    for outcome in _lint_all([path for _, path in todo], checker, options):
+        outcomes.append(outcome)
+        if outcome.entry is not None and use_cache:
+            cache.store(os.path.abspath(outcome.path), outcome.entry)
+    cache.save()
+    findings = [f for o in outcomes for f in o.findings if not _ignored_for_file(f, config)]
+    return RunResult(
+        tuple(sorted(findings, key=Finding.sort_key)),
+        len(discovered.files),
+        sum(o.fixed for o in outcomes),
+        tuple(o.diff for o in sorted(outcomes, key=lambda o: o.path) if o.diff),
+        discovered.unreadable,
+    )
+
+
+def _same_content(cache: Cache, key: str, path: str, stat: os.stat_result) -> Optional[Entry]:
+    """The file was touched: reuse its findings if its bytes did not change."""
+    try:
+        with open(path, "rb") as f:
+            digest = content_hash(f.read())
+    except OSError:
+        return None
+    entry = cache.by_content(key, digest)
+    if entry is not None:
+        entry = Entry(stat.st_mtime_ns, stat.st_size, digest, entry.findings)
+        cache.store(key, entry)
+    return entry
+
+
+def _lint_all(paths: list[str], checker: Checker, options: RunOptions) -> Iterator[FileOutcome]:
+    jobs = options.jobs or os.cpu_count() or 1
+    progress = (
+        _Progress(len(paths)) if options.progress and len(paths) >= _PROGRESS_THRESHOLD else None
+    )
+    if jobs <= 1 or len(paths) < _PARALLEL_THRESHOLD:
+        _init_worker(checker, options)
+        results: Iterator[FileOutcome] = map(lint_file, paths)
+        pool = None
+    else:
+        pool = _context().Pool(jobs, initializer=_init_worker, initargs=(checker, options))
+        results = pool.imap_unordered(lint_file, paths, chunksize=4)
+    try:
+        for outcome in results:
+            if progress is not None:
+                progress.advance()
+            yield outcome
+    finally:
+        if pool is not None:
+            pool.close()
+            pool.join()
+        if progress is not None:
+            progress.done()
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    # fork starts workers in milliseconds and they inherit the imported rules; elsewhere
+    # (macOS, Windows) the platform default is the safe choice.
+    if sys.platform == "linux":
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context()
+
+
+def _ignored_for_file(finding: Finding, config: Config) -> bool:
+    if not config.per_file_ignores:
+        return False
+    relative = os.path.relpath(os.path.abspath(finding.path), config.root or os.getcwd())
+    relative = relative.replace(os.sep, "/")
+    name = os.path.basename(relative)
+    for pattern, codes in config.per_file_ignores:
+        target = name if "/" not in pattern else relative
+        matches = fnmatch.fnmatchcase(target, pattern) or fnmatch.fnmatchcase(relative, pattern)
+        if matches and any(code == "ALL" or finding.code.startswith(code) for code in codes):
+            return True
+    return False
+
+
+class _Progress:
+    """A one-line bar on stderr, redrawn at most ten times a second."""
+
+    def __init__(self, total: int) -> None:
+        self.total, self.count, self.last = total, 0, 0.0
+
+    def advance(self) -> None:
+        self.count += 1
+        now = time.monotonic()
+        if now - self.last >= 0.1 or self.count == self.total:
+            self.last = now
+            width = 30
+            filled = width * self.count // max(self.total, 1)
+            bar = "=" * filled + " " * (width - filled)
+            sys.stderr.write(f"\r[{bar}] {self.count}/{self.total} files")
+            sys.stderr.flush()
+
+    def done(self) -> None:
+        sys.stderr.write("\r" + " " * 60 + "\r")
+        sys.stderr.flush()
