@@ -6,6 +6,7 @@ HTML, console); asynccheck only decides when to sample and where the output goes
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,10 +38,56 @@ class ProfileSession:
     def start(self) -> None:
         self._profiler.start()
 
-    def stop(self) -> Any:
+    def stop(self, description: str | None = None) -> Any:
         if self._profiler.is_running:
-            self.session = self._profiler.stop()
+            self.session = trim_session(self._profiler.stop(), description)
         return self.session
+
+
+def _ours(frame_info: str) -> bool:
+    parts = frame_info.split("\x00", 2)
+    if len(parts) < 2:
+        return False
+    name = parts[1]
+    return name == "<frozen runpy>" or name.endswith("runpy.py") or name.startswith(_OWN_DIR)
+
+
+_OWN_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def trim_session(session: Any, description: str | None = None) -> Any:
+    """The session without asynccheck's and runpy's frames, which wrap every program.
+
+    Every renderer (console, HTML, speedscope) then starts at the user's `<module>`.
+    """
+    from pyinstrument.session import Session
+
+    # Frames that were on the stack when profiling started (the CLI, click) are the same at the
+    # root of every sample: cut that prefix, keeping the thread's pseudo-frame.
+    prefix = [f.split("\x01", 1)[0] for f in session.start_call_stack[1:]]
+
+    def trim(stack: list[str]) -> list[str]:
+        i = 1
+        while (
+            i - 1 < len(prefix) and i < len(stack) and stack[i].split("\x01", 1)[0] == prefix[i - 1]
+        ):
+            i += 1
+        return [f for f in stack[:1] + stack[i:] if not _ours(f)]
+
+    records = [(trim(stack), t) for stack, t in session.frame_records]
+    return Session(
+        frame_records=records,
+        start_time=session.start_time,
+        duration=session.duration,
+        min_interval=session.min_interval,
+        max_interval=session.max_interval,
+        sample_count=session.sample_count,
+        start_call_stack=session.start_call_stack[:1],
+        target_description=description or session.target_description,
+        cpu_time=session.cpu_time,
+        sys_path=session.sys_path,
+        sys_prefixes=session.sys_prefixes,
+    )
 
 
 def speedscope_json(session: Any) -> str:

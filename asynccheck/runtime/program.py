@@ -55,6 +55,17 @@ def _user_traceback(tb: TracebackType | None) -> TracebackType | None:
     return tb
 
 
+def _strip_own_frames(te: traceback.TracebackException | None, depth: int = 0) -> None:
+    """asynccheck's loop methods sit between asyncio's frames: leave them out of tracebacks."""
+    if te is None or depth > 20:
+        return
+    te.stack = traceback.StackSummary.from_list(
+        [f for f in te.stack if file_kind(f.filename) != "asynccheck"]
+    )
+    _strip_own_frames(te.__cause__, depth + 1)
+    _strip_own_frames(te.__context__, depth + 1)
+
+
 def _exit_code(exc: SystemExit) -> int:
     code = exc.code
     if code is None:
@@ -92,8 +103,9 @@ def run_program(target: str, args: Sequence[str], *, module: bool) -> int:
         traceback.print_exception(KeyboardInterrupt, KeyboardInterrupt(), None)
         return EXIT_INTERRUPTED
     except BaseException as exc:
-        tb = _user_traceback(exc.__traceback__)
-        traceback.print_exception(type(exc), exc, tb)
+        te = traceback.TracebackException(type(exc), exc, _user_traceback(exc.__traceback__))
+        _strip_own_frames(te)
+        print("".join(te.format()), end="", file=sys.stderr)
         return 1
     finally:
         sys.argv = saved_argv
@@ -127,7 +139,7 @@ def profile_program(
             exit_code = run_program(target, args, module=module)
         finally:
             if profiler is not None:
-                session = profiler.stop()
+                session = profiler.stop("asynccheck profile " + " ".join(argv))
     wall = time.perf_counter() - started
     speedscope = None
     if config.speedscope and session is not None:

@@ -77,7 +77,7 @@ def _e(value: Any) -> str:
 def task_color(task: str | None) -> str:
     """A stable color per task name, so a task keeps its color across the page."""
     if not task:
-        return IDLE_COLOR
+        return "#52606d"
     digest = hashlib.blake2b(task.encode(), digest_size=2).digest()
     return PALETTE[int.from_bytes(digest, "big") % len(PALETTE)]
 
@@ -114,36 +114,59 @@ def _timeline(report: Report) -> str:
         f'<text x="10" y="{top + plot_h / 2:.0f}" transform="rotate(-90 10 {top + plot_h / 2:.0f})" '
         f'text-anchor="middle" fill="#7b8794">blocked (ms)</text>'
     )
-    for p in report.loop_lag:
-        x = left + plot_w * p.at_s / span
-        w = max(plot_w * (p.duration_ms / 1000) / span, 2.5)
-        slow = p.duration_ms >= report.threshold_ms
-        color = task_color(p.task) if slow else IDLE_COLOR
-        label = f"{p.at_s:.3f}s: loop blocked {p.duration_ms:.1f} ms" + (
-            f" by task {p.task}" if p.task else ""
+
+    def bar(at: float, dur_ms: float, color: str, opacity: float, label: str) -> str:
+        x = left + plot_w * at / span
+        w = max(plot_w * (dur_ms / 1000) / span, 2.5)
+        return (
+            f'<rect x="{x:.1f}" y="{y(dur_ms):.1f}" width="{w:.1f}" '
+            f'height="{top + plot_h - y(dur_ms):.1f}" fill="{color}" opacity="{opacity}" '
+            f'stroke="#fff" stroke-width="0.5"><title>{_e(label)}</title></rect>'
         )
+
+    # Whole iterations in grey; the callbacks that made them slow on top, in their task's color.
+    for p in report.loop_lag:
         parts.append(
-            f'<rect x="{x:.1f}" y="{y(p.duration_ms):.1f}" width="{w:.1f}" '
-            f'height="{top + plot_h - y(p.duration_ms):.1f}" fill="{color}" '
-            f'opacity="{0.9 if slow else 0.6}"><title>{_e(label)}</title></rect>'
+            bar(
+                p.at_s,
+                p.duration_ms,
+                IDLE_COLOR,
+                0.45,
+                f"{p.at_s:.3f}s: one loop iteration took {p.duration_ms:.1f} ms",
+            )
+        )
+    for cb in report.slow_callbacks:
+        who = f"task {cb.task} ({cb.coroutine})" if cb.task else cb.callback
+        parts.append(
+            bar(
+                cb.at_s,
+                cb.duration_ms,
+                task_color(cb.task),
+                0.92,
+                f"{cb.at_s:.3f}s: loop blocked {cb.duration_ms:.1f} ms by {who} at {where(cb.location)}",
+            )
         )
     ty = y(report.threshold_ms)
     parts.append(
         f'<line x1="{left}" x2="{left + plot_w}" y1="{ty:.1f}" y2="{ty:.1f}" stroke="#d64545" '
         f'stroke-dasharray="5 4"/><text x="{left + plot_w - 4}" y="{ty - 4:.1f}" '
-        f'text-anchor="end" fill="#d64545">threshold {report.threshold_ms:g} ms</text>'
+        f'text-anchor="end" fill="#d64545" stroke="#fff" stroke-width="3" paint-order="stroke">'
+        f"threshold {report.threshold_ms:g} ms</text>"
     )
     parts.append("</svg>")
     return "".join(parts)
 
 
 def _legend(report: Report) -> str:
-    tasks = sorted({p.task or "" for p in report.loop_lag if p.duration_ms >= report.threshold_ms})
+    tasks = sorted({cb.task or "" for cb in report.slow_callbacks})
     items = [
-        f'<span><i style="background:{task_color(t or None)}"></i>{_e(t or "no task (plain callback)")}</span>'
+        f'<span><i style="background:{task_color(t or None)}"></i>'
+        f"{_e('task ' + t if t else 'plain callback (no task)')}</span>"
         for t in tasks
     ]
-    items.append(f'<span><i style="background:{IDLE_COLOR}"></i>below threshold</span>')
+    items.append(
+        f'<span><i style="background:{IDLE_COLOR};opacity:.45"></i>whole loop iteration</span>'
+    )
     return f'<div class="legend">{"".join(items)}</div>'
 
 
