@@ -63,7 +63,6 @@ class _Instrumented:
     """What every monitored loop does, whatever its base class: leaks, task sites, the report."""
 
     _ac_probe: LoopProbe
-    _ac_recorder: Recorder
 
     def _ac_setup(
         self,
@@ -72,7 +71,7 @@ class _Instrumented:
         detect_blocking: bool | None,
         trace_leaks: bool | None,
     ) -> None:
-        recorder = recorder or current_recorder()
+        base = recorder or current_recorder()
         overrides = {
             k: v
             for k, v in (
@@ -82,12 +81,12 @@ class _Instrumented:
             )
             if v is not None
         }
-        settings: Settings = dataclasses.replace(recorder.settings, **overrides)
-        self._ac_recorder = recorder
+        settings: Settings = dataclasses.replace(base.settings, **overrides)
         self._ac_settings = settings
+        # Without an explicit recorder the loop follows whichever monitor() is active.
         self._ac_probe = LoopProbe(self, recorder, settings)  # type: ignore[arg-type]
         self._ac_catching = False
-        recorder.add_loop()
+        base.add_loop()
 
     # -- running ----------------------------------------------------------------------------
     def _ac_start(self) -> None:
@@ -136,7 +135,7 @@ class _Instrumented:
     # -- results ----------------------------------------------------------------------------
     def report(self) -> Report:
         """The report of this loop's recorder (shared with every loop of the same monitor)."""
-        return self._ac_recorder.report()
+        return self._ac_probe.recorder.report()
 
 
 class TimingEventLoop(_Instrumented, _DefaultLoop):  # type: ignore[misc,valid-type]

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import Any
 
-from asynccheck.runtime.recorder import Recorder, Settings
+from asynccheck.runtime.recorder import Recorder, Settings, current_recorder
 from asynccheck.runtime.report import LagPoint, SlowCallback
 from asynccheck.runtime.sites import (
     UNKNOWN_SITE,
@@ -123,10 +123,10 @@ class LoopProbe:
     """What one loop is doing now. Written by the loop thread, read by the watchdog."""
 
     def __init__(
-        self, loop: asyncio.AbstractEventLoop, recorder: Recorder, settings: Settings
+        self, loop: asyncio.AbstractEventLoop, recorder: Recorder | None, settings: Settings
     ) -> None:
         self.loop_ref = weakref.ref(loop)
-        self.recorder = recorder
+        self._recorder = recorder
         self.settings = s = settings
         self.threshold_s = s.threshold_s
         self.note_s = s.lag_note_s
@@ -145,6 +145,15 @@ class LoopProbe:
         # retrieved", and that is exactly when the creation site is wanted.
         self.task_sites: dict[int, tuple[Any, Site | None]] = {}
         self._sites_prune_at = 1024
+
+    @property
+    def recorder(self) -> Recorder:
+        """The loop's own recorder, or (for a loop made without one) the active monitor's.
+
+        pytest-asyncio may keep one loop for a whole module; each test's monitor gets what
+        happened during that test.
+        """
+        return self._recorder or current_recorder()
 
     # -- task creation sites ---------------------------------------------------------------
     def note_task(self, task: Any, site: Site | None) -> None:
