@@ -113,6 +113,12 @@ def monitor(
             import uvloop
 
             _replace(uvloop, "new_event_loop", new_event_loop, undo)
+            # uvloop.run() binds its default factory at definition: swap the default itself.
+            defaults = getattr(uvloop.run, "__kwdefaults__", None)
+            if defaults and "loop_factory" in defaults:
+                old_factory = defaults["loop_factory"]
+                defaults["loop_factory"] = new_event_loop
+                undo.append(lambda: defaults.__setitem__("loop_factory", old_factory))
     push_recorder(recorder)
     try:
         yield Monitor(recorder)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import importlib
+import itertools
 import sys
 import threading
 import tracemalloc
@@ -27,7 +28,7 @@ from typing import Any, Callable
 from asynccheck.runtime.probe import LoopProbe, coroutine_name
 from asynccheck.runtime.recorder import Recorder, current_recorder
 from asynccheck.runtime.report import Leak
-from asynccheck.runtime.sites import Site, caller_site, file_kind
+from asynccheck.runtime.sites import Site, file_kind, frames_outward, pick_location, site_of
 
 _MESSAGES = {
     "Task exception was never retrieved": "exception",
@@ -80,6 +81,7 @@ def note_exception_context(probe: LoopProbe, context: dict[str, Any]) -> bool:
 RESOURCE_TYPES: tuple[tuple[str, str], ...] = (
     ("asyncio.selector_events", "_SelectorTransport"),
     ("asyncio.sslproto", "_SSLProtocolTransport"),
+    ("asyncio.streams", "StreamWriter"),
     ("socket", "socket"),
     ("aiohttp.client", "ClientSession"),
     ("aiohttp.connector", "BaseConnector"),
@@ -96,13 +98,23 @@ def _tracking_init(orig: Callable[..., None]) -> Callable[..., None]:
             ref: Any = weakref.ref(self)
         except TypeError:
             ref = None
-        _sites[id(self)] = (ref, caller_site(2))
+        _sites[id(self)] = (ref, _user_caller())
         if len(_sites) > 4096:
             for k in [k for k, (r, _) in _sites.items() if r is not None and r() is None]:
                 del _sites[k]
 
     __init__.__wrapped__ = orig  # type: ignore[attr-defined]
     return __init__
+
+
+def _user_caller() -> Site | None:
+    """The innermost user frame of the code constructing the object (else the nearest one)."""
+    stack = [
+        site_of(f)
+        for f in itertools.islice(frames_outward(sys._getframe(2)), 40)
+        if file_kind(f.f_code.co_filename) != "asynccheck"
+    ]
+    return pick_location(tuple(reversed(stack))) if stack else None
 
 
 def track_allocations() -> None:

@@ -62,11 +62,11 @@ class Recorder:
         with self._lock:
             self._slow.append(slow)
         if self.settings.log:
+            who = f"task {slow.task} ({slow.coroutine})" if slow.task else slow.callback
             logger.warning(
-                "asynccheck: %s took %.1f ms (task %s) at %s:%d",
-                slow.callback,
+                "asynccheck: %s held the event loop for %.1f ms at %s:%d",
+                who,
                 slow.duration_ms,
-                slow.task,
                 slow.location.file,
                 slow.location.line,
             )
