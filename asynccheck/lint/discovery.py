@@ -35,6 +35,12 @@ _DEFAULT_EXCLUDED_NAMES = frozenset(DEFAULT_EXCLUDES)
 _GitIgnore = tuple[str, Any]
 
 
+def _spec(lines: Sequence[str]) -> Any:
+    import pathspec
+
+    return pathspec.GitIgnoreSpec.from_lines(lines)
+
+
 @dataclass
 class _Ignorer:
     """Exclude globs (gitignore syntax, relative to the config root) and .gitignore files.
@@ -48,16 +54,17 @@ class _Ignorer:
     respect_gitignore: bool
 
     def __post_init__(self) -> None:
-        import pathspec
-
-        self._pathspec = pathspec
-        self._exclude = pathspec.GitIgnoreSpec.from_lines(self.exclude) if self.exclude else None
+        # pathspec costs 70 ms to import (it pulls in asyncio): only when there are patterns.
+        self._exclude = _spec(self.exclude) if self.exclude else None
 
     def excluded(
         self, path: str, name: str, is_dir: bool, gitignores: Sequence[_GitIgnore]
     ) -> bool:
         if is_dir and name in _DEFAULT_EXCLUDED_NAMES:
             return True
+        if self._exclude is None and not gitignores:
+            return False
+        path = os.path.abspath(path)
         suffix = "/" if is_dir else ""
         if self._exclude is not None:
             relative = os.path.relpath(path, self.root).replace(os.sep, "/")
@@ -79,7 +86,7 @@ class _Ignorer:
                 lines = f.read().splitlines()
         except OSError:
             return None
-        return (folder, self._pathspec.GitIgnoreSpec.from_lines(lines))
+        return (folder, _spec(lines))
 
     def inherited(self, folder: str) -> list[_GitIgnore]:
         """The .gitignore files of `folder`'s parents, up to its git repository's root."""
@@ -120,7 +127,7 @@ def discover(
             inherited = ignorer.inherited(top)
             if os.path.exists(os.path.join(top, ".git")):
                 inherited = []
-            _walk(given, inherited, ignorer, files, unreadable)
+            _walk(os.path.normpath(given), inherited, ignorer, files, unreadable)
         elif not force_exclude or not _explicit_file_excluded(given, ignorer):
             files.add(os.path.normpath(given))
     return Discovered(tuple(sorted(files)), tuple(sorted(unreadable)))
@@ -143,22 +150,24 @@ def _walk(
         except OSError as error:
             unreadable.append((folder, error.strerror or str(error)))
             continue
-        if any(entry.name == ".gitignore" for entry in listed):
+        if ignorer.respect_gitignore and any(e.name == ".gitignore" for e in listed):
             own = ignorer.load(os.path.abspath(folder))
             if own is not None:
                 gitignores = [*gitignores, own]
+        excluded = ignorer.excluded
         for entry in listed:
+            name = entry.name
             try:
                 is_dir = entry.is_dir(follow_symlinks=False)
             except OSError:
                 is_dir = False
             if is_dir:
-                if not ignorer.excluded(os.path.abspath(entry.path), entry.name, True, gitignores):
+                if not excluded(entry.path, name, True, gitignores):
                     stack.append((entry.path, gitignores))
-            elif entry.name.endswith(SOURCE_SUFFIXES) and not ignorer.excluded(
-                os.path.abspath(entry.path), entry.name, False, gitignores
+            elif name.endswith(SOURCE_SUFFIXES) and not excluded(
+                entry.path, name, False, gitignores
             ):
-                files.add(os.path.normpath(entry.path))
+                files.add(entry.path)
 
 
 def _explicit_file_excluded(given: str, ignorer: _Ignorer) -> bool:

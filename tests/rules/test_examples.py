@@ -47,3 +47,9 @@ def test_rule_metadata(rule: type[Rule]) -> None:
     assert rule.name == rule.name.lower() and " " not in rule.name
     if rule.fix_safety is not None:
         assert any(example.fixed for example in rule.bad), "a fixable rule shows its fix"
+
+
+def test_index_matches_registry() -> None:
+    from asynccheck.rules.index import RULE_INDEX
+
+    assert {code: (rule.name, rule.default) for code, rule in REGISTRY.items()} == RULE_INDEX

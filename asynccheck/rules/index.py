@@ -1,0 +1,31 @@
+"""code -> (name, on by default): an index of the registry for the paths that must not
+import the rules themselves (a warm-cache run validates codes and picks the enabled ones
+from this table alone). tests/rules/test_examples.py keeps it equal to the registry;
+regenerate it with `python -m asynccheck.rules.index`."""
+
+from __future__ import annotations
+
+RULE_INDEX: dict[str, tuple[str, bool]] = {
+    "AC001": ("syntax-error", True),
+    "AC002": ("unreadable-file", True),
+    "AC101": ("blocking-sleep", True),
+    "AC102": ("blocking-http", True),
+    "AC103": ("blocking-subprocess", True),
+    "AC104": ("blocking-file-io", True),
+    "AC105": ("blocking-socket", True),
+    "AC106": ("blocking-database", True),
+    "AC107": ("blocking-input", True),
+    "AC108": ("blocking-wait", True),
+    "AC109": ("configured-blocking-call", True),
+}
+
+
+def _render() -> str:  # pragma: no cover - a maintenance helper
+    from asynccheck.rules import REGISTRY
+
+    rows = "\n".join(f'    "{c}": ("{r.name}", {r.default}),' for c, r in REGISTRY.items())
+    return rows
+
+
+if __name__ == "__main__":  # pragma: no cover
+    print(_render())
