@@ -1,0 +1,191 @@
+"""Lint speed against bare parsing and the peers, measured in one run (ratios, not seconds).
+
+    python bench/lint_speed.py            # everything (all of Home Assistant: ~10 minutes)
+    python bench/lint_speed.py --quick    # helpers only: the parse ratio and the peers there
+
+Gets the corpus with ../shared/bench/corpus.sh and installs ruff and flake8-async itself.
+Every figure is the wall time of a whole process (start-up included), alternated between
+contenders and reported as a median: these machines are shared and noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS_SCRIPT = Path(
+    os.environ.get("ASYNCCHECK_CORPUS_SCRIPT", ROOT.parent / "shared/bench/corpus.sh")
+)
+WORK = ROOT / "bench" / ".work"
+
+PARSE_ALL = """
+import os, sys, libcst
+files = sorted(os.path.join(d, f) for d, _, fs in os.walk(sys.argv[1]) for f in fs
+               if f.endswith((".py", ".pyi")))
+for path in files:
+    with open(path, "rb") as fh:
+        libcst.parse_module(fh.read().decode("utf-8"))
+"""
+
+
+def corpus(which: str) -> Path:
+    out = subprocess.run(
+        ["bash", str(CORPUS_SCRIPT), which], check=True, capture_output=True, text=True
+    )
+    return Path(out.stdout.strip().splitlines()[-1])
+
+
+def ensure_peers() -> None:
+    missing = [
+        p for p, mod in (("ruff", "ruff"), ("flake8-async", "flake8_async")) if not _importable(mod)
+    ]
+    if missing:
+        print(f"installing {', '.join(missing)} ...", flush=True)
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", *missing], check=True)
+
+
+def _importable(module: str) -> bool:
+    return (
+        subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True).returncode
+        == 0
+    )
+
+
+def wall(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> float:
+    start = time.perf_counter()
+    subprocess.run(
+        cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False
+    )
+    return time.perf_counter() - start
+
+
+def alternated(commands: dict[str, list[str]], rounds: int, cwd: Path) -> dict[str, float]:
+    """Median wall time of each command, the commands taking turns round by round."""
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(rounds):
+        for name, cmd in commands.items():
+            times[name].append(wall(cmd, cwd))
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def asynccheck(*args: str) -> list[str]:
+    return [sys.executable, "-m", "asynccheck", "lint", "--quiet", "--exit-zero", *args]
+
+
+def row(label: str, value: str, target: str = "", ok: bool | None = None) -> None:
+    verdict = "" if ok is None else ("PASS" if ok else "FAIL")
+    print(f"  {label:<58} {value:>12}  {target:<10} {verdict}", flush=True)
+
+
+def bench_helpers(helpers: Path, cwd: Path, rounds: int) -> None:
+    print(f"\nHA helpers ({helpers}), median of {rounds}, alternated:")
+    medians = alternated(
+        {
+            "parse": [sys.executable, "-c", PARSE_ALL, str(helpers)],
+            "asynccheck": asynccheck("--jobs", "1", "--no-cache", str(helpers)),
+            "asynccheck-all": asynccheck(
+                "--jobs", "1", "--no-cache", "--select", "AC", str(helpers)
+            ),
+        },
+        rounds,
+        cwd,
+    )
+    parse = medians["parse"]
+    row("bare libcst.parse_module (process wall)", f"{parse:.2f} s")
+    ratio = medians["asynccheck"] / parse
+    row("asynccheck --jobs 1 --no-cache / parse", f"{ratio:.2f}x", "<= 1.25x", ratio <= 1.25)
+    ratio_all = medians["asynccheck-all"] / parse
+    row(
+        "asynccheck --select AC --jobs 1 --no-cache / parse",
+        f"{ratio_all:.2f}x",
+        "<= 1.25x",
+        ratio_all <= 1.25,
+    )
+    files = sorted(str(p) for p in helpers.rglob("*.py"))
+    flake8 = wall([sys.executable, "-m", "flake8_async", "--asyncio", *files], cwd)
+    row("flake8-async standalone (1 run) / parse", f"{flake8 / parse:.2f}x", "(peer)")
+    ruff = statistics.median(
+        wall(
+            [
+                "ruff",
+                "check",
+                "--no-cache",
+                "--select",
+                "ASYNC,RUF006",
+                "--exit-zero",
+                str(helpers),
+            ],
+            cwd,
+        )
+        for _ in range(rounds)
+    )
+    row("ruff --select ASYNC,RUF006 (cold)", f"{ruff:.2f} s", "(peer)")
+
+
+def bench_full(full: Path, cwd: Path, rounds: int) -> None:
+    print(f"\nAll of Home Assistant ({full}):")
+    one = wall(asynccheck("--jobs", "1", "--no-cache", str(full)), cwd)
+    two = wall(asynccheck("--jobs", "2", "--no-cache", str(full)), cwd)
+    row("--jobs 1 --no-cache", f"{one:.1f} s")
+    row("--jobs 2 --no-cache", f"{two:.1f} s")
+    row("speed-up of --jobs 2 over --jobs 1", f"{one / two:.2f}x", ">= 1.7x", one / two >= 1.7)
+
+    wall(asynccheck(str(full)), cwd)  # fill the cache
+    warm = statistics.median(wall(asynccheck(str(full)), cwd) for _ in range(rounds))
+    ruff = statistics.median(
+        wall(
+            ["ruff", "check", "--no-cache", "--select", "ASYNC,RUF006", "--exit-zero", str(full)],
+            cwd,
+        )
+        for _ in range(rounds)
+    )
+    row("warm cache, nothing changed (wall)", f"{warm:.2f} s", "<= 0.5 s", warm <= 0.5)
+    row("ruff --select ASYNC,RUF006 --no-cache (wall)", f"{ruff:.2f} s", "(peer)")
+    row("warm asynccheck / cold ruff", f"{warm / ruff:.2f}x")
+
+
+def bench_one_file(full: Path, cwd: Path, rounds: int) -> None:
+    """The pre-commit case: the hook names one changed file; start-up included."""
+    print("\nOne changed file (pre-commit), start-up included:")
+    target = cwd / "changed.py"
+    source = (full / "helpers" / "entity.py").read_text(encoding="utf-8")
+    times = []
+    for i in range(rounds):
+        target.write_text(source + f"\n# edit {i}\n", encoding="utf-8")
+        times.append(wall(asynccheck(str(target)), cwd))
+    one = statistics.median(times)
+    lines = source.count("\n")
+    row(f"asynccheck lint changed.py ({lines} lines)", f"{one:.2f} s", "<= 0.6 s", one <= 0.6)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="helpers only")
+    parser.add_argument("--rounds", type=int, default=5)
+    options = parser.parse_args()
+    ensure_peers()
+    helpers = corpus("helpers")
+    WORK.mkdir(parents=True, exist_ok=True)
+    cwd = Path(tempfile.mkdtemp(dir=WORK))
+    try:
+        bench_helpers(helpers, cwd, options.rounds)
+        if not options.quick:
+            full = corpus("full")
+            bench_one_file(full, cwd, options.rounds)
+            bench_full(full, cwd, options.rounds)
+    finally:
+        shutil.rmtree(cwd, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
