@@ -211,9 +211,26 @@ class ResourceWarningCatcher:
         orig(msg)
 
 
+def _finalizing_object() -> Any:
+    """The `self` of the nearest `__del__` on the stack: asyncio's StreamWriter warns without
+    `source=`, but it warns from its own `__del__`."""
+    frame = sys._getframe(2)
+    for _ in range(12):
+        if frame is None:
+            return None
+        if frame.f_code.co_name == "__del__":
+            return frame.f_locals.get("self")
+        frame = frame.f_back
+    return None
+
+
 def record_resource_warning(recorder: Recorder, msg: Any) -> None:
     source = getattr(msg, "source", None)
+    if source is None:
+        source = _finalizing_object()
     text = str(msg.message)
+    if source is not None and type(source).__name__ not in text:
+        text = f"{type(source).__name__}: {text}"  # "loop is closed" says nothing on its own
     key = f"id:{id(source)}" if source is not None else text
     recorder.add_leak(Leak("resource", text, allocation_site(source)), key=key)
 

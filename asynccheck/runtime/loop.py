@@ -86,11 +86,11 @@ class _Instrumented:
         # Without an explicit recorder the loop follows whichever monitor() is active.
         self._ac_probe = LoopProbe(self, recorder, settings)  # type: ignore[arg-type]
         self._ac_catching = False
-        base.add_loop()
 
     # -- running ----------------------------------------------------------------------------
     def _ac_start(self) -> None:
         probe = self._ac_probe
+        probe.recorder.add_loop(id(self))
         probe.attach_thread()
         if not self._ac_catching:
             leaks.CATCHER.acquire()

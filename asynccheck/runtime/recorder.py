@@ -49,14 +49,19 @@ class Recorder:
         self._leaks: list[Leak] = []
         self._leak_keys: set[tuple[str, str]] = set()
         self._lag: list[LagPoint] = []
-        self.loops = 0
+        self._loop_ids: set[int] = set()
 
     def since_start(self, t: float) -> float:
         return t - self.started
 
-    def add_loop(self) -> None:
+    def add_loop(self, loop_id: int) -> None:
+        """A loop ran while this recorder was its destination (counted once per loop)."""
         with self._lock:
-            self.loops += 1
+            self._loop_ids.add(loop_id)
+
+    @property
+    def loops(self) -> int:
+        return len(self._loop_ids)
 
     def add_slow(self, slow: SlowCallback) -> None:
         with self._lock:
@@ -128,7 +133,7 @@ class Recorder:
             blocking_calls=blocking,
             leaks=leaks,
             loop_lag=lag,
-            loops=self.loops,
+            loops=len(self._loop_ids),
             profile_html=profile_html,
             profile_speedscope=profile_speedscope,
             profile_session=profile_session,
