@@ -142,11 +142,25 @@ class _Collector:
 
     def on_assign(self, node: Any, scope: Scope, stmt: Any, push: Any) -> None:
         for target in node.targets:
-            self.bind_target(target.target, scope, VALUE, node.value)
+            if isinstance(target.target, cst.Attribute):
+                self.bind_attribute(target.target, scope, VALUE, node.value)
+            else:
+                self.bind_target(target.target, scope, VALUE, node.value)
 
     def on_ann_assign(self, node: Any, scope: Scope, stmt: Any, push: Any) -> None:
+        payload = (node.annotation.annotation, node.value)
         if isinstance(node.target, cst.Name):
-            scope.bind(node.target.value, ANNOTATED, (node.annotation.annotation, node.value))
+            scope.bind(node.target.value, ANNOTATED, payload)
+        elif isinstance(node.target, cst.Attribute):
+            self.bind_attribute(node.target, scope, ANNOTATED, payload)
+
+    def bind_attribute(self, target: Any, scope: Scope, kind: str, payload: Any) -> None:
+        """`self.session = requests.Session()` in a method types `self.session` class-wide."""
+        owner = self_class(target.value, scope)
+        if owner is not None:
+            if kind == VALUE and _is_none(payload):
+                kind = NONE
+            owner.bind(f"self.{target.attr.value}", kind, payload)
 
     def on_aug_assign(self, node: Any, scope: Scope, stmt: Any, push: Any) -> None:
         self.bind_target(node.target, scope, OTHER, None)
@@ -227,6 +241,20 @@ class _Collector:
                 push((param.default, owner, outer, stmt))
             if param.annotation is not None:
                 push((param.annotation, owner, outer, stmt))
+
+
+def self_class(node: Any, scope: Scope) -> Optional[Scope]:
+    """The class scope when `node` is the first parameter (`self`) of a method there."""
+    parent = scope.parent
+    if parent is None or parent.kind != "class" or not isinstance(node, cst.Name):
+        return None
+    if scope.kind not in ("function", "async"):
+        return None
+    params = scope.node.params
+    first = (*params.posonly_params, *params.params)
+    if not first or first[0].name.value != node.value:
+        return None
+    return parent
 
 
 def _is_none(node: Any) -> bool:

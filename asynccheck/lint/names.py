@@ -10,7 +10,7 @@ import builtins
 from typing import Any, Optional
 
 from asynccheck.lint.cst import cst
-from asynccheck.lint.facts import dotted
+from asynccheck.lint.facts import dotted, self_class
 from asynccheck.lint.scopes import ANNOTATED, IMPORT, NONE, PARAM, VALUE, WITH, Scope
 from asynccheck.rules.catalog import (
     ANNOTATION_TYPES,
@@ -77,6 +77,13 @@ def type_of(expr: Any, scope: Scope, depth: int = 0) -> Optional[str]:
     if isinstance(expr, cst.Name):
         return _type_of_name(expr.value, scope, depth)
     if isinstance(expr, cst.Attribute):
+        owner_class = self_class(expr.value, scope)
+        if owner_class is not None:
+            return _type_of_bindings(
+                owner_class.bindings.get(f"self.{expr.attr.value}", ()), owner_class, depth
+            ) or _type_of_bindings(
+                _class_annotations(owner_class, expr.attr.value), owner_class, depth
+            )
         owner = type_of(expr.value, scope, depth + 1)
         return ATTRIBUTE_RESULTS.get((owner, expr.attr.value)) if owner else None
     if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Divide):
@@ -99,6 +106,16 @@ def _type_of_name(name: str, scope: Scope, depth: int) -> Optional[str]:
     found_in, bindings = scope.lookup(name)
     if found_in is None or not bindings:
         return None
+    return _type_of_bindings(bindings, found_in, depth)
+
+
+def _class_annotations(owner: Scope, attr: str) -> list[tuple[str, Any]]:
+    """`session: requests.Session` in the class body also types `self.session`."""
+    return [(kind, p) for kind, p in owner.bindings.get(attr, ()) if kind == ANNOTATED]
+
+
+def _type_of_bindings(bindings: Any, found_in: Scope, depth: int) -> Optional[str]:
+    """The one type every binding agrees on, or None."""
     result: Optional[str] = None
     for kind, payload in bindings:
         if kind == NONE:

@@ -227,6 +227,19 @@ class BlockingHttp(ToThreadFix):
         Example("import httpx\nasync def f(u):\n    r = httpx.post(u, json={})"),
         Example("import urllib3\nhttp = urllib3.PoolManager()\nasync def f(u):\n"
                 "    return http.request('GET', u)"),
+        Example(
+            """
+            import requests
+
+            class Api:
+                def __init__(self):
+                    self.session = None
+                    self.session = requests.Session()
+
+                async def user(self, uid):
+                    return self.session.get(f"/users/{uid}").json()
+            """
+        ),
     )  # fmt: skip
     good = (
         Example(
@@ -243,6 +256,18 @@ class BlockingHttp(ToThreadFix):
         ),
         Example("import requests\ndef f(u):\n    return requests.get(u)"),
         Example("async def f(requests):\n    return requests.get('x')"),
+        Example(
+            """
+            import requests
+
+            class Api:
+                def __init__(self):
+                    self.session = requests.Session()
+
+                async def user(self, session):
+                    return session.get("/users")
+            """
+        ),
     )
 
 
@@ -302,6 +327,10 @@ class BlockingFileIo(ToThreadFix):
         Example("import shutil\nasync def f(d):\n    shutil.rmtree(d)"),
         Example("from os import path\nasync def f(p):\n    return path.exists(p)"),
         Example("from typing import TextIO\nasync def f(fp: TextIO):\n    return fp.read()"),
+        Example(
+            "from pathlib import Path\nBASE = Path(__file__).parent\n"
+            "async def f():\n    if not (BASE / 'cache').exists():\n        pass"
+        ),
     )
     good = (
         Example(
@@ -315,6 +344,10 @@ class BlockingFileIo(ToThreadFix):
         Example("def f(p):\n    with open(p) as f:\n        return f.read()"),
         Example("import os\nasync def f(p):\n    return os.path.join(p, 'x')"),
         Example("async def f(reader):\n    return await reader.read()"),
+        Example(
+            "from pathlib import Path\nasync def f(p: Path):\n"
+            "    return p.with_suffix('.json').name"
+        ),
     )
 
 
@@ -404,6 +437,7 @@ class BlockingWait(BlockingCall):
             "    with ThreadPoolExecutor() as ex:\n        fut = ex.submit(print)\n        fut.result()"
         ),
         Example("import threading\nasync def f():\n    t = threading.Thread(target=print)\n    t.start()\n    t.join()"),
+        Example("import asyncio\nasync def f(coro, loop):\n    asyncio.run_coroutine_threadsafe(coro, loop).result()"),
     )  # fmt: skip
     good = (
         Example("import asyncio\nlock = asyncio.Lock()\nasync def f():\n    async with lock:\n        pass"),

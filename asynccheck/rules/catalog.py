@@ -61,6 +61,10 @@ BLOCKING_CALLS: Mapping[str, str] = {
     **_expand("AC104", "os", _OS_FILE_CALLS),
     **_expand("AC104", "os.path", _OS_PATH_CALLS),
     **_expand("AC104", "shutil", _SHUTIL_CALLS),
+    **{f"{module}.open": "AC104" for module in ("gzip", "bz2", "lzma", "tarfile", "shelve", "dbm")},
+    "zipfile.ZipFile": "AC104",
+    "glob.glob": "AC104",
+    "glob.iglob": "AC104",
     # AC105 sockets and DNS
     **_expand(
         "AC105",
@@ -159,6 +163,8 @@ CONSTRUCTORS: Mapping[str, str] = {
     "multiprocessing.pool.ThreadPool": "process-pool",
     "concurrent.futures.ThreadPoolExecutor": "executor",
     "concurrent.futures.ProcessPoolExecutor": "executor",
+    # a concurrent.futures.Future: `.result()` on the loop's thread waits for the loop itself
+    "asyncio.run_coroutine_threadsafe": "future",
 }
 
 # (type key, method) -> type key of the result, for chains like `Path(p).open()`.
@@ -201,6 +207,12 @@ _FILE_METHODS = (
     "flush",
     "truncate",
 )
+# pathlib.Path methods that touch the file system (pure path arithmetic is not listed).
+_PATH_METHODS = (
+    "open", "read_text", "read_bytes", "write_text", "write_bytes", "exists", "is_file",
+    "is_dir", "is_symlink", "stat", "lstat", "unlink", "mkdir", "rmdir", "touch", "iterdir",
+    "glob", "rglob", "rename", "replace", "chmod", "samefile", "readlink", "symlink_to",
+)  # fmt: skip
 _SOCKET_METHODS = (
     "connect", "connect_ex", "recv", "recv_into", "recvfrom", "recvfrom_into", "send",
     "sendall", "sendto", "sendfile", "accept",
@@ -209,10 +221,7 @@ _SOCKET_METHODS = (
 # type key -> (rule code, methods that block when called on such an object)
 BLOCKING_METHODS: Mapping[str, tuple[str, frozenset[str]]] = {
     "file": ("AC104", frozenset(_FILE_METHODS)),
-    "path": (
-        "AC104",
-        frozenset(("open", "read_text", "read_bytes", "write_text", "write_bytes")),
-    ),
+    "path": ("AC104", frozenset(_PATH_METHODS)),
     "socket": ("AC105", frozenset(_SOCKET_METHODS)),
     "ssl-socket": ("AC105", frozenset((*_SOCKET_METHODS, "do_handshake"))),
     "requests-session": ("AC102", frozenset((*_HTTP_VERBS, "send"))),
