@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import ast
+import fnmatch
+import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Optional
 
 from asynccheck.config import Config
@@ -25,6 +27,10 @@ class Checker:
 
     codes: frozenset[str]
     settings: LintSettings = field(default_factory=LintSettings)
+    # `per-file-ignores` from the config, and the folder its globs are relative to. Applied
+    # here rather than after the run, so that `--fix` never fixes what a file ignores.
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    root: Optional[str] = None
 
     @property
     def rules(self) -> Sequence[Rule]:
@@ -40,6 +46,16 @@ class Checker:
         ]
 
     def check(self, path: str, text: str) -> list[Finding]:
+        findings = self._check(path, text)
+        if self.per_file_ignores and findings:
+            findings = [
+                f
+                for f in findings
+                if not ignored_for_file(f.code, path, self.per_file_ignores, self.root)
+            ]
+        return findings
+
+    def _check(self, path: str, text: str) -> list[Finding]:
         rules = self.rules_for(text)
         if not rules and "AC001" not in self.codes:
             return []  # nothing can fire: do not even parse
@@ -54,7 +70,10 @@ class Checker:
         raw: list[RawFinding] = []
         for rule in rules:
             raw.extend(rule.check(ctx))
-        return ctx.materialize(raw)
+        findings = ctx.materialize(raw)
+        if module.default_newline != "\n":
+            findings = [_with_newline(f, module.default_newline) for f in findings]
+        return findings
 
     def _syntax_error(self, path: str, text: str, error: Exception) -> list[Finding]:
         if "AC001" not in self.codes:
@@ -65,6 +84,25 @@ class Checker:
         message = f"SyntaxError: {reason}"
         where = Position(row, column)
         return [Finding("AC001", message, path, where, where, None, line)]
+
+
+_BARE_LF = re.compile(r"(?<!\r)\n")
+
+
+def _with_newline(finding: Finding, newline: str) -> Finding:
+    """Inserted lines (`import asyncio`) use the file's own line ending, not a bare LF.
+
+    Only insertions are touched: a replacement's text comes from the file itself, and a LF
+    inside a string literal there must stay a LF.
+    """
+    fix = finding.fix
+    if fix is None or not any(e.start == e.end and "\n" in e.content for e in fix.edits):
+        return finding
+    edits = tuple(
+        replace(e, content=_BARE_LF.sub(newline, e.content)) if e.start == e.end else e
+        for e in fix.edits
+    )
+    return replace(finding, fix=replace(fix, edits=edits))
 
 
 def _locate_syntax_error(text: str, error: Exception) -> tuple[int, int, str]:
@@ -99,4 +137,24 @@ def checker_for(config: Config) -> Checker:
         resource_types=frozenset(config.resource_types),
         target_version=config.target,
     )
-    return Checker(config.enabled_codes(known), settings)
+    return Checker(config.enabled_codes(known), settings, config.per_file_ignores, config.root)
+
+
+def ignored_for_file(
+    code: str,
+    path: str,
+    per_file_ignores: Sequence[tuple[str, Sequence[str]]],
+    root: Optional[str] = None,
+) -> bool:
+    """Whether `per-file-ignores` drops `code` in `path`. A glob without a `/` may match the
+    file name alone (`"test_*.py"`); any glob may match the path relative to `root`."""
+    relative = os.path.relpath(os.path.abspath(path), root or os.getcwd())
+    relative = relative.replace(os.sep, "/")
+    name = relative.rsplit("/", 1)[-1]
+    for pattern, codes in per_file_ignores:
+        target = name if "/" not in pattern else relative
+        if (fnmatch.fnmatchcase(target, pattern) or fnmatch.fnmatchcase(relative, pattern)) and any(
+            selector == "ALL" or code.startswith(selector) for selector in codes
+        ):
+            return True
+    return False

@@ -130,6 +130,10 @@ def discover(
             _walk(os.path.normpath(given), inherited, ignorer, files, unreadable)
         elif not force_exclude or not _explicit_file_excluded(given, ignorer):
             files.add(os.path.normpath(given))
+    # A walk from "." yields "./a.py": report "a.py", and lint it once if also named so.
+    dot = os.curdir + os.sep
+    if any(path.startswith(dot) for path in files):
+        files = {path[len(dot) :] if path.startswith(dot) else path for path in files}
     return Discovered(tuple(sorted(files)), tuple(sorted(unreadable)))
 
 

@@ -21,13 +21,44 @@ def suppressed_codes(line: str) -> Optional[frozenset[str]]:
     """The codes a line's comment suppresses: ALL for a bare `# noqa`, None for none."""
     if "#" not in line:
         return None
+    comment = _comment(line)
+    if comment is None:
+        return None
     codes: set[str] = set()
-    for match in _NOQA.finditer(line):
+    for match in _NOQA.finditer(comment):
         listed = match.group("codes") or match.group("ignored")
         if listed is None:
             return ALL
         codes.update(code.upper() for code in re.split(r"[\s,]+", listed.strip()) if code)
     return frozenset(codes) if codes else None
+
+
+def _comment(line: str) -> Optional[str]:
+    """The comment at the end of a line of code, skipping `#` inside string literals.
+
+    A flagged line and its statement's first line start in code, so one pass that tracks
+    quotes (single, triple, escapes) is enough; no tokenizer needed.
+    """
+    index, length = 0, len(line)
+    quote = ""
+    while index < length:
+        char = line[index]
+        if quote:
+            if char == "\\":
+                index += 2
+                continue
+            if line.startswith(quote, index):
+                index += len(quote)
+                quote = ""
+                continue
+        elif char == "#":
+            return line[index:]
+        elif char in "'\"":
+            quote = char * 3 if line.startswith(char * 3, index) else char
+            index += len(quote)
+            continue
+        index += 1
+    return None
 
 
 def is_suppressed(code: str, line: str) -> bool:
