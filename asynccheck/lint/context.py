@@ -24,7 +24,7 @@ class NodeEdit:
 
     node: Any
     content: str
-    where: str = "replace"  # "replace" | "before" | "after"
+    where: str = "replace"  # "replace" | "before" | "after" | "before_end"
 
 
 @dataclass(frozen=True)
@@ -97,7 +97,8 @@ class FileContext:
         if anchor is None:
             return None, ()
         node, where = anchor
-        text = f"import {module}\n" if where == "before" else f"\nimport {module}"
+        newline = self.module.default_newline  # CRLF files stay CRLF
+        text = f"import {module}{newline}" if where == "before" else f"{newline}import {module}"
         return module, (NodeEdit(node, text, where),)
 
     def import_anchor(self) -> Optional[tuple[Any, str]]:
@@ -174,17 +175,16 @@ class FileContext:
             span = located.get(id(edit.node))
             if span is None:
                 return None
-            start, end = {
-                "replace": (span.start, span.end),
-                "before": (span.start, span.start),
-                "after": (span.end, span.end),
+            start_pos = Position(span.start_row, span.start_col)
+            end_pos = Position(span.end_row, span.end_col)
+            # "before_end": just before the node's last character (a call's closing paren)
+            last = Position(span.end_row, span.end_col - 1)
+            start, end, start_pos, end_pos = {
+                "replace": (span.start, span.end, start_pos, end_pos),
+                "before": (span.start, span.start, start_pos, start_pos),
+                "after": (span.end, span.end, end_pos, end_pos),
+                "before_end": (span.end - 1, span.end - 1, last, last),
             }[edit.where]
-            start_pos = (
-                Position(span.start_row, span.start_col)
-                if edit.where != "after"
-                else Position(span.end_row, span.end_col)
-            )
-            end_pos = Position(span.end_row, span.end_col) if edit.where != "before" else start_pos
             edits.append(Edit(start, end, edit.content, start_pos, end_pos))
         return Fix(plan.applicability, plan.message, tuple(sorted(edits, key=lambda e: e.start)))
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Optional
+from typing import TYPE_CHECKING, ClassVar, Optional
 
 from asynccheck.lint import names
 from asynccheck.lint.context import FixPlan, NodeEdit, RawFinding
@@ -127,21 +127,24 @@ class ToThreadFix(BlockingCall):
         if asyncio_name is None:
             return None
         call = site.node
-        inner = _arguments_text(ctx, call).strip()
         func = ctx.code_for(call.func)
-        content = f"await {asyncio_name}.to_thread({func}{', ' + inner if inner else ''})"
-        return FixPlan(self.fix_safety, self.fix_title, (NodeEdit(call, content), *imports))
+        # Edits around the arguments, never a rewrite of them: comments and line breaks stay.
+        handed = (
+            NodeEdit(call.args[0], f"{func}, ", "before")
+            if call.args
+            else NodeEdit(call, func, "before_end")
+        )
+        edits = (
+            NodeEdit(call, "await ", "before"),
+            NodeEdit(call.func, f"{asyncio_name}.to_thread"),
+            handed,
+            *imports,
+        )
+        return FixPlan(self.fix_safety, self.fix_title or "", edits)
 
 
 def _can_await_here(site: Site, parents: frozenset[str]) -> bool:
     return site.scope.is_async and not site.awaited and type(site.parent).__name__ in parents
-
-
-def _arguments_text(ctx: FileContext, call: Any) -> str:
-    """The source between a call's parentheses, comments and line breaks included."""
-    bare = ctx.code_for(call.with_changes(func=cst.Name("f"), lpar=(), rpar=()))
-    inside = bare[1:].lstrip()
-    return inside[1:-1]
 
 
 class BlockingSleep(BlockingCall):
@@ -199,8 +202,12 @@ class BlockingSleep(BlockingCall):
         asyncio_name, imports = ctx.module_name_for(site.scope, "asyncio")
         if asyncio_name is None:
             return None
-        content = f"await {asyncio_name}.sleep({_arguments_text(ctx, site.node)})"
-        return FixPlan(SAFE, self.fix_title or "", (NodeEdit(site.node, content), *imports))
+        edits = (
+            NodeEdit(site.node, "await ", "before"),
+            NodeEdit(site.node.func, f"{asyncio_name}.sleep"),
+            *imports,
+        )
+        return FixPlan(SAFE, self.fix_title or "", edits)
 
 
 class BlockingHttp(ToThreadFix):

@@ -1,0 +1,176 @@
+"""AC1xx beyond the rule examples: import forms, scopes, shadowing, positions, fixes."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from asynccheck.lint.api import lint_source
+from asynccheck.lint.fix import apply_fixes
+
+
+def codes_at(source: str, select: str = "AC1") -> list[tuple[str, int, int]]:
+    findings = lint_source(textwrap.dedent(source), select=[select])
+    return [(f.code, f.location.row, f.location.column) for f in findings]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "import time as t\nasync def f():\n    t.sleep(1)\n",
+        "from time import sleep as zz\nasync def f():\n    zz(1)\n",
+        "from time import sleep\nasync def f():\n    sleep(1)\n",
+        "import time\nasync def f():\n    time.sleep(1)\n",
+        "async def f():\n    import time\n    time.sleep(1)\n",
+        "async def f():\n    time.sleep(1)\n",  # a snippet that never imports time
+        "from time import *\nasync def f():\n    sleep(1)\n",
+    ],
+)
+def test_every_import_form_resolves_time_sleep(source: str) -> None:
+    assert [code for code, _, _ in codes_at(source)] == ["AC101"]
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("import os.path\nasync def f(p):\n    return os.path.exists(p)\n", "AC104"),
+        ("from os import path\nasync def f(p):\n    return path.isfile(p)\n", "AC104"),
+        ("import os.path as osp\nasync def f(p):\n    return osp.getsize(p)\n", "AC104"),
+        ("from subprocess import run as sh\nasync def f():\n    sh(['ls'])\n", "AC103"),
+        ("import urllib.request\nasync def f(u):\n    urllib.request.urlopen(u)\n", "AC102"),
+        ("import http.client\nasync def f():\n    http.client.HTTPSConnection('h')\n", "AC102"),
+    ],
+)
+def test_dotted_imports(source: str, expected: str) -> None:
+    assert [code for code, _, _ in codes_at(source)] == [expected]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        # a local that shadows the import
+        "from time import sleep\nasync def f():\n    sleep = g\n    sleep(1)\n",
+        # a module-level rebinding
+        "import requests\nrequests = []\nasync def f():\n    requests.pop()\n",
+        "requests = []\nasync def f():\n    requests.pop()\n",
+        # a parameter
+        "import time\nasync def f(time):\n    time.sleep(1)\n",
+        # nested def that is never called, a lambda, a class body
+        "import time\nasync def f():\n    def g():\n        time.sleep(1)\n    return g\n",
+        "import time\nasync def f(loop):\n    await loop.run_in_executor(None, lambda: time.sleep(1))\n",
+        "import time\nasync def f():\n    class C:\n        time.sleep(1)\n",
+        # handed to a thread, not called
+        "import asyncio, time\nasync def f():\n    await asyncio.to_thread(time.sleep, 1)\n",
+        "import asyncio, time\nasync def f(loop):\n    await loop.run_in_executor(None, time.sleep, 1)\n",
+        # sync code and module level
+        "import time\ntime.sleep(1)\ndef f():\n    time.sleep(1)\n",
+        # an async file API
+        "import aiofiles\nasync def f(p):\n    async with aiofiles.open(p) as fh:\n        await fh.read()\n",
+        # awaited method calls are async whatever the receiver looked like
+        "async def f(conn):\n    await conn.execute('x')\n",
+        # non-blocking sockets used with the loop
+        "import socket\nasync def f(loop):\n    s = socket.socket()\n    s.setblocking(False)\n    await loop.sock_connect(s, ('h', 1))\n    s.send(b'x')\n",
+        # the optional-import idiom keeps the import (but here it is sync code)
+        "try:\n    import requests\nexcept ImportError:\n    requests = None\ndef f():\n    requests.get('u')\n",
+    ],
+)
+def test_not_flagged(source: str) -> None:
+    assert codes_at(source) == []
+
+
+def test_optional_import_idiom_still_resolves() -> None:
+    source = "try:\n    import requests\nexcept ImportError:\n    requests = None\nasync def f():\n    requests.get('u')\n"
+    assert codes_at(source) == [("AC102", 6, 5)]
+
+
+def test_decorator_and_default_run_outside_the_coroutine() -> None:
+    source = "import time\n@deco(time.sleep(1))\nasync def f(x=time.sleep(2)):\n    pass\n"
+    assert codes_at(source) == []
+
+
+def test_nested_def_called_from_the_coroutine_runs_on_the_loop() -> None:
+    source = "import time\nasync def f():\n    def wait():\n        time.sleep(1)\n    wait()\n"
+    assert codes_at(source) == [("AC101", 4, 9)]
+
+
+def test_comprehension_and_fstring_inside_coroutine() -> None:
+    source = "import os\nasync def f(ps):\n    a = [os.stat(p) for p in ps]\n    return f'{os.listdir(ps[0])}'\n"
+    assert codes_at(source) == [("AC104", 3, 10), ("AC104", 4, 15)]
+
+
+def test_position_is_the_callee_even_in_parentheses() -> None:
+    source = "import time\nasync def f():\n    x = (\n        time.sleep(1)\n    )\n"
+    assert codes_at(source) == [("AC101", 4, 9)]
+
+
+def test_receiver_types() -> None:
+    source = textwrap.dedent(
+        """
+        import socket
+        import threading
+        from pathlib import Path
+        from typing import IO, Optional
+
+        LOCK = threading.Lock()
+
+        async def f(fp: Optional[IO[str]], p: Path, s: "socket.socket"):
+            fp.readline()
+            (p / "x").read_bytes()
+            LOCK.acquire()
+            with open("x") as fh:
+                fh.write("y")
+            sock = socket.create_connection(("h", 1))
+            sock.sendall(b"x")
+        """
+    )
+    found = [(code, row) for code, row, _ in codes_at(source)]
+    assert found == [
+        ("AC104", 10),
+        ("AC104", 11),
+        ("AC108", 12),
+        ("AC104", 13),
+        ("AC104", 14),
+        ("AC105", 15),
+        ("AC105", 16),
+    ]
+
+
+def test_configured_blocking_calls() -> None:
+    source = "from sdk import client\nasync def f():\n    client.fetch()\n    client.other()\n"
+    findings = lint_source(source, config={"blocking-calls": ["sdk.client.fetch"]})
+    assert [(f.code, f.location.row) for f in findings] == [("AC109", 3)]
+    assert "sdk.client.fetch()" in findings[0].message
+
+
+def test_safe_fix_respects_asyncio_alias_and_keeps_comments() -> None:
+    source = "import asyncio as aio\nimport time\nasync def f(n):\n    time.sleep(  # why\n        n\n    )\n"
+    findings = lint_source(source, select=["AC101"])
+    fixed, count = apply_fixes(source, findings)
+    assert count == 1
+    assert fixed == "import asyncio as aio\nimport time\nasync def f(n):\n    await aio.sleep(  # why\n        n\n    )\n"
+
+
+def test_fix_after_docstring_and_future_import() -> None:
+    source = '"""Doc."""\nfrom __future__ import annotations\nasync def f():\n    time.sleep(1)\n'
+    fixed, _ = apply_fixes(source, lint_source(source, select=["AC101"]))
+    assert fixed == '"""Doc."""\nfrom __future__ import annotations\nimport asyncio\nasync def f():\n    await asyncio.sleep(1)\n'
+
+
+def test_no_fix_where_await_is_impossible() -> None:
+    source = "import time\nasync def f():\n    def g():\n        time.sleep(1)\n    g()\n    x = [time.sleep(1) for _ in range(2)]\n"
+    findings = lint_source(source, select=["AC101"])
+    assert len(findings) == 2 and all(f.fix is None for f in findings)
+
+
+def test_no_fix_when_asyncio_name_is_taken() -> None:
+    source = "import time\nasyncio = object()\nasync def f():\n    time.sleep(1)\n"
+    (finding,) = lint_source(source, select=["AC101"])
+    assert finding.fix is None
+
+
+def test_multiple_fixes_share_one_import() -> None:
+    source = "import time\nasync def f():\n    time.sleep(1)\n    time.sleep(2)\n"
+    fixed, count = apply_fixes(source, lint_source(source, select=["AC101"]))
+    assert count == 2
+    assert fixed.count("import asyncio") == 1
