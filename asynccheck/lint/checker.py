@@ -65,7 +65,7 @@ class Checker:
             return self._syntax_error(path, text, error)
         if not rules:
             return []
-        facts = collect(module)
+        facts = collect(module, frozenset(t for rule in rules for t in rule.site_types))
         ctx = FileContext(path, text, module, facts, self.settings)
         raw: list[RawFinding] = []
         for rule in rules:

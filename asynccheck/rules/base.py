@@ -47,6 +47,9 @@ class Rule:
     fix_safety: ClassVar[Optional[str]] = None  # "safe" | "unsafe" | None
     fix_title: ClassVar[Optional[str]] = None
     needs_async: ClassVar[bool] = True  # only fires in files that contain the text "async"
+    # libcst node types (class names) whose sites the one walk must keep for this rule;
+    # calls are always kept (`ctx.facts.calls`), anything else is read with `ctx.sites(name)`.
+    site_types: ClassVar[tuple[str, ...]] = ()
     config_keys: ClassVar[tuple[str, ...]] = ()
     example_config: ClassVar[Mapping[str, Any]] = {}  # [tool.asynccheck] keys the examples need
     references: ClassVar[tuple[str, ...]] = ()
