@@ -158,10 +158,9 @@ def run(paths: Sequence[str], config: Config, options: RunOptions = RunOptions()
         entry = cache.lookup(key, stat) if use_cache else None
         if entry is None and use_cache and key in cache:
             entry = _same_content(cache, key, path, stat)
-        if entry is not None:
-            outcomes.append(
-                FileOutcome(path, tuple(Finding.from_tuple(path, t) for t in entry.findings))
-            )
+        cached = _cached_findings(path, entry) if entry is not None else None
+        if cached is not None:
+            outcomes.append(FileOutcome(path, cached))
         else:
             todo.append((stat.st_size, path))
     todo.sort(key=lambda item: (-item[0], item[1]))  # big files first: better load balance
@@ -189,6 +188,14 @@ def _lint_todo(
         if outcome.entry is not None and cache.path is not None:
             cache.store(os.path.abspath(outcome.path), outcome.entry)
     return outcomes
+
+
+def _cached_findings(path: str, entry: Entry) -> Optional[tuple[Finding, ...]]:
+    """The entry's findings; None when they do not decode (a damaged store: lint again)."""
+    try:
+        return tuple(Finding.from_tuple(path, t) for t in entry.findings)
+    except Exception:
+        return None
 
 
 def _same_content(cache: Cache, key: str, path: str, stat: os.stat_result) -> Optional[Entry]:

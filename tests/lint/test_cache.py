@@ -1,0 +1,283 @@
+"""The findings cache: hits, invalidation, damaged stores, `--no-cache`, atomic writes and a
+warm run that never imports libcst."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from asynccheck.config import Config
+from asynccheck.lint.cache import CACHE_DIR_NAME
+from asynccheck.lint.checker import Checker
+from asynccheck.lint.engine import RunOptions, run
+
+SLEEP = "import time\n\n\nasync def handler():\n    time.sleep(1)\n"
+CLEAN = "import asyncio\n\n\nasync def handler():\n    await asyncio.sleep(1)\n"
+JOBS1 = RunOptions(jobs=1)
+
+
+@pytest.fixture
+def checked(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The paths the checker parsed and checked during the test (in-process runs only)."""
+    seen: list[str] = []
+    original = Checker.check
+
+    def spy(self: Checker, path: str, text: str):
+        seen.append(os.path.basename(path))
+        return original(self, path, text)
+
+    monkeypatch.setattr(Checker, "check", spy)
+    return seen
+
+
+def lint(root: Path, config: Config | None = None, options: RunOptions = JOBS1):
+    config = config or Config(root=str(root))
+    return run(["."], config, options)
+
+
+def cache_files(root: Path) -> list[str]:
+    folder = root / CACHE_DIR_NAME
+    return sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+
+
+def stores(root: Path) -> list[Path]:
+    return sorted((root / CACHE_DIR_NAME).glob("lint-*"))
+
+
+def codes(result) -> list[tuple[str, str]]:
+    return [(f.path, f.code) for f in result.findings]
+
+
+def test_second_run_reads_from_the_cache(tree, checked):
+    root = tree({"a.py": SLEEP, "b.py": CLEAN})
+    first = lint(root)
+    assert sorted(checked) == ["a.py", "b.py"]
+    checked.clear()
+    second = lint(root)
+    assert checked == []  # nothing parsed or checked
+    assert second.findings == first.findings
+    assert codes(second) == [("a.py", "AC101")]
+    f = second.findings[0]
+    assert (f.location.row, f.location.column) == (5, 5)
+    assert f.source_line == "    time.sleep(1)"
+    assert f.fix is not None and f.fix.is_safe
+
+
+def test_changing_a_file_invalidates_only_that_file(tree, checked):
+    root = tree({"a.py": SLEEP, "b.py": CLEAN, "c.py": CLEAN})
+    lint(root)
+    checked.clear()
+    (root / "b.py").write_text(SLEEP)
+    result = lint(root)
+    assert checked == ["b.py"]
+    assert codes(result) == [("a.py", "AC101"), ("b.py", "AC101")]
+
+
+def test_a_change_that_keeps_size_and_mtime_is_caught_by_content_when_mtime_moves(tree, checked):
+    root = tree({"a.py": "import time\nasync def f():\n    time.sleep(1)\n"})
+    lint(root)
+    checked.clear()
+    path = root / "a.py"
+    stat = path.stat()
+    path.write_text("import time\nasync def f():\n    time.sleep(2)\n")  # same size
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    result = lint(root)
+    assert checked == ["a.py"]
+    assert "sleep(2)" in result.findings[0].source_line
+
+
+def test_touching_without_changing_content_reuses_findings(tree, checked):
+    root = tree({"a.py": SLEEP})
+    first = lint(root)
+    checked.clear()
+    stat = (root / "a.py").stat()
+    os.utime(root / "a.py", ns=(stat.st_atime_ns, stat.st_mtime_ns + 5_000_000_000))
+    second = lint(root)
+    assert checked == []
+    assert second.findings == first.findings
+    checked.clear()
+    assert lint(root).findings == first.findings  # the new mtime was remembered
+    assert checked == []
+
+
+def test_changing_the_config_invalidates(tree, checked):
+    root = tree({"a.py": SLEEP})
+    lint(root)
+    checked.clear()
+    result = lint(root, Config(root=str(root), ignore=("AC101",)))
+    assert checked == ["a.py"]
+    assert result.findings == ()
+    checked.clear()
+    result = lint(root, Config(root=str(root), blocking_calls=("x.y",)))
+    assert checked == ["a.py"]
+    assert codes(result) == [("a.py", "AC101")]
+    checked.clear()
+    lint(root)  # the first config's store is still there
+    assert checked == []
+
+
+def test_config_change_through_the_cli(tree, cli):
+    root = tree({"a.py": SLEEP})
+    assert cli("lint", "a.py").exit_code == 1
+    (root / "pyproject.toml").write_text('[tool.asynccheck]\nignore = ["AC101"]\n')
+    assert cli("lint", "a.py").exit_code == 0
+
+
+def test_exclude_changes_do_not_invalidate(tree, checked):
+    root = tree({"a.py": SLEEP, "gen/b.py": SLEEP})
+    lint(root)
+    checked.clear()
+    result = lint(root, Config(root=str(root), exclude=("gen/",)))
+    assert checked == []
+    assert codes(result) == [("a.py", "AC101")]
+
+
+@pytest.mark.parametrize(
+    "damage",
+    ["corrupt", "truncated", "empty", "foreign", "other-version", "directory", "folder-is-file"],
+)
+def test_a_damaged_cache_is_ignored(tree, checked, damage):
+    root = tree({"a.py": SLEEP, "b.py": CLEAN})
+    lint(root)
+    [store] = stores(root)
+    if damage == "corrupt":
+        store.write_bytes(os.urandom(64))
+    elif damage == "truncated":
+        store.write_bytes(store.read_bytes()[: store.stat().st_size // 2])
+    elif damage == "empty":
+        store.write_bytes(b"")
+    elif damage == "foreign":
+        import marshal
+
+        store.write_bytes(marshal.dumps({"format": 2, "key": "other", "paths": ["x"]}))
+    elif damage == "other-version":
+        import marshal
+
+        data = marshal.loads(store.read_bytes())
+        data["key"] = "0.0.0:" + data["key"].split(":", 1)[1]
+        data["format"] = 1
+        store.write_bytes(marshal.dumps(data))
+    elif damage == "directory":
+        store.unlink()
+        store.mkdir()
+        (store / "x").write_text("x")
+    elif damage == "folder-is-file":
+        import shutil
+
+        shutil.rmtree(root / CACHE_DIR_NAME)
+        (root / CACHE_DIR_NAME).write_text("not a folder")
+    checked.clear()
+    result = lint(root)
+    assert sorted(checked) == ["a.py", "b.py"]  # everything checked afresh
+    assert codes(result) == [("a.py", "AC101")]
+    checked.clear()
+    again = lint(root)
+    assert codes(again) == [("a.py", "AC101")]
+    if damage not in ("directory", "folder-is-file"):
+        assert checked == []  # the store was rewritten and is used again
+    assert not list(root.rglob("*.tmp"))
+
+
+def test_a_store_with_wrong_column_types_is_ignored(tree, checked):
+    import marshal
+
+    root = tree({"a.py": SLEEP})
+    lint(root)
+    [store] = stores(root)
+    data = marshal.loads(store.read_bytes())
+    data["findings"] = [("garbage",)]
+    store.write_bytes(marshal.dumps(data))
+    checked.clear()
+    result = lint(root)
+    assert codes(result) == [("a.py", "AC101")]
+
+
+def test_no_cache_neither_reads_nor_writes(tree, checked):
+    root = tree({"a.py": SLEEP})
+    lint(root, options=RunOptions(jobs=1, use_cache=False))
+    assert not (root / CACHE_DIR_NAME).exists()
+    lint(root)
+    checked.clear()
+    lint(root, options=RunOptions(jobs=1, use_cache=False))
+    assert checked == ["a.py"]  # a store existed, but --no-cache did not read it
+
+
+def test_no_cache_option_on_the_cli(tree, cli):
+    root = tree({"a.py": SLEEP})
+    assert cli("lint", "--no-cache", "a.py").exit_code == 1
+    assert not (root / CACHE_DIR_NAME).exists()
+    assert cli("lint", "a.py").exit_code == 1
+    assert stores(root)
+
+
+def test_fix_and_diff_do_not_write_stale_entries(tree, cli):
+    tree({"a.py": SLEEP})
+    assert cli("lint", "a.py").exit_code == 1
+    assert cli("lint", "--diff", "a.py").exit_code == 1
+    assert cli("lint", "a.py").exit_code == 1  # --diff changed nothing, findings stay
+    assert cli("lint", "--fix", "a.py").exit_code == 0
+    assert cli("lint", "a.py").exit_code == 0  # the fixed file is not served old findings
+
+
+def test_the_cache_is_written_atomically(tree, monkeypatch):
+    root = tree({"a.py": SLEEP})
+    lint(root)
+    assert cache_files(root) == [".gitignore", *(p.name for p in stores(root))]
+    assert not list((root / CACHE_DIR_NAME).glob(".lint-*"))
+
+    # A failure while writing leaves the old store whole and no temporary file behind.
+    import marshal
+
+    before = stores(root)[0].read_bytes()
+    (root / "b.py").write_text(SLEEP)
+
+    def broken(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(marshal, "dumps", broken)
+    result = lint(root)  # never fatal
+    assert codes(result) == [("a.py", "AC101"), ("b.py", "AC101")]
+    assert stores(root)[0].read_bytes() == before
+    assert not list((root / CACHE_DIR_NAME).glob(".lint-*"))
+
+
+def test_cache_folder_is_gitignored(tree):
+    root = tree({"a.py": SLEEP})
+    lint(root)
+    assert (root / CACHE_DIR_NAME / ".gitignore").read_text().strip().endswith("*")
+
+
+def test_a_read_only_tree_still_lints(tree, monkeypatch):
+    root = tree({"a.py": SLEEP})
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(os, "makedirs", refuse)
+    assert codes(lint(root)) == [("a.py", "AC101")]
+
+
+def test_a_warm_run_does_not_import_libcst(tmp_path, run_asynccheck):
+    for index in range(30):
+        (tmp_path / f"m{index}.py").write_text(SLEEP if index % 3 == 0 else CLEAN)
+    cold = run_asynccheck("lint", "--format", "concise", ".", cwd=tmp_path)
+    assert cold.exit_code == 1
+    warm = run_asynccheck(
+        "lint", "--format", "concise", ".", cwd=tmp_path, python_flags=("-X", "importtime")
+    )
+    assert warm.exit_code == 1
+    assert warm.stdout == cold.stdout
+    imported = {line.rsplit("|", 1)[-1].strip() for line in warm.stderr.splitlines() if "|" in line}
+    assert "asynccheck.lint.engine" in imported  # the import log is really there
+    assert not {name for name in imported if name.startswith("libcst")}
+    # One changed file brings libcst back, and only that file is new.
+    (tmp_path / "m1.py").write_text(SLEEP)
+    changed = run_asynccheck(
+        "lint", "--format", "concise", ".", cwd=tmp_path, python_flags=("-X", "importtime")
+    )
+    assert "m1.py:5:5: AC101" in changed.stdout
+    assert "libcst._nodes" in {
+        line.rsplit("|", 1)[-1].strip() for line in changed.stderr.splitlines() if "|" in line
+    }
