@@ -1,7 +1,7 @@
 """code -> (name, on by default): an index of the registry for the paths that must not
 import the rules themselves (a warm-cache run validates codes and picks the enabled ones
 from this table alone). tests/rules/test_examples.py keeps it equal to the registry;
-regenerate it with `python -m asynccheck.rules.index`."""
+rewrite it with `python -m asynccheck.rules.index`."""
 
 from __future__ import annotations
 
@@ -24,8 +24,12 @@ def _render() -> str:  # pragma: no cover - a maintenance helper
     from asynccheck.rules import REGISTRY
 
     rows = "\n".join(f'    "{c}": ("{r.name}", {r.default}),' for c, r in REGISTRY.items())
-    return rows
+    head, _, _ = open(__file__, encoding="utf-8").read().partition("RULE_INDEX: dict")
+    tail = open(__file__, encoding="utf-8").read().partition("\n}\n")[2]
+    return f"{head}RULE_INDEX: dict[str, tuple[str, bool]] = {{\n{rows}\n}}\n{tail}"
 
 
 if __name__ == "__main__":  # pragma: no cover
-    print(_render())
+    text = _render()
+    with open(__file__, "w", encoding="utf-8") as f:
+        f.write(text)

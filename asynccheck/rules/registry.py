@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from asynccheck.rules import blocking, tool
+from asynccheck.rules import (
+    blocking,
+    cancellation,
+    helpers,
+    loops,
+    resources,
+    tasks,
+    timeouts,
+    tool,
+)
 from asynccheck.rules.base import Rule
 
-_MODULES = (tool, blocking)
+_MODULES = (tool, blocking, helpers, resources, cancellation, tasks, timeouts, loops)
 
 
 def _collect() -> dict[str, type[Rule]]:

@@ -1,0 +1,3 @@
+"""AC3xx: cancellation swallowed or left unfinished."""
+
+from __future__ import annotations
