@@ -24,8 +24,10 @@ def _render() -> str:  # pragma: no cover - a maintenance helper
     from asynccheck.rules import REGISTRY
 
     rows = "\n".join(f'    "{c}": ("{r.name}", {r.default}),' for c, r in REGISTRY.items())
-    head, _, _ = open(__file__, encoding="utf-8").read().partition("RULE_INDEX: dict")
-    tail = open(__file__, encoding="utf-8").read().partition("\n}\n")[2]
+    with open(__file__, encoding="utf-8") as f:
+        current = f.read()
+    head = current.partition("RULE_INDEX: dict")[0]
+    tail = current.partition("\n}\n")[2]
     return f"{head}RULE_INDEX: dict[str, tuple[str, bool]] = {{\n{rows}\n}}\n{tail}"
 
 
