@@ -109,7 +109,13 @@ def main() -> None:
         fixable = sum(f["fix"] is not None for f in findings)
         fixed = lint("--select", "AC", "--fix", "--unsafe-fixes", "--quiet", str(copy), cwd=work)
         print(f"--fix --unsafe-fixes: {fixable} fixable findings; exit {fixed.returncode}")
-        broken = check_parses(copy)
+        changed = [
+            p
+            for p in copy.rglob("*.py")
+            if p.read_bytes() != (corpus / p.relative_to(copy)).read_bytes()
+        ]
+        print(f"files changed by the fixes: {len(changed)}")
+        broken = check_parses(changed)
         print(f"files that no longer parse after fixing: {len(broken)}")
         for path in broken[:10]:
             print(f"  {path}")
@@ -125,7 +131,7 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def check_parses(tree: Path) -> list[str]:
+def check_parses(paths: list[Path]) -> list[str]:
     code = (
         "import sys, libcst\n"
         "bad = []\n"
@@ -134,7 +140,7 @@ def check_parses(tree: Path) -> list[str]:
         "    except Exception: bad.append(p)\n"
         "print('\\n'.join(bad))\n"
     )
-    files = "\n".join(str(p) for p in tree.rglob("*.py"))
+    files = "\n".join(str(p) for p in paths)
     done = subprocess.run(
         [sys.executable, "-c", code], input=files, capture_output=True, text=True, check=True
     )
