@@ -207,7 +207,6 @@ def _lint_stdin(
 ) -> int:
     """Lint standard input; with --fix the fixed code goes to stdout, findings to stderr."""
     from asynccheck.lint.checker import checker_for
-    from asynccheck.lint.cst import cst
     from asynccheck.lint.fix import fix_until_stable, unified_diff
     from asynccheck.lint.source import decode
 
@@ -217,17 +216,8 @@ def _lint_stdin(
     text = decoded.text or ""
     checker = checker_for(config)
 
-    def parses(candidate: str) -> bool:
-        try:
-            cst.parse_module(candidate)
-        except Exception:
-            return False
-        return True
-
     if fix or diff:
-        outcome = fix_until_stable(
-            text, lambda t: checker.check(filename, t), parses, unsafe=unsafe
-        )
+        outcome = fix_until_stable(text, lambda t: checker.check(filename, t), unsafe=unsafe)
         if diff:
             sys.stdout.write(unified_diff(filename, text, outcome.text))
             return EXIT_CLEAN if exit_zero or outcome.text == text else EXIT_FINDINGS

@@ -103,19 +103,9 @@ def _entry(stat: os.stat_result, data: bytes, findings: tuple[Finding, ...]) -> 
 
 
 def _fix_file(path: str, data: bytes, text: str, encoding: str, checker: Checker) -> FileOutcome:
-    from asynccheck.lint.cst import cst
     from asynccheck.lint.fix import fix_until_stable, unified_diff
 
-    def parses(candidate: str) -> bool:
-        try:
-            cst.parse_module(candidate)
-        except Exception:
-            return False
-        return True
-
-    outcome = fix_until_stable(
-        text, lambda t: checker.check(path, t), parses, unsafe=_OPTIONS.unsafe_fixes
-    )
+    outcome = fix_until_stable(text, lambda t: checker.check(path, t), unsafe=_OPTIONS.unsafe_fixes)
     if outcome.text == text:
         return FileOutcome(path, outcome.findings)
     diff = unified_diff(path, text, outcome.text) if _OPTIONS.diff else ""

@@ -51,10 +51,21 @@ def _overlaps(a: Edit, b: Edit) -> bool:
     return a.start < b.end and b.start < a.end
 
 
+def parses(text: str) -> bool:
+    """A fix that breaks the syntax is never written."""
+    from asynccheck.lint.cst import cst
+
+    try:
+        cst.parse_module(text)
+    except Exception:  # libcst raises ParserSyntaxError, and worse on odd input
+        return False
+    return True
+
+
 def fix_until_stable(
     text: str,
     check: Callable[[str], Sequence[Finding]],
-    parses: Callable[[str], bool],
+    parses: Callable[[str], bool] = parses,
     *,
     unsafe: bool = False,
 ) -> FixOutcome:
