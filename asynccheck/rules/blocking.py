@@ -15,7 +15,13 @@ from asynccheck.lint.context import FixPlan, NodeEdit, RawFinding
 from asynccheck.lint.cst import cst
 from asynccheck.lint.finding import SAFE, UNSAFE
 from asynccheck.rules.base import Example, Rule
-from asynccheck.rules.catalog import BLOCKING_CALLS, BLOCKING_METHODS, KNOWN_NAMES, TYPE_NAMES
+from asynccheck.rules.catalog import (
+    ANY_METHOD,
+    BLOCKING_CALLS,
+    BLOCKING_METHODS,
+    KNOWN_NAMES,
+    TYPE_NAMES,
+)
 
 if TYPE_CHECKING:
     from asynccheck.lint.context import FileContext
@@ -57,7 +63,7 @@ def _classify(ctx: FileContext) -> list[BlockingSite]:
             continue
         receiver_type = names.type_of(func.value, scope)
         entry = BLOCKING_METHODS.get(receiver_type) if receiver_type else None
-        if entry is None or func.attr.value not in entry[1]:
+        if entry is None or (func.attr.value not in entry[1] and entry[1] != ANY_METHOD):
             continue
         receiver = ctx.code_for(func.value)
         if receiver_type in ("socket", "ssl-socket") and (id(scope), receiver) in non_blocking:

@@ -22,7 +22,7 @@ _OS_FILE_CALLS = (
 )  # fmt: skip
 _OS_PATH_CALLS = (
     "exists", "lexists", "isfile", "isdir", "islink", "ismount", "getsize", "getmtime",
-    "getatime", "getctime", "samefile",
+    "getatime", "getctime", "samefile", "sameopenfile", "realpath",
 )  # fmt: skip
 _SHUTIL_CALLS = (
     "copy", "copy2", "copyfile", "copyfileobj", "copytree", "move", "rmtree",
@@ -56,6 +56,7 @@ BLOCKING_CALLS: Mapping[str, str] = {
     # AC104 files
     "builtins.open": "AC104",
     "io.open": "AC104",
+    "io.open_code": "AC104",
     "os.fdopen": "AC104",
     "codecs.open": "AC104",
     **_expand("AC104", "os", _OS_FILE_CALLS),
@@ -218,6 +219,8 @@ _SOCKET_METHODS = (
     "sendall", "sendto", "sendfile", "accept",
 )  # fmt: skip
 
+ANY_METHOD = frozenset(("*",))
+
 # type key -> (rule code, methods that block when called on such an object)
 BLOCKING_METHODS: Mapping[str, tuple[str, frozenset[str]]] = {
     "file": ("AC104", frozenset(_FILE_METHODS)),
@@ -225,11 +228,8 @@ BLOCKING_METHODS: Mapping[str, tuple[str, frozenset[str]]] = {
     "socket": ("AC105", frozenset(_SOCKET_METHODS)),
     "ssl-socket": ("AC105", frozenset((*_SOCKET_METHODS, "do_handshake"))),
     "requests-session": ("AC102", frozenset((*_HTTP_VERBS, "send"))),
-    "httpx-client": ("AC102", frozenset((*_HTTP_VERBS, "send", "stream"))),
-    "urllib3-pool": (
-        "AC102",
-        frozenset(("request", "urlopen", "request_encode_url", "request_encode_body")),
-    ),
+    "httpx-client": ("AC102", frozenset((*_HTTP_VERBS, "send", "stream", "close"))),
+    "urllib3-pool": ("AC102", ANY_METHOD),  # RULES.md: any method of a pool receiver
     "http-connection": ("AC102", frozenset(("request", "getresponse", "connect"))),
     "popen": ("AC103", frozenset(("wait", "communicate"))),
     "db-connection": ("AC106", frozenset(("execute", "executemany", "executescript", "commit"))),
@@ -265,6 +265,14 @@ ANNOTATION_TYPES: Mapping[str, str] = {
     "requests.Session": "requests-session",
     "requests.sessions.Session": "requests-session",
     "httpx.Client": "httpx-client",
+    "httpx2.Client": "httpx-client",
+    "urllib3.PoolManager": "urllib3-pool",
+    "urllib3.ProxyManager": "urllib3-pool",
+    "urllib3.HTTPConnectionPool": "urllib3-pool",
+    "urllib3.HTTPSConnectionPool": "urllib3-pool",
+    "urllib3.connectionpool.ConnectionPool": "urllib3-pool",
+    "urllib3.connectionpool.HTTPConnectionPool": "urllib3-pool",
+    "urllib3.connectionpool.HTTPSConnectionPool": "urllib3-pool",
     "subprocess.Popen": "popen",
     "sqlite3.Connection": "db-connection",
     "sqlite3.Cursor": "db-cursor",
