@@ -44,34 +44,48 @@ def blocking_sites(ctx: FileContext) -> list[BlockingSite]:
 
 
 def _classify(ctx: FileContext) -> list[BlockingSite]:
-    extra = ctx.settings.blocking_calls
-    known = KNOWN_NAMES | extra if extra else KNOWN_NAMES
-    non_blocking = _non_blocking_receivers(ctx)
     found = []
     for site in ctx.facts.calls:
-        scope = site.scope
-        if not scope.runs_on_loop:
-            continue
-        func = site.node.func
-        name = names.resolve(func, scope, known)
-        if name is not None:
-            code = BLOCKING_CALLS.get(name) or ("AC109" if name in extra else None)
-            if code is not None and (not site.awaited or code == "AC101"):
-                found.append(BlockingSite(site, code, names.display_name(name)))
-                continue
-        if site.awaited or not isinstance(func, cst.Attribute):
-            continue
-        receiver_type = names.type_of(func.value, scope)
-        entry = BLOCKING_METHODS.get(receiver_type) if receiver_type else None
-        if entry is None or (func.attr.value not in entry[1] and entry[1] != ANY_METHOD):
-            continue
-        receiver = ctx.code_for(func.value)
-        if receiver_type in ("socket", "ssl-socket") and (id(scope), receiver) in non_blocking:
-            continue
-        if len(receiver) > _RECEIVER_TEXT_LIMIT or "\n" in receiver:
-            receiver = TYPE_NAMES.get(receiver_type, receiver_type)
-        found.append(BlockingSite(site, entry[0], f"{receiver}.{func.attr.value}"))
+        if site.scope.runs_on_loop:
+            blocking = classify_call(ctx, site)
+            if blocking is not None:
+                found.append(blocking)
     return found
+
+
+def classify_call(ctx: FileContext, site: Site) -> Optional[BlockingSite]:
+    """What the catalogue (or the config) says about one call, wherever it is made.
+
+    The scope is not checked: AC110 asks the same question about calls in plain helpers.
+    """
+    known = ctx.memo("blocking-known-names", _known_names)
+    extra = ctx.settings.blocking_calls
+    scope = site.scope
+    func = site.node.func
+    name = names.resolve(func, scope, known)
+    if name is not None:
+        code = BLOCKING_CALLS.get(name) or ("AC109" if name in extra else None)
+        if code is not None and (not site.awaited or code == "AC101"):
+            return BlockingSite(site, code, names.display_name(name))
+    if site.awaited or not isinstance(func, cst.Attribute):
+        return None
+    receiver_type = names.type_of(func.value, scope)
+    entry = BLOCKING_METHODS.get(receiver_type) if receiver_type else None
+    if entry is None or (func.attr.value not in entry[1] and entry[1] != ANY_METHOD):
+        return None
+    receiver = ctx.code_for(func.value)
+    if receiver_type in ("socket", "ssl-socket") and (id(scope), receiver) in ctx.memo(
+        "non-blocking-receivers", _non_blocking_receivers
+    ):
+        return None
+    if len(receiver) > _RECEIVER_TEXT_LIMIT or "\n" in receiver:
+        receiver = TYPE_NAMES.get(receiver_type, receiver_type)
+    return BlockingSite(site, entry[0], f"{receiver}.{func.attr.value}")
+
+
+def _known_names(ctx: FileContext) -> frozenset[str]:
+    extra = ctx.settings.blocking_calls
+    return KNOWN_NAMES | extra if extra else KNOWN_NAMES
 
 
 def _non_blocking_receivers(ctx: FileContext) -> set[tuple[int, str]]:
