@@ -323,3 +323,93 @@ def top_modules() -> frozenset[str]:
 
 CATALOGUE_MODULES = top_modules()
 KNOWN_NAMES: frozenset[str] = frozenset((*BLOCKING_CALLS, *CONSTRUCTORS, *ANNOTATION_TYPES))
+
+
+# --- AC4xx–AC6xx: the asyncio names the task, timeout and loop rules look for --------------
+def _asyncio(names: Iterable[str], *modules: str) -> frozenset[str]:
+    """`asyncio.x` plus the submodule spellings (`asyncio.tasks.x`) the names live in."""
+    return frozenset(f"{m}.{n}" for m in ("asyncio", *modules) for n in names)
+
+
+# Calls that schedule a task and hand it back: the caller must keep the reference.
+TASK_SPAWNERS: frozenset[str] = _asyncio(("create_task", "ensure_future"), "asyncio.tasks")
+# Loop methods that schedule a task (`loop.create_task(...)`).
+LOOP_TASK_METHODS: frozenset[str] = frozenset(("create_task",))
+# Calls that return the event loop (a receiver of `create_task` is then a loop).
+LOOP_GETTERS: frozenset[str] = _asyncio(
+    ("get_event_loop", "get_running_loop", "new_event_loop"), "asyncio.events"
+)
+# Annotations that make a parameter an event loop.
+LOOP_TYPES: frozenset[str] = _asyncio(
+    ("AbstractEventLoop", "BaseEventLoop", "SelectorEventLoop", "ProactorEventLoop"),
+    "asyncio.events",
+    "asyncio.base_events",
+)
+# asyncio functions whose call returns an awaitable that does nothing until awaited (the
+# gather future runs its children, but its result and exceptions are lost).
+COROUTINE_FUNCTIONS: frozenset[str] = _asyncio(
+    (
+        "sleep", "wait_for", "wait", "gather", "open_connection", "open_unix_connection",
+        "start_server", "start_unix_server", "to_thread", "create_subprocess_exec",
+        "create_subprocess_shell",
+    ),
+    "asyncio.tasks", "asyncio.streams", "asyncio.threads", "asyncio.subprocess",
+)  # fmt: skip
+# Decorators that leave an `async def` a coroutine function; any other one may wrap it.
+TRANSPARENT_DECORATORS: frozenset[str] = frozenset(
+    (
+        "staticmethod", "classmethod", "typing.overload", "typing_extensions.overload",
+        "typing.override", "typing_extensions.override", "abc.abstractmethod",
+        "functools.wraps",
+    )
+)  # fmt: skip
+# Calls that start another event loop: wrong inside a coroutine, which already runs on one.
+NESTED_LOOP_CALLS: frozenset[str] = _asyncio(
+    ("run", "new_event_loop", "Runner"), "asyncio.runners", "asyncio.events"
+) | frozenset(("uvloop.run", "uvloop.new_event_loop"))
+NESTED_LOOP_METHODS: frozenset[str] = frozenset(("run_until_complete", "run_forever"))
+GET_EVENT_LOOP: frozenset[str] = _asyncio(("get_event_loop",), "asyncio.events")
+# Deprecated in 3.14, removed in 3.16: the policy system.
+DEPRECATED_POLICY_CALLS: frozenset[str] = _asyncio(
+    ("set_event_loop_policy", "get_event_loop_policy"), "asyncio.events"
+)
+DEPRECATED_POLICY_CLASSES: frozenset[str] = _asyncio(
+    (
+        "AbstractEventLoopPolicy", "DefaultEventLoopPolicy", "BaseDefaultEventLoopPolicy",
+        "WindowsSelectorEventLoopPolicy", "WindowsProactorEventLoopPolicy",
+    ),
+    "asyncio.events", "asyncio.unix_events", "asyncio.windows_events",
+)  # fmt: skip
+# Sleeps that a polling loop waits with.
+SLEEPS: frozenset[str] = _asyncio(("sleep",), "asyncio.tasks")
+GATHER: frozenset[str] = _asyncio(("gather",), "asyncio.tasks")
+AS_COMPLETED: frozenset[str] = _asyncio(("as_completed",), "asyncio.tasks")
+# Calls that raise asyncio's TimeoutError when time runs out.
+ASYNCIO_TIMEOUTS: frozenset[str] = _asyncio(
+    ("wait_for", "timeout", "timeout_at"), "asyncio.tasks", "asyncio.timeouts"
+) | frozenset(("async_timeout.timeout", "async_timeout.timeout_at"))
+# Exceptions that are not asyncio's TimeoutError before Python 3.11 (3.10 for socket.timeout).
+FOREIGN_TIMEOUT_ERRORS: Mapping[str, tuple[int, int]] = {
+    "concurrent.futures.TimeoutError": (3, 11),
+    "concurrent.futures._base.TimeoutError": (3, 11),
+    "socket.timeout": (3, 11),
+}
+# What does catch asyncio's TimeoutError (on every version, or from 3.11 on for the builtin).
+ASYNCIO_TIMEOUT_ERRORS: frozenset[str] = _asyncio(
+    ("TimeoutError",), "asyncio.exceptions"
+) | frozenset(("async_timeout.TimeoutError",))
+# Waits that take a timeout (keyword, and position of the positional form; None = keyword only).
+WAITS_WITH_TIMEOUT: Mapping[str, int | None] = {
+    **{name: 1 for name in _asyncio(("wait_for",), "asyncio.tasks")},
+    **{name: None for name in _asyncio(("wait",), "asyncio.tasks")},
+    **{name: 0 for name in _asyncio(("timeout", "timeout_at"), "asyncio.timeouts")},
+    "async_timeout.timeout": 0,
+}
+# Async HTTP clients: constructor -> whether leaving out `timeout=` is unbounded too
+# (`timeout=None` always is).
+HTTP_CLIENTS_TIMEOUT: Mapping[str, bool] = {
+    "aiohttp.ClientSession": True,  # no timeout= means aiohttp's 300 s default
+    "aiohttp.client.ClientSession": True,
+    "httpx.AsyncClient": False,  # httpx defaults to 5 s; only timeout=None is unbounded
+    "httpx2.AsyncClient": False,
+}
