@@ -24,7 +24,9 @@ class NodeEdit:
 
     node: Any
     content: str
-    where: str = "replace"  # "replace" | "before" | "after" | "before_end"
+    where: str = "replace"  # "replace" | "before" | "after" | "before_end" | "line_after"
+    # "line_after": `content` goes on a new line after the node, indented like the node's
+    # first line (appending a statement to a block: the rule cannot know the indentation).
 
 
 @dataclass(frozen=True)
@@ -179,6 +181,9 @@ class FileContext:
             end_pos = Position(span.end_row, span.end_col)
             # "before_end": just before the node's last character (a call's closing paren)
             last = Position(span.end_row, span.end_col - 1)
+            if edit.where == "line_after":
+                edits.append(self._line_after(edit.content, span))
+                continue
             start, end, start_pos, end_pos = {
                 "replace": (span.start, span.end, start_pos, end_pos),
                 "before": (span.start, span.start, start_pos, start_pos),
@@ -187,6 +192,25 @@ class FileContext:
             }[edit.where]
             edits.append(Edit(start, end, edit.content, start_pos, end_pos))
         return Fix(plan.applicability, plan.message, tuple(sorted(edits, key=lambda e: e.start)))
+
+    def _line_after(self, content: str, span: Any) -> Edit:
+        """A new line after the node's last line (after a trailing comment), indented like
+        the node's first line."""
+        source, newline = self.source, self.module.default_newline
+        lines = split_lines(source)
+        line = lines[span.start_row - 1] if span.start_row <= len(lines) else ""
+        indent = line[: len(line) - len(line.lstrip(" \t"))]
+        offset = span.end
+        if offset > 0 and source[offset - 1] in "\r\n":  # a compound statement: ends a line
+            text = f"{indent}{content}{newline}"
+            row, column = span.end_row, span.end_col
+        else:
+            end_of_line = len(lines[span.end_row - 1]) if span.end_row <= len(lines) else 0
+            offset += max(end_of_line - (span.end_col - 1), 0)
+            text = f"{newline}{indent}{content}"
+            row, column = span.end_row, end_of_line + 1
+        where = Position(row, column)
+        return Edit(offset, offset, text, where, where)
 
 
 def _is_future(node: Any) -> bool:
