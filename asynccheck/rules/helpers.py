@@ -1,3 +1,435 @@
-"""AC110: blocking calls reached through plain helper functions."""
+"""AC110: blocking calls reached through plain helper functions of the same module.
+
+The call graph comes from the one walk's call sites (`lint.callgraph`); the blocking calls
+from the AC1xx catalogue (`blocking.classify_call`). Only the helpers an `async def` calls
+are explored, so a file whose coroutines call no local helper costs one loop over its calls.
+"""
 
 from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Optional
+
+from asynccheck.lint import names
+from asynccheck.lint.callgraph import calls_by_scope, local_callee
+from asynccheck.lint.context import RawFinding
+from asynccheck.lint.cst import cst
+from asynccheck.rules.base import Example, Rule
+from asynccheck.rules.blocking import BlockingSite, classify_call
+
+if TYPE_CHECKING:
+    from asynccheck.lint.context import FileContext
+    from asynccheck.lint.facts import Site
+    from asynccheck.lint.scopes import Scope
+
+# Decorators that leave the call where it is: the body still runs on the caller's thread,
+# now. Any other decorator may move it to a thread or make it a coroutine: not followed.
+TRANSPARENT_DECORATORS = frozenset(
+    (
+        "builtins.staticmethod", "builtins.classmethod",
+        "functools.lru_cache", "functools.cache", "functools.wraps", "functools.singledispatch",
+        "contextlib.contextmanager", "abc.abstractmethod",
+        "typing.final", "typing.override", "typing_extensions.final", "typing_extensions.override",
+        # Home Assistant: `@callback` marks a function that runs in the event loop
+        "homeassistant.core.callback", "homeassistant.loader.bind_hass",
+    )
+)  # fmt: skip
+
+# Calling a generator function runs nothing; iterating it right there does.
+_CONSUMING_PARENTS = frozenset(("For", "CompFor"))
+_CALL_TEXT_LIMIT = 40
+_SUPPRESSION_HINT = re.compile(r"#.*(?:noqa|asynccheck\s*:\s*ignore)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class HelperChain:
+    """A call in a coroutine that reaches a blocking call through the module's helpers."""
+
+    site: Site  # the helper's call inside the `async def`
+    chain: tuple[str, ...]  # ("load_settings()", "read_config()", "open()")
+    helper: str  # how the helper is named at the call: "load_settings", "self._load"
+    blocking: BlockingSite  # the blocking call at the end of the chain
+
+
+def helper_chains(ctx: FileContext) -> list[HelperChain]:
+    """Every helper call on the loop's thread that blocks, with its shortest chain."""
+    return ctx.memo("helper-chains", _analyse)
+
+
+@dataclass
+class _Graph:
+    """The part of the module's call graph reachable from coroutines' helper calls."""
+
+    # id(helper scope) -> (source order, blocking call made directly there)
+    terminals: dict[int, list[tuple[int, BlockingSite]]]
+    # id(callee scope) -> (caller scope, source order, call site)
+    callers: dict[int, list[tuple[Scope, int, Site]]]
+    scopes: dict[int, Scope]  # every helper reached, by id
+
+
+def _analyse(ctx: FileContext) -> list[HelperChain]:
+    calls = calls_by_scope(ctx)
+    generators = {id(site.scope) for site in ctx.sites("Yield")}
+    origins = _origins(ctx, calls, generators)
+    if not origins:
+        return []
+    graph = _explore(ctx, calls, generators, [callee for _, callee in origins])
+    if not graph.terminals:
+        return []
+    if _SUPPRESSION_HINT.search(ctx.source):
+        _drop_suppressed(ctx, graph)
+    hops = _shortest_hops(graph)
+    found = []
+    for site, callee in origins:
+        if id(callee) not in hops:
+            continue
+        chain = [_call_text(ctx, site)]
+        scope: Optional[Scope] = callee
+        blocking: Optional[BlockingSite] = None
+        while scope is not None:
+            hop, next_scope = hops[id(scope)]
+            if isinstance(hop, BlockingSite):
+                blocking = hop
+                chain.append(f"{hop.call}()")
+            else:
+                chain.append(_call_text(ctx, hop))
+            scope = next_scope
+        assert blocking is not None
+        found.append(HelperChain(site, tuple(chain), _callee_text(ctx, site.node.func), blocking))
+    return found
+
+
+def _origins(
+    ctx: FileContext, calls: dict[int, list[tuple[int, Site]]], generators: set[int]
+) -> list[tuple[Site, Scope]]:
+    """Calls made on the loop's thread (`async def` bodies, nested defs they call) that run
+    one of the module's plain functions."""
+    origins = []
+    for scope in ctx.facts.scopes.values():
+        if not scope.runs_on_loop:
+            continue
+        for _, site in calls.get(id(scope), ()):
+            callee = _helper(ctx, site, generators)
+            # A nested def called from the coroutine runs on the loop: AC101-AC109 report its
+            # own calls and this rule its helper calls, each where it is made.
+            if callee is None or callee.runs_on_loop:
+                continue
+            if classify_call(ctx, site) is not None:  # AC101-AC109 report this call
+                continue
+            origins.append((site, callee))
+    return origins
+
+
+def _explore(
+    ctx: FileContext,
+    calls: dict[int, list[tuple[int, Site]]],
+    generators: set[int],
+    start: Sequence[Scope],
+) -> _Graph:
+    graph = _Graph({}, {}, {id(scope): scope for scope in start})
+    seen = graph.scopes
+    todo = list(seen.values())
+    while todo:
+        scope = todo.pop()
+        for index, site in calls.get(id(scope), ()):
+            blocking = classify_call(ctx, site)
+            if blocking is not None:
+                # On the loop already (a nested def the coroutine calls): AC101-AC109 report it.
+                if not scope.runs_on_loop:
+                    graph.terminals.setdefault(id(scope), []).append((index, blocking))
+                continue
+            callee = _helper(ctx, site, generators)
+            if callee is None:
+                continue
+            graph.callers.setdefault(id(callee), []).append((scope, index, site))
+            if id(callee) not in seen:
+                seen[id(callee)] = callee
+                todo.append(callee)
+    return graph
+
+
+def _helper(ctx: FileContext, site: Site, generators: set[int]) -> Optional[Scope]:
+    """The plain function this call runs now, on the caller's thread, or None."""
+    callee = local_callee(ctx, site)
+    if callee is None or callee.kind != "function":
+        return None
+    node = callee.node
+    contextmanager = False
+    for decorator in node.decorators:
+        name = _decorator_name(decorator.decorator, callee.parent)
+        if name not in TRANSPARENT_DECORATORS:
+            return None
+        contextmanager = contextmanager or name == "contextlib.contextmanager"
+    if id(callee) in generators and not contextmanager:
+        parent = site.parent
+        if type(parent).__name__ not in _CONSUMING_PARENTS or parent.iter is not site.node:
+            return None
+    return callee
+
+
+def _decorator_name(expr: Any, scope: Optional[Scope]) -> Optional[str]:
+    if isinstance(expr, cst.Call):  # `@lru_cache(maxsize=None)`
+        expr = expr.func
+    return names.resolve(expr, scope) if scope is not None else None
+
+
+def _drop_suppressed(ctx: FileContext, graph: _Graph) -> None:
+    """A `# noqa` on a blocking call inside a helper (bare, with that call's code, or AC110)
+    means its author accepted it there: no chain goes through it. Likewise a `# noqa` for
+    AC110 on a helper's call of another helper cuts that edge."""
+    from asynccheck.lint.finding import split_lines
+    from asynccheck.lint.positions import spans
+    from asynccheck.lint.suppress import is_suppressed
+
+    nodes: list[Any] = []
+    for items in graph.terminals.values():
+        for _, blocking in items:
+            nodes += (blocking.site.node, blocking.site.stmt)
+    for edges in graph.callers.values():
+        for _, _, site in edges:
+            if site.scope.kind == "function":
+                nodes += (site.node, site.stmt)
+    located = spans(ctx.module, [node for node in nodes if node is not None])
+    lines = split_lines(ctx.source)
+
+    def suppressed(site: Site, codes: tuple[str, ...]) -> bool:
+        rows = {
+            span.start_row
+            for span in (located.get(id(site.node)), located.get(id(site.stmt)))
+            if span
+        }
+        return any(
+            0 < row <= len(lines) and any(is_suppressed(code, lines[row - 1]) for code in codes)
+            for row in rows
+        )
+
+    for key, items in list(graph.terminals.items()):
+        kept = [item for item in items if not suppressed(item[1].site, (item[1].code, "AC110"))]
+        if kept:
+            graph.terminals[key] = kept
+        else:
+            del graph.terminals[key]
+    for key, edges in graph.callers.items():
+        graph.callers[key] = [
+            edge
+            for edge in edges
+            if edge[2].scope.kind != "function" or not suppressed(edge[2], ("AC110",))
+        ]
+
+
+def _shortest_hops(graph: _Graph) -> dict[int, tuple[Any, Optional[Scope]]]:
+    """For each helper that blocks: its first step on a shortest chain to a blocking call,
+    and the helper that step calls (None when the step is the blocking call itself).
+
+    A breadth-first search backwards from the blocking calls: each helper is reached first
+    at its shortest distance, so cycles end themselves. Ties go to the call made first.
+    """
+    hops: dict[int, tuple[Any, Optional[Scope]]] = {}
+    for key, items in graph.terminals.items():
+        hops[key] = (min(items, key=lambda item: item[0])[1], None)
+    frontier = list(graph.terminals)
+    while frontier:
+        best: dict[int, tuple[int, Site, Scope]] = {}  # caller -> (order, call, callee)
+        for key in frontier:
+            for caller, index, site in graph.callers.get(key, ()):
+                caller_key = id(caller)
+                if caller_key in hops:
+                    continue
+                current = best.get(caller_key)
+                if current is None or index < current[0]:
+                    best[caller_key] = (index, site, graph.scopes[key])
+        for caller_key, (_, site, callee) in best.items():
+            hops[caller_key] = (site, callee)
+        frontier = list(best)
+    return hops
+
+
+def _call_text(ctx: FileContext, site: Site) -> str:
+    return f"{_callee_text(ctx, site.node.func)}()"
+
+
+def _callee_text(ctx: FileContext, func: Any) -> str:
+    if isinstance(func, cst.Name):
+        return func.value  # type: ignore[no-any-return]
+    text = ctx.code_for(func)
+    if len(text) > _CALL_TEXT_LIMIT or "\n" in text:
+        text = f"...{func.attr.value}" if isinstance(func, cst.Attribute) else "..."
+    return text
+
+
+class BlockingViaHelper(Rule):
+    """A blocking call does not become harmless by moving it into a plain function: when a
+    coroutine calls `load_settings()`, and that calls `read_config()`, which calls `open()`,
+    the loop still stops for the disk read, and no other task runs meanwhile. AC101-AC109
+    only see calls written in the coroutine itself; this rule follows the module's own plain
+    functions (functions, methods called as `self.method()`, static and class methods called
+    through the class, nested defs, `Class()` running its `__init__`) as deep as they go and
+    names the shortest chain that ends in a blocking call.
+
+    Not reported: a helper handed to `asyncio.to_thread`, `loop.run_in_executor`,
+    `anyio.to_thread.run_sync` or Home Assistant's `hass.async_add_executor_job` (a
+    reference, not a call); helpers with a decorator that may move the call to a thread or
+    make it a coroutine (only `functools.lru_cache`/`cache`/`wraps`, `staticmethod`,
+    `classmethod`, `contextlib.contextmanager`, `abc.abstractmethod` and the like are seen
+    through); generator functions that are called but not iterated there; a blocking call
+    inside a helper whose line carries a `# noqa` (bare, with that call's code, or AC110):
+    its author accepted it, so no chain goes through it; and calls AC101-AC109 already
+    report (a nested def the coroutine calls runs on the loop: its own blocking calls are
+    reported where they are made).
+
+    Run the helper in a worker thread (`await asyncio.to_thread(load_settings)`), or make
+    the chain async."""
+
+    code = "AC110"
+    name = "blocking-via-helper"
+    message = "{call} blocks the event loop; use await asyncio.to_thread({helper})"
+    site_types = ("Yield",)
+    references = ("https://docs.python.org/3/library/asyncio-dev.html#running-blocking-code",)
+    bad = (
+        Example(
+            """
+            import json
+
+            def read_config(path):
+                with open(path) as f:
+                    return json.load(f)
+
+            def load_settings():
+                return read_config("settings.json")
+
+            async def main():
+                settings = load_settings()
+            """
+        ),
+        Example(
+            """
+            import time
+
+            class Poller:
+                def _backoff(self):
+                    time.sleep(1)
+
+                async def run(self):
+                    self._backoff()
+            """
+        ),
+        Example(
+            """
+            import requests
+
+            class Api:
+                @staticmethod
+                def fetch(url):
+                    return requests.get(url, timeout=5)
+
+                async def user(self):
+                    return Api.fetch("/user")
+            """
+        ),
+        Example(
+            """
+            import functools, subprocess
+
+            @functools.lru_cache(maxsize=None)
+            def git_version():
+                return subprocess.check_output(["git", "describe"])
+
+            async def handler():
+                return git_version()
+            """
+        ),
+        Example(
+            """
+            import os
+
+            def walk(path, depth):
+                if depth:
+                    return walk(path, depth - 1)
+                return os.listdir(path)
+
+            async def scan(path):
+                return walk(path, 3)
+            """
+        ),
+    )
+    good = (
+        Example(
+            """
+            import asyncio, json
+
+            def read_config(path):
+                with open(path) as f:
+                    return json.load(f)
+
+            async def main():
+                settings = await asyncio.to_thread(read_config, "settings.json")
+            """
+        ),
+        Example(
+            """
+            def read_config(path):
+                with open(path) as f:
+                    return f.read()
+
+            def main():
+                return read_config("settings.json")
+            """
+        ),
+        Example(
+            """
+            def read_config(path):
+                return open(path).read()  # noqa: AC104 - a tiny file read once at start-up
+
+            async def main():
+                return read_config("settings.json")
+            """
+        ),
+        Example(
+            """
+            import time
+
+            async def main(hass):
+                def work():
+                    time.sleep(1)
+                await hass.async_add_executor_job(work)
+            """
+        ),
+        Example(
+            """
+            import time
+            from somewhere import run_in_thread
+
+            @run_in_thread
+            def work():
+                time.sleep(1)
+
+            async def main():
+                await work()
+            """
+        ),
+        Example(
+            """
+            import time
+
+            def lines(path):
+                with open(path) as f:
+                    yield from f
+
+            async def main(path):
+                return lines(path)
+            """
+        ),
+    )
+
+    def check(self, ctx: FileContext) -> Iterable[RawFinding]:
+        for found in helper_chains(ctx):
+            site = found.site
+            helper = found.helper if not site.node.args else f"{found.helper}, ..."
+            message = self.message.format(call=" -> ".join(found.chain), helper=helper)
+            yield RawFinding(self.code, message, site.node, site.stmt)
+
+    @classmethod
+    def summary(cls) -> str:
+        return "<chain> blocks the event loop; use await asyncio.to_thread(<helper>)"

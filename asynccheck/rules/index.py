@@ -17,6 +17,10 @@ RULE_INDEX: dict[str, tuple[str, bool]] = {
     "AC107": ("blocking-input", True),
     "AC108": ("blocking-wait", True),
     "AC109": ("configured-blocking-call", True),
+    "AC110": ("blocking-via-helper", True),
+    "AC601": ("nested-event-loop", True),
+    "AC602": ("get-event-loop-in-coroutine", True),
+    "AC603": ("deprecated-loop-policy", True),
 }
 
 
