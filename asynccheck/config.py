@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import os
 import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
@@ -186,12 +187,14 @@ def read_file(path: Path) -> Config:
     if not isinstance(table, dict):
         raise ConfigError(f"{where} must be a table")
     config = from_mapping(table, where=where)
-    return replace(config, root=str(path.parent.resolve()), source=str(path))
+    return replace(config, root=os.path.abspath(path.parent), source=str(path))
 
 
 def find_config(start: Path) -> Optional[Path]:
     """The nearest pyproject.toml with a [tool.asynccheck] table, walking up from `start`."""
-    start = start.resolve()
+    # abspath, not resolve(): a symlink loop must not crash the run, and the walk (like the
+    # paths findings report and `per-file-ignores` match) follows the path as given.
+    start = Path(os.path.abspath(start))
     folder = start if start.is_dir() else start.parent
     for candidate in (folder, *folder.parents):
         pyproject = candidate / "pyproject.toml"

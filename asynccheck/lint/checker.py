@@ -78,10 +78,15 @@ class Checker:
     def _syntax_error(self, path: str, text: str, error: Exception) -> list[Finding]:
         if "AC001" not in self.codes:
             return []
-        row, column, reason = _locate_syntax_error(text, error)
+        row, column, reason, python_accepts = _locate_syntax_error(text, error)
         lines = split_lines(text)
         line = lines[row - 1] if 0 < row <= len(lines) else ""
-        message = f"SyntaxError: {reason}"
+        if python_accepts:
+            # libcst has limits CPython does not (e.g. some 10,000 implicitly concatenated
+            # strings): say so rather than call valid code a syntax error.
+            message = f"libcst cannot parse this file, although Python accepts it: {reason}"
+        else:
+            message = f"SyntaxError: {reason}"
         where = Position(row, column)
         return [Finding("AC001", message, path, where, where, None, line)]
 
@@ -105,22 +110,27 @@ def _with_newline(finding: Finding, newline: str) -> Finding:
     return replace(finding, fix=replace(fix, edits=edits))
 
 
-def _locate_syntax_error(text: str, error: Exception) -> tuple[int, int, str]:
-    """CPython's own row, column and wording where it can read the file; libcst's otherwise."""
+def _locate_syntax_error(text: str, error: Exception) -> tuple[int, int, str, bool]:
+    """CPython's own row, column and wording where it can read the file; libcst's otherwise.
+    The last item says whether CPython accepts the file (libcst alone failed)."""
+    python_accepts = False
     try:
         compile(text, "<file>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+        python_accepts = True
     except SyntaxError as cpython:
         if cpython.lineno:
-            return cpython.lineno, max(cpython.offset or 1, 1), cpython.msg
+            return cpython.lineno, max(cpython.offset or 1, 1), cpython.msg, False
     except (ValueError, RecursionError, MemoryError):
         pass
     message = str(getattr(error, "message", error))
     match = _LIBCST_AT.search(message)
     if match:
-        return int(match.group(1)), int(match.group(2)) + 1, match.group(3).strip()
+        reason = match.group(3).strip().splitlines()[0]
+        return int(match.group(1)), int(match.group(2)), reason, python_accepts  # 1-based
     row = getattr(error, "raw_line", 1) or 1
     column = (getattr(error, "raw_column", 0) or 0) + 1
-    return row, column, message.splitlines()[0] if message else type(error).__name__
+    reason = message.splitlines()[0] if message else type(error).__name__
+    return row, column, reason, python_accepts
 
 
 def lint_text(

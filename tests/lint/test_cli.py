@@ -146,7 +146,8 @@ def test_json_format_has_ruffs_shape(tree, cli):
     assert first["location"] == {"row": 8, "column": 5}
     assert first["end_location"] == {"row": 8, "column": 18}
     assert first["fix"]["applicability"] == "safe"
-    assert any(edit["content"] == "await asyncio.sleep(1)" for edit in first["fix"]["edits"])
+    assert any("await" in edit["content"] for edit in first["fix"]["edits"])
+    assert any(edit["content"] == "import asyncio\n" for edit in first["fix"]["edits"])
     assert data[4]["fix"] is None  # AC105 has no fix
 
 
@@ -348,9 +349,9 @@ def test_rule_explains_one_rule(cli):
 
 
 def test_rule_with_an_unknown_code_names_the_nearest(cli):
-    result = cli("rule", "AC1O1")
+    result = cli("rule", "AC101X")
     assert result.exit_code == 2
-    assert "'AC1O1'" in result.stderr
+    assert "'AC101X'" in result.stderr
     assert "did you mean 'AC101'" in result.stderr
 
 
