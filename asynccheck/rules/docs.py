@@ -1,39 +1,295 @@
-"""A rule's explanation as Markdown, built from its metadata: `asynccheck rule` and the docs
-site print the same text, in ruff's sections."""
+"""A rule's explanation as Markdown, built from its metadata, in ruff's sections.
+
+`asynccheck rule CODE` prints `explain(rule)`; the docs site (docs/hooks/rules.py, at build
+time) renders `rule_page(rule)`: the same sections, plus what asynccheck prints for the first
+bad example, the fix as a diff and every other example. `rules_index()` is the table of all
+rules by family. Nothing here is written by hand per rule, so a new rule is documented as soon
+as it is registered, and the docs cannot drift from the code.
+"""
 
 from __future__ import annotations
 
-from asynccheck.rules.base import Rule
+import difflib
+import json
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any, Optional
+
+from asynccheck.rules.base import Example, Rule
+
+# code prefix -> family title; a prefix missing here still gets a section ("AC7xx").
+FAMILIES: Mapping[str, str] = {
+    "AC0": "The tool itself",
+    "AC1": "Blocking calls inside async def",
+    "AC2": "Async resources not closed",
+    "AC3": "Cancellation",
+    "AC4": "Tasks and coroutines",
+    "AC5": "Timeouts",
+    "AC6": "Event loop management",
+}
+
+# Where a config key is documented on the site (docs/configuration.md has one heading a key).
+CONFIG_PAGE = "configuration.md"
+EXAMPLE_PATH = "example.py"
+
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
 def explain(rule: type[Rule]) -> str:
-    lines = [f"# {rule.name} ({rule.code})", ""]
-    default = "on by default" if rule.default else "opt-in (enable with --select or extend-select)"
-    fix = {"safe": "a safe fix", "unsafe": "an unsafe fix (--unsafe-fixes)"}.get(
-        rule.fix_safety or "", "no fix"
-    )
-    lines += [f"Default: {default}. Fix: {fix}.", ""]
-    lines += [
-        "## What it does",
+    """The rule's explanation for a terminal: plain Markdown, no links to other pages."""
+    return _render(rule, site=False)
+
+
+def rule_page(rule: type[Rule]) -> str:
+    """The rule's page on the docs site, `rules/<CODE>.md`."""
+    return _render(rule, site=True)
+
+
+def family(code: str) -> tuple[str, str]:
+    """("AC1xx", "Blocking calls inside async def") for "AC101"."""
+    prefix = code[:3]
+    return f"{prefix}xx", FAMILIES.get(prefix, "Other rules")
+
+
+def message_template(rule: type[Rule]) -> str:
+    """The message with its placeholders shown as `<call>`, `<reason>`, ..."""
+    return _PLACEHOLDER.sub(r"<\1>", rule.message)
+
+
+def by_family(rules: Iterable[type[Rule]]) -> dict[tuple[str, str], list[type[Rule]]]:
+    """Rules grouped by family, families and rules in code order."""
+    groups: dict[tuple[str, str], list[type[Rule]]] = {}
+    for rule in sorted(rules, key=lambda r: r.code):
+        groups.setdefault(family(rule.code), []).append(rule)
+    return groups
+
+
+def rules_index(rules: Iterable[type[Rule]]) -> str:
+    """`rules/index.md`: every rule by family, with its message, default and fix."""
+    rules = list(rules)
+    groups = by_family(rules)
+    lines = [
+        "# Rules",
         "",
-        _sentence(rule.message.replace("{call}()", "The call").replace("{reason}", "the reason")),
+        f"asynccheck has {len(rules)} rules in {len(groups)} families. **Default** says whether "
+        "a rule runs without configuration: *on* rules do, *opt-in* rules run once you "
+        "select them (`--extend-select AC304`, or `extend-select` in "
+        f"[`[tool.asynccheck]`](../{CONFIG_PAGE})). **Fix** says whether asynccheck can fix "
+        "the finding: *safe* fixes are applied by `asynccheck lint --fix`, *unsafe* ones only "
+        "with `--fix --unsafe-fixes`, because they can change what the code does.",
+        "",
+        "`asynccheck rules` prints the same table in a terminal, and `asynccheck rule CODE` "
+        "explains one rule.",
         "",
     ]
-    lines += ["## Why is this bad?", "", rule.explanation(), ""]
-    if rule.bad:
-        lines += ["## Example", "", "```python", rule.bad[0].code.rstrip(), "```", ""]
-    if rule.good:
-        good = next((e.fixed for e in rule.bad if e.fixed), None) or rule.good[0].code
-        lines += ["## Use instead", "", "```python", good.rstrip(), "```", ""]
-    if rule.fix_title:
-        safety = "safe" if rule.fix_safety == "safe" else "unsafe: review the change"
-        lines += ["## Fix", "", f"{rule.fix_title} ({safety}).", ""]
-    if rule.config_keys:
-        keys = ", ".join(f"`{key}`" for key in rule.config_keys)
-        lines += ["## Configuration", "", f"Read from `[tool.asynccheck]`: {keys}.", ""]
-    if rule.references:
-        lines += ["## References", "", *(f"- {url}" for url in rule.references), ""]
+    for (prefix, title), members in groups.items():
+        lines += [f"## {prefix}: {title}", ""]
+        lines += ["| Code | Name | Message | Default | Fix |", "|---|---|---|---|---|"]
+        for rule in members:
+            message = _table_cell(f"`{message_template(rule)}`")
+            lines.append(
+                f"| [{rule.code}]({rule.code}.md) | {rule.name} | {message} "
+                f"| {_default_word(rule)} | {rule.fix_safety or '—'} |"
+            )
+        lines.append("")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def rules_nav(rules: Iterable[type[Rule]], folder: str = "rules") -> list[dict[str, Any]]:
+    """The rules section of the mkdocs nav: one sub-section a family, one entry a rule."""
+    return [
+        {f"{prefix} {title}": [{f"{r.code} {r.name}": f"{folder}/{r.code}.md"} for r in members]}
+        for (prefix, title), members in by_family(rules).items()
+    ]
+
+
+def rules_reading(key: str, rules: Iterable[type[Rule]], folder: str = "rules") -> str:
+    """A sentence linking the rules that read a `[tool.asynccheck]` key ("" if none does)."""
+    readers = sorted((r for r in rules if key in r.config_keys), key=lambda r: r.code)
+    if not readers:
+        return ""
+    links = ", ".join(f"[{r.code} {r.name}]({folder}/{r.code}.md)" for r in readers)
+    return f"Rules that read it: {links}."
+
+
+def site_pages(rules: Iterable[type[Rule]], folder: str = "rules") -> dict[str, str]:
+    """Every generated page of the site: path inside docs/ -> Markdown."""
+    rules = list(rules)
+    pages = {f"{folder}/index.md": rules_index(rules)}
+    for rule in sorted(rules, key=lambda r: r.code):
+        pages[f"{folder}/{rule.code}.md"] = rule_page(rule)
+    return pages
+
+
+# --- one rule ---------------------------------------------------------------------------
+
+
+def _render(rule: type[Rule], *, site: bool) -> str:
+    prefix, title = family(rule.code)
+    lines = [f"# {rule.name} ({rule.code})", ""]
+    status = f"Default: {_default_word(rule)}. Fix: {rule.fix_safety or 'none'}."
+    if site:
+        status = f"{status} Family: [{prefix} {title.lower()}](index.md#{_anchor(prefix, title)})."
+    lines += [status, ""]
+
+    lines += ["## What it does", "", f"Reports `{message_template(rule)}`.", ""]
+    if rule.explanation():
+        lines += ["## Why is this bad?", "", rule.explanation(), ""]
+
+    first_bad = rule.bad[0] if rule.bad else None
+    if first_bad is not None:
+        lines += ["## Example", "", *_code_block(first_bad.code)]
+        if site:
+            reported = _reported(rule, first_bad)
+            if reported:
+                lines += ["asynccheck reports:", "", *_code_block(reported, "text")]
+    use_instead = _use_instead(rule)
+    if use_instead is not None:
+        lines += ["## Use instead", "", *_code_block(use_instead)]
+
+    lines += ["## Fix", "", *_fix_text(rule, site)]
+    lines += ["## Configuration", "", *_config_text(rule, site)]
+
+    if site:
+        lines += _more_examples(rule)
+    if rule.references:
+        lines += ["## References", ""]
+        lines += [f"- <{url}>" if site else f"- {url}" for url in rule.references]
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _default_word(rule: type[Rule]) -> str:
+    return "on" if rule.default else "opt-in"
+
+
+def _anchor(prefix: str, title: str) -> str:
+    """The id Python-Markdown's toc gives the heading `## AC1xx: Blocking calls ...`."""
+    return re.sub(r"[\s]+", "-", re.sub(r"[^\w\s-]", "", f"{prefix}: {title}").strip().lower())
+
+
+def _code_block(code: str, language: str = "python") -> list[str]:
+    fence = "````" if "```" in code else "```"
+    return [f"{fence}{language}", code.rstrip("\n"), fence, ""]
+
+
+def _use_instead(rule: type[Rule]) -> Optional[str]:
+    """The first fix's result; else the first good example that is async code (a good example
+    that is sync code only shows where the rule does not apply)."""
+    fixed = next((example.fixed for example in rule.bad if example.fixed), None)
+    if fixed is not None:
+        return fixed
+    good = [example.code for example in rule.good]
+    return next((code for code in good if "async" in code), good[0] if good else None)
+
+
+def _fix_text(rule: type[Rule], site: bool) -> list[str]:
+    if rule.fix_safety is None:
+        return ["There is no automatic fix.", ""]
+    title = _sentence(rule.fix_title or "asynccheck can fix this")
+    if rule.fix_safety == "safe":
+        safety = "The fix is safe: `asynccheck lint --fix` applies it."
+    else:
+        safety = (
+            "The fix is unsafe: it can change what the code does, so review it. "
+            "`asynccheck lint --fix --unsafe-fixes` applies it; "
+            "`asynccheck lint --diff --unsafe-fixes` shows it first."
+        )
+    lines = [f"{title} {safety}", ""]
+    fixed = next((example for example in rule.bad if example.fixed), None)
+    if site and fixed is not None and fixed.fixed is not None:
+        diff = difflib.unified_diff(
+            fixed.code.splitlines(keepends=True),
+            fixed.fixed.splitlines(keepends=True),
+            f"a/{EXAMPLE_PATH}",
+            f"b/{EXAMPLE_PATH}",
+        )
+        flag = " --unsafe-fixes" if fixed.unsafe else ""
+        lines += [f"`asynccheck lint --diff{flag}` on the example:", ""]
+        lines += _code_block("".join(line.rstrip("\n") + "\n" for line in diff), "diff")
+    return lines
+
+
+def _config_text(rule: type[Rule], site: bool) -> list[str]:
+    code = rule.code
+    if rule.default:
+        toggle = (
+            f'On by default. Turn it off with `ignore = ["{code}"]` in `[tool.asynccheck]` '
+            f"(or `--ignore {code}`), or on one line with `# noqa: {code}`."
+        )
+    else:
+        toggle = (
+            f'Off by default. Turn it on with `extend-select = ["{code}"]` in '
+            f"`[tool.asynccheck]` (or `--extend-select {code}`)."
+        )
+    lines = [toggle, ""]
+    if rule.config_keys:
+        keys = ", ".join(
+            f"[`{key}`](../{CONFIG_PAGE}#{key})" if site else f"`{key}`" for key in rule.config_keys
+        )
+        lines += [f"Settings it reads from `[tool.asynccheck]`: {keys}.", ""]
+    if rule.example_config:
+        lines += ["The examples assume:", ""]
+        lines += _code_block(_toml_table(rule.example_config), "toml")
+    return lines
+
+
+def _more_examples(rule: type[Rule]) -> list[str]:
+    """Every example beyond the first: they are the rule's test cases, so they are exact."""
+    lines: list[str] = []
+    flagged = rule.bad[1:]
+    if flagged:
+        lines += ["## More examples", "", "### Flagged", ""]
+        lines += _examples(flagged)
+    if rule.good:
+        if not flagged:
+            lines += ["## More examples", ""]
+        lines += ["### Not flagged", ""]
+        lines += _examples(rule.good)
+    return lines
+
+
+def _examples(examples: Iterable[Example]) -> list[str]:
+    lines: list[str] = []
+    for example in examples:
+        lines += _code_block(example.code)
+        if example.fixed is not None:
+            how = "`--fix --unsafe-fixes`" if example.unsafe else "`--fix`"
+            lines += [f"After {how}:", "", *_code_block(example.fixed)]
+    return lines
+
+
+def _reported(rule: type[Rule], example: Example) -> str:
+    """What `asynccheck lint` prints for the example (findings only), or "" if nothing."""
+    from asynccheck.lint.api import lint_source
+    from asynccheck.lint.report import LintReport, renderer
+
+    findings = lint_source(
+        example.code, select=[rule.code], path=EXAMPLE_PATH, config=dict(rule.example_config)
+    )
+    if not findings:
+        return ""
+    report = LintReport(tuple(findings), files_checked=1, quiet=True)
+    return renderer("text")(report).rstrip("\n")
+
+
+def _toml_table(table: Mapping[str, Any]) -> str:
+    return "\n".join(["[tool.asynccheck]", *(f"{k} = {_toml(v)}" for k, v in table.items())])
+
+
+def _toml(value: Any) -> str:
+    """Enough TOML for config examples: strings, numbers, booleans, lists, inline tables."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float, str)):
+        return json.dumps(value)
+    if isinstance(value, Mapping):
+        return "{ " + ", ".join(f"{json.dumps(k)} = {_toml(v)}" for k, v in value.items()) + " }"
+    return "[" + ", ".join(_toml(item) for item in value) + "]"
+
+
+def _table_cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def _sentence(text: str) -> str:

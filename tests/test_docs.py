@@ -1,0 +1,192 @@
+"""The docs site: `mkdocs build --strict` passes, every registered rule has a generated page,
+and the terminal output pasted into the pages is what asynccheck prints today.
+
+Pasted output is checked where a page marks it: a ```console block right after a
+`<!-- check-output -->` line runs its `$ ` commands (as one bash script) in a temporary folder
+holding the page's ```python title="NAME" files written so far, top to bottom, and must
+print exactly the lines between the commands. When an output changes on purpose, run
+`ASYNCCHECK_UPDATE_DOCS=1 pytest tests/test_docs.py -k pasted` to paste the new one, and
+read the diff before committing it.
+"""
+
+from __future__ import annotations
+
+import html
+import importlib.util
+import os
+import re
+import shlex
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from asynccheck.rules import REGISTRY
+from asynccheck.rules.docs import explain, rule_page, rules_index, site_pages
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+
+
+# --- the build ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    missing = [name for name in ("mkdocs", "material") if importlib.util.find_spec(name) is None]
+    if missing:
+        pytest.skip(
+            f"{' and '.join(missing)} not installed: pip install -e '.[test]' (mkdocs-material)"
+        )
+    out = tmp_path_factory.mktemp("site")
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "-d", str(out)],
+        cwd=ROOT,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1", "DISABLE_MKDOCS_2_WARNING": "true"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, f"mkdocs build --strict failed:\n{result.stderr}"
+    return out
+
+
+class _Text(HTMLParser):
+    """The text of an HTML page, tags dropped and entities decoded (code keeps its lines)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def _page_text(path: Path) -> str:
+    parser = _Text()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return html.unescape("".join(parser.parts))
+
+
+def test_every_rule_has_a_page(site: Path) -> None:
+    for code, rule in REGISTRY.items():
+        page = site / "rules" / code / "index.html"
+        assert page.is_file(), f"no page for {code}"
+        text = _page_text(page)
+        assert code in text and rule.name in text, code
+        if rule.bad:
+            assert rule.bad[0].code.rstrip("\n") in text, f"{code}: first bad example missing"
+
+
+def test_rules_index_lists_every_rule(site: Path) -> None:
+    text = _page_text(site / "rules" / "index.html")
+    for code, rule in REGISTRY.items():
+        assert code in text and rule.name in text, code
+    for page in ("getting-started", "configuration", "pre-commit", "ci", "profiling"):
+        assert (site / page / "index.html").is_file(), page
+
+
+# --- the generator, without a build ---------------------------------------------------------
+
+
+def test_site_pages_cover_the_registry() -> None:
+    pages = site_pages(REGISTRY.values())
+    assert set(pages) == {"rules/index.md", *(f"rules/{code}.md" for code in REGISTRY)}
+    index = rules_index(REGISTRY.values())
+    for code in REGISTRY:
+        assert f"[{code}]({code}.md)" in index
+
+
+def test_a_rule_page_shows_real_output_and_the_fix_as_a_diff() -> None:
+    page = rule_page(REGISTRY["AC101"])
+    assert "example.py:3:5: AC101 [*] time.sleep() blocks the event loop" in page
+    assert "-    time.sleep(1)\n+    await asyncio.sleep(1)" in page
+    assert "### Not flagged" in page
+
+
+def test_explain_is_plain_markdown_for_a_terminal() -> None:
+    for rule in REGISTRY.values():
+        text = explain(rule)
+        assert text.startswith(f"# {rule.name} ({rule.code})\n")
+        assert "](" not in text, "no links to other pages in the terminal"
+        assert "asynccheck reports:" not in text, "no lint run for `asynccheck rule`"
+        assert "{" + "call}" not in text
+
+
+# --- pasted output ----------------------------------------------------------------------------
+
+_BLOCK = re.compile(r"^(`{3,})(\w*)([^\n]*)\n(.*?)^\1[ \t]*$", re.MULTILINE | re.DOTALL)
+_TITLE = re.compile(r'title="([\w.-]+\.\w+)"')
+_MARK = "<!-- check-output -->"
+
+
+def _checked_blocks(page: Path) -> list[tuple[dict[str, str], list[str], str]]:
+    """(files written so far, commands, expected output) for each marked console block."""
+    text = page.read_text(encoding="utf-8")
+    files: dict[str, str] = {}
+    blocks = []
+    for match in _BLOCK.finditer(text):
+        _, language, info, body = match.groups()
+        title = _TITLE.search(info)
+        if title and language == "python":
+            files[title.group(1)] = body
+        elif language == "console" and text[: match.start()].rstrip().endswith(_MARK):
+            lines = body.rstrip("\n").split("\n")
+            commands = [line[2:] for line in lines if line.startswith("$ ")]
+            expected = "\n".join(line for line in lines if not line.startswith("$ "))
+            blocks.append((dict(files), commands, expected))
+    return blocks
+
+
+CHECKED = [
+    pytest.param(page, index, id=f"{page.stem}-{index}")
+    for page in sorted(DOCS.glob("*.md"))
+    for index in range(len(_checked_blocks(page)))
+]
+
+
+@pytest.mark.parametrize(("page", "index"), CHECKED)
+def test_pasted_output_is_current(page: Path, index: int, tmp_path: Path) -> None:
+    files, commands, expected = _checked_blocks(page)[index]
+    for name, body in files.items():
+        (tmp_path / name).write_text(body, encoding="utf-8")
+    script = "\n".join(
+        [f'asynccheck() {{ {shlex.quote(sys.executable)} -m asynccheck "$@"; }}', *commands]
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "NO_COLOR")}
+    result = subprocess.run(
+        ["bash", "-c", script],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=120,
+    )
+    actual = "\n".join(line.rstrip() for line in result.stdout.rstrip("\n").split("\n"))
+    expected = "\n".join(line.rstrip() for line in expected.split("\n"))
+    if actual != expected and os.environ.get("ASYNCCHECK_UPDATE_DOCS"):
+        _paste(page, index, actual)
+        return
+    assert actual == expected, (
+        f"{page.relative_to(ROOT)}: the output of `{'; '.join(commands)}` has changed; "
+        f"paste the current one:\n{result.stdout}"
+    )
+
+
+def _paste(page: Path, index: int, output: str) -> None:
+    """Replace the output of the index-th checked block of `page` with `output`."""
+    text = page.read_text(encoding="utf-8")
+    found = -1
+    for match in _BLOCK.finditer(text):
+        if match.group(2) == "console" and text[: match.start()].rstrip().endswith(_MARK):
+            found += 1
+            if found == index:
+                fence = match.group(1)
+                lines = match.group(4).rstrip("\n").split("\n")
+                commands = "\n".join(line for line in lines if line.startswith("$ "))
+                block = f"{fence}console\n{commands}\n{output}\n{fence}"
+                page.write_text(text[: match.start()] + block + text[match.end() :], "utf-8")
+                return
