@@ -17,12 +17,15 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Generator, Mapping
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import pytest
 
-from asynccheck.runtime.install import monitor
-from asynccheck.runtime.report import Report
+if TYPE_CHECKING:
+    from asynccheck.runtime.report import Report
+
+# The entry point loads this module in every pytest run of every project that has asynccheck
+# installed: the runtime itself is imported only once the plugin is switched on.
 
 MODES = ("fail", "warn")
 
@@ -117,6 +120,8 @@ class AsynccheckPlugin:
         threshold = self._threshold_for(item)
         if threshold <= 0:
             return (yield)
+        from asynccheck.runtime.install import monitor
+
         with monitor(slow_callback_ms=threshold, log=False) as mon:
             result = yield  # the test's own failure propagates from here untouched
         report = mon.report()

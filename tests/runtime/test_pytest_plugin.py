@@ -34,7 +34,14 @@ def test_runs_a_healthy_loop():
 
 
 def _ini(pytester: pytest.Pytester, **settings: str) -> None:
-    lines = "\n".join(f"{k} = {v}" for k, v in {"asyncio_mode": "strict", **settings}.items())
+    lines = "\n".join(
+        f"{k} = {v}"
+        for k, v in {
+            "asyncio_mode": "strict",
+            "asyncio_default_fixture_loop_scope": "function",
+            **settings,
+        }.items()
+    )
     pytester.makeini(f"[pytest]\n{lines}\n")
 
 
