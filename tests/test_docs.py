@@ -2,7 +2,7 @@
 and the terminal output pasted into the pages is what asynccheck prints today.
 
 Pasted output is checked where a page marks it: a ```console block right after a
-`<!-- check-output -->` line runs its `$ ` commands (as one bash script) in a temporary folder
+`<!-- check-output -->` line runs its `$ ` commands, one after the other, in a temporary folder
 holding the page's ```python title="NAME" files written so far, top to bottom, and must
 print exactly the lines between the commands. When an output changes on purpose, run
 `ASYNCCHECK_UPDATE_DOCS=1 pytest tests/test_docs.py -k pasted` to paste the new one, and
@@ -148,32 +148,45 @@ CHECKED = [
 
 
 @pytest.mark.parametrize(("page", "index"), CHECKED)
-def test_pasted_output_is_current(page: Path, index: int, tmp_path: Path) -> None:
+def test_pasted_output_is_current(
+    page: Path, index: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     files, commands, expected = _checked_blocks(page)[index]
     for name, body in files.items():
         (tmp_path / name).write_text(body, encoding="utf-8")
-    script = "\n".join(
-        [f'asynccheck() {{ {shlex.quote(sys.executable)} -m asynccheck "$@"; }}', *commands]
-    )
-    env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "NO_COLOR")}
-    result = subprocess.run(
-        ["bash", "-c", script],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        timeout=120,
-    )
-    actual = "\n".join(line.rstrip() for line in result.stdout.rstrip("\n").split("\n"))
+    monkeypatch.chdir(tmp_path)
+    for name in ("FORCE_COLOR", "NO_COLOR"):
+        monkeypatch.delenv(name, raising=False)
+    output = "".join(_run(command) for command in commands)
+    actual = "\n".join(line.rstrip() for line in output.rstrip("\n").split("\n"))
     expected = "\n".join(line.rstrip() for line in expected.split("\n"))
     if actual != expected and os.environ.get("ASYNCCHECK_UPDATE_DOCS"):
         _paste(page, index, actual)
         return
     assert actual == expected, (
         f"{page.relative_to(ROOT)}: the output of `{'; '.join(commands)}` has changed; "
-        f"paste the current one:\n{result.stdout}"
+        f"paste the current one:\n{output}"
     )
+
+
+def _run(command: str) -> str:
+    """What the command prints: its standard output, then its standard error.
+
+    `asynccheck ...` runs in-process (a child process costs a second of imports); anything
+    else goes to bash.
+    """
+    args = shlex.split(command)
+    if args and args[0] == "asynccheck":
+        from click.testing import CliRunner
+
+        from asynccheck.cli import main
+
+        result = CliRunner().invoke(main, args[1:], catch_exceptions=False)
+        return result.stdout + result.stderr  # stderr only carries the closing summary
+    result = subprocess.run(
+        ["bash", "-c", command], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    return result.stdout
 
 
 def _paste(page: Path, index: int, output: str) -> None:
