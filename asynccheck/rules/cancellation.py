@@ -1,3 +1,963 @@
-"""AC3xx: cancellation swallowed or left unfinished."""
+"""AC301–AC305: cancellation swallowed, dropped in `finally`, or requested and never waited for.
+
+The handler questions (does every path re-raise?) are answered by the function's flow view
+(`lint/flow.py`), built only for functions that have a handler these rules care about.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Optional
+
+from asynccheck.lint import names
+from asynccheck.lint.context import FixPlan, NodeEdit, RawFinding
+from asynccheck.lint.cst import cst
+from asynccheck.lint.finding import UNSAFE
+from asynccheck.lint.flow import ESCAPED, flow_view, statements_of
+from asynccheck.lint.scopes import VALUE
+from asynccheck.lint.walk import children
+from asynccheck.rules.base import Example, Rule
+from asynccheck.rules.catalog import (
+    BROAD_EXCEPTIONS,
+    CANCELLED_ERRORS,
+    CLEANUP_TIMEOUTS,
+    SHIELDS,
+    TASK_SPAWNERS,
+    TASK_WAITS,
+)
+
+if TYPE_CHECKING:
+    from asynccheck.lint.context import FileContext
+    from asynccheck.lint.facts import Site
+    from asynccheck.lint.scopes import Scope
+
+_KNOWN = frozenset(
+    (*names.KNOWN_NAMES, *CANCELLED_ERRORS, *SHIELDS, *CLEANUP_TIMEOUTS, *TASK_WAITS,
+     *TASK_SPAWNERS)
+)  # fmt: skip
+_HANDLER_TYPES = ("ExceptHandler", "ExceptStarHandler")
+_TRY_TYPES = ("Try", "TryStar")
+_NESTED = frozenset(("FunctionDef", "Lambda", "ClassDef"))
+_CANCEL = "cancel"
+_BROAD = "broad"
+
+
+def _resolve(expr: Any, scope: Scope) -> Optional[str]:
+    return names.resolve(expr, scope, _KNOWN)
+
+
+@dataclass(frozen=True)
+class Handler:
+    """An `except` clause inside `async def` that catches cancellation."""
+
+    site: Site
+    catches: str  # "cancel" (CancelledError named) | "broad" (bare, BaseException)
+    exits: frozenset[str]  # ways out of its body
+
+    @property
+    def node(self) -> Any:
+        return self.site.node
+
+    @property
+    def swallows(self) -> bool:
+        return bool(self.exits - {"raise"})
+
+
+def cancel_handlers(ctx: FileContext) -> list[Handler]:
+    """Handlers in `async def` that catch CancelledError by name or by catching everything."""
+    return ctx.memo("cancel-handlers", _classify_handlers)
+
+
+def _classify_handlers(ctx: FileContext) -> list[Handler]:
+    found = []
+    for type_name in _HANDLER_TYPES:
+        for site in ctx.sites(type_name):
+            if not site.scope.is_async:
+                continue
+            catches = _catches(site.node.type, site.scope)
+            if catches is None:
+                continue
+            exits = flow_view(ctx, site.scope.node).handler_exits(site.node)
+            found.append(Handler(site, catches, exits))
+    return found
+
+
+def _catches(expr: Any, scope: Scope) -> Optional[str]:
+    if expr is None:
+        return _BROAD
+    parts = [e.value for e in expr.elements] if isinstance(expr, cst.Tuple) else [expr]
+    resolved = {_resolve(part, scope) for part in parts}
+    if resolved & CANCELLED_ERRORS:
+        return _CANCEL
+    if resolved & BROAD_EXCEPTIONS:
+        return _BROAD
+    return None
+
+
+def _walk(roots: Iterable[Any], into_nested: bool = False) -> Iterator[Any]:
+    """Nodes under `roots`, not entering nested defs, lambdas and classes."""
+    stack = list(roots)
+    while stack:
+        node = stack.pop()
+        yield node
+        if not into_nested and type(node).__name__ in _NESTED:
+            continue
+        stack.extend(children(node))
+
+
+# A handler that asks the task about its cancellation state decides deliberately.
+_DELIBERATE = frozenset(("uncancel", "cancelling"))
+
+
+def _deliberate(handler: Any) -> bool:
+    """`.uncancel()` / `.cancelling()` in the handler: it tells its own cancellation from a
+    CancelledError raised by the code it ran."""
+    for node in _walk(statements_of(handler)):
+        if (
+            isinstance(node, cst.Call)
+            and isinstance(node.func, cst.Attribute)
+            and node.func.attr.value in _DELIBERATE
+        ):
+            return True
+    return False
+
+
+def _cancelled_receivers(ctx: FileContext, scope: Scope) -> set[str]:
+    """The code of everything `.cancel()` is called on in this function."""
+    per_scope: dict[int, set[str]] = ctx.memo("cancelled-receivers", _index_cancels)
+    return per_scope.get(id(scope), set())
+
+
+def _index_cancels(ctx: FileContext) -> dict[int, set[str]]:
+    found: dict[int, set[str]] = {}
+    for site in ctx.facts.calls:
+        func = site.node.func
+        if isinstance(func, cst.Attribute) and func.attr.value == _CANCEL:
+            found.setdefault(id(site.scope), set()).add(ctx.code_for(func.value))
+    return found
+
+
+def _waits_for_cancelled_task(ctx: FileContext, handler: Handler) -> bool:
+    """`t.cancel()` ... `try: await t` / `except CancelledError: pass`: the try body only
+    waits for a task this function cancelled (also through gather/wait/wait_for)."""
+    try_node = handler.site.parent
+    body = statements_of(try_node)
+    if len(body) != 1 or not isinstance(body[0], cst.SimpleStatementLine):
+        return False
+    small = body[0].body
+    if len(small) != 1:
+        return False
+    value = getattr(small[0], "value", None)
+    if not isinstance(value, cst.Await):
+        return False
+    scope = handler.site.scope
+    cancelled = _cancelled_receivers(ctx, scope)
+    if not cancelled:
+        return False
+    awaited = value.expression
+    if isinstance(awaited, cst.Call) and _resolve(awaited.func, scope) in TASK_WAITS:
+        # `for t in tasks: t.cancel()` then `await asyncio.gather(*tasks)`
+        return True
+    return ctx.code_for(awaited) in cancelled
+
+
+class CancelledErrorSwallowed(Rule):
+    """When a task is cancelled, `asyncio.CancelledError` is raised at its current `await`.
+    A handler that catches it and carries on turns the cancellation into a no-op: the task
+    keeps running, `task.cancel()` callers waiting for it never see it end as cancelled,
+    `asyncio.timeout()` cannot convert it into `TimeoutError`, and `TaskGroup`/`asyncio.run`
+    shutdown can hang. Clean up, then re-raise.
+
+    Not flagged: sync code (a sync function is never the target of its task's cancellation),
+    a handler that calls `.uncancel()` or asks `.cancelling()` (a deliberate decision), and waiting for a task this
+    function has just cancelled (`t.cancel()`, then `try: await t` /
+    `except CancelledError: pass`)."""
+
+    code = "AC301"
+    name = "cancelled-error-swallowed"
+    message = "except CancelledError does not re-raise on every path; end the handler with `raise`"
+    fix_safety = UNSAFE
+    fix_title = "Re-raise the CancelledError at the end of the handler"
+    site_types = _HANDLER_TYPES
+    references = (
+        "https://docs.python.org/3/library/asyncio-task.html#task-cancellation",
+        "https://docs.python.org/3/library/asyncio-exceptions.html#asyncio.CancelledError",
+    )
+    bad = (
+        Example(
+            """
+            import asyncio
+
+            async def worker(queue):
+                try:
+                    await queue.get()
+                except asyncio.CancelledError:
+                    log("stopped")
+            """,
+            fixed="""
+            import asyncio
+
+            async def worker(queue):
+                try:
+                    await queue.get()
+                except asyncio.CancelledError:
+                    log("stopped")
+                    raise
+            """,
+            unsafe=True,
+        ),
+        Example(
+            """
+            from asyncio import CancelledError as Stop
+
+            async def f():
+                try:
+                    await g()
+                except Stop:
+                    pass
+            """,
+            fixed="""
+            from asyncio import CancelledError as Stop
+
+            async def f():
+                try:
+                    await g()
+                except Stop:
+                    raise
+            """,
+            unsafe=True,
+        ),
+        Example(
+            """
+            import asyncio.exceptions
+
+            async def f():
+                try:
+                    await g()
+                except (ValueError, asyncio.exceptions.CancelledError):
+                    return None
+            """
+        ),
+        Example(
+            """
+            import asyncio
+
+            async def f(stopping):
+                while True:
+                    try:
+                        await tick()
+                    except asyncio.CancelledError:
+                        if stopping:
+                            break
+                        raise
+            """
+        ),
+        Example(
+            """
+            import asyncio
+
+            async def f():
+                try:
+                    await g()
+                except* asyncio.CancelledError:
+                    cleanup()
+            """,
+            fixed="""
+            import asyncio
+
+            async def f():
+                try:
+                    await g()
+                except* asyncio.CancelledError:
+                    cleanup()
+                    raise
+            """,
+            unsafe=True,
+        ),
+    )
+    good = (
+        Example(
+            """
+            import asyncio
+
+            async def worker(queue):
+                try:
+                    await queue.get()
+                except asyncio.CancelledError:
+                    log("stopped")
+                    raise
+            """
+        ),
+        Example(
+            """
+            import asyncio
+
+            def sync(fut):
+                try:
+                    fut.result()
+                except asyncio.CancelledError:
+                    pass
+            """
+        ),
+        Example(
+            """
+            import asyncio
+
+            async def stop(task):
+                task.cancel()
+                try:
+                    await task
+                except asyncio.CancelledError:
+                    pass
+            """
+        ),
+        Example(
+            """
+            import asyncio
+
+            async def f():
+                try:
+                    await g()
+                except asyncio.CancelledError:
+                    if asyncio.current_task().uncancel() == 0:
+                        return "timed out"
+                    raise
+            """
+        ),
+        Example(
+            """
+            import asyncio
+
+            async def f():
+                try:
+                    await g()
+                except asyncio.CancelledError as err:
+                    raise RuntimeError("stopped") from err
+            """
+        ),
+        Example(
+            """
+            import concurrent.futures
+
+            async def f(fut):
+                try:
+                    await g()
+                except concurrent.futures.CancelledError:
+                    pass
+            """
+        ),
+    )
+
+    def check(self, ctx: FileContext) -> Iterable[RawFinding]:
+        for handler in cancel_handlers(ctx):
+            if handler.catches != _CANCEL or not handler.swallows:
+                continue
+            if _deliberate(handler.node) or _waits_for_cancelled_task(ctx, handler):
+                continue
+            yield RawFinding(
+                self.code, self.message, handler.node, handler.site.stmt, self._fix(handler)
+            )
+
+    def _fix(self, handler: Handler) -> Optional[FixPlan]:
+        """Append `raise` when falling off the end is the only way the handler swallows
+        (a `return`/`break` path would still swallow after the fix)."""
+        if handler.exits - {"raise"} != {"end"}:
+            return None
+        body = handler.node.body
+        statements = statements_of(handler.node)
+        if not statements:
+            return None
+        last = statements[-1]
+        if isinstance(body, cst.SimpleStatementSuite):
+            edit = (
+                NodeEdit(last, "raise")
+                if isinstance(last, cst.Pass)
+                else NodeEdit(last, "; raise", "after")
+            )
+        elif (
+            isinstance(last, cst.SimpleStatementLine)
+            and len(last.body) == 1
+            and isinstance(last.body[0], cst.Pass)
+        ):
+            edit = NodeEdit(last.body[0], "raise")
+        else:
+            edit = NodeEdit(last, "raise", "line_after")
+        return FixPlan(self.fix_safety or UNSAFE, self.fix_title or "", (edit,))
+
+
+class BroadExceptSwallowsCancel(Rule):
+    """Since Python 3.8 `CancelledError` derives from `BaseException`, so `except Exception`
+    lets it through, but a bare `except:` or `except BaseException:` around an `await`
+    catches it. If the handler does not re-raise, the task cannot be cancelled while it
+    waits there: shutdown hangs and timeouts do not fire. Catch `Exception`, or re-raise."""
+
+    code = "AC302"
+    name = "broad-except-swallows-cancel"
+    message = "{call} around an await swallows CancelledError; catch Exception or re-raise"
+    site_types = _HANDLER_TYPES
+    references = ("https://docs.python.org/3/library/asyncio-exceptions.html",)
+    bad = (
+        Example(
+            """
+            async def f():
+                try:
+                    await g()
+                except:
+                    log("failed")
+            """
+        ),
+        Example(
+            """
+            async def poll(client):
+                while True:
+                    try:
+                        await client.fetch()
+                    except BaseException:
+                        continue
+            """
+        ),
+        Example(
+            """
+            async def f(session, url):
+                try:
+                    async with session.get(url) as r:
+                        return await r.json()
+                except (ValueError, BaseException) as err:
+                    return {"error": str(err)}
+            """
+        ),
+    )
+    good = (
+        Example(
+            """
+            async def f():
+                try:
+                    await g()
+                except Exception:
+                    log("failed")
+            """
+        ),
+        Example(
+            """
+            async def f():
+                try:
+                    await g()
+                except BaseException:
+                    cleanup()
+                    raise
+            """
+        ),
+        Example(
+            """
+            async def f():
+                try:
+                    compute()
+                except:
+                    pass
+                await g()
+            """
+        ),
+        Example(
+            """
+            def f():
+                try:
+                    g()
+                except BaseException:
+                    pass
+            """
+        ),
+        Example(
+            """
+            import asyncio
+
+            async def f():
+                try:
+                    await g()
+                except asyncio.CancelledError:
+                    raise
+                except BaseException:
+                    log("failed")
+            """
+        ),
+    )
+
+    def check(self, ctx: FileContext) -> Iterable[RawFinding]:
+        for handler in cancel_handlers(ctx):
+            if handler.catches != _BROAD or not handler.swallows:
+                continue
+            try_node = handler.site.parent
+            if _cancel_handled_earlier(try_node, handler.node, handler.site.scope):
+                continue
+            if not _awaits_in(statements_of(try_node)):
+                continue
+            what = "bare `except:`" if handler.node.type is None else "`except BaseException`"
+            yield RawFinding(
+                self.code, self.message.format(call=what), handler.node, handler.site.stmt
+            )
+
+
+def _cancel_handled_earlier(try_node: Any, handler: Any, scope: Scope) -> bool:
+    for earlier in try_node.handlers:
+        if earlier is handler:
+            return False
+        if earlier.type is not None and _catches(earlier.type, scope) == _CANCEL:
+            return True
+    return False
+
+
+def _awaits_in(statements: Iterable[Any]) -> bool:
+    for node in _walk(statements):
+        if isinstance(node, cst.Await):
+            return True
+        if isinstance(node, (cst.For, cst.With)) and node.asynchronous is not None:
+            return True
+    return False
+
+
+class FinallySwallows(Rule):
+    """A `return`, `break` or `continue` in a `finally:` block discards the exception in
+    flight, whatever it is: a `CancelledError` is lost and the task carries on as if it
+    had not been cancelled; any error disappears without a trace. Python 3.14 warns about
+    it (PEP 765). Move the statement out of the `finally` block."""
+
+    code = "AC303"
+    name = "finally-swallows"
+    message = "`{call}` in finally discards CancelledError and any other exception; move it out"
+    site_types = _TRY_TYPES
+    references = ("https://peps.python.org/pep-0765/",)
+    bad = (
+        Example(
+            """
+            async def f():
+                try:
+                    await g()
+                finally:
+                    return None
+            """
+        ),
+        Example(
+            """
+            async def f(items):
+                for item in items:
+                    try:
+                        await handle(item)
+                    finally:
+                        continue
+            """
+        ),
+        Example(
+            """
+            async def f(items):
+                while True:
+                    try:
+                        await handle(items)
+                    finally:
+                        if done():
+                            break
+            """
+        ),
+    )
+    good = (
+        Example(
+            """
+            async def f():
+                try:
+                    return await g()
+                finally:
+                    cleanup()
+            """
+        ),
+        Example(
+            """
+            async def f(items):
+                try:
+                    await g()
+                finally:
+                    for item in items:
+                        if item:
+                            break
+            """
+        ),
+        Example(
+            """
+            def f():
+                try:
+                    g()
+                finally:
+                    return None
+            """
+        ),
+        Example(
+            """
+            async def f():
+                try:
+                    await g()
+                finally:
+                    def cb():
+                        return 1
+                    register(cb)
+            """
+        ),
+    )
+
+    def check(self, ctx: FileContext) -> Iterable[RawFinding]:
+        for type_name in _TRY_TYPES:
+            for site in ctx.sites(type_name):
+                if not site.scope.is_async or site.node.finalbody is None:
+                    continue
+                for stmt in _escapes_from(statements_of(site.node.finalbody), False):
+                    keyword = type(stmt).__name__.lower()
+                    yield RawFinding(self.code, self.message.format(call=keyword), stmt, stmt)
+
+
+_LOOPS = ("For", "While")
+
+
+def _escapes_from(statements: Iterable[Any], in_loop: bool) -> Iterator[Any]:
+    """`return` anywhere, `break`/`continue` outside a loop of their own, in a finally body.
+    A nested `try`'s own `finally` is left to that statement's site."""
+    for stmt in statements:
+        kind = type(stmt).__name__
+        if kind in ("SimpleStatementLine", "SimpleStatementSuite"):
+            for small in stmt.body:
+                if isinstance(small, cst.Return) or (
+                    not in_loop and isinstance(small, (cst.Break, cst.Continue))
+                ):
+                    yield small
+        elif kind in _LOOPS:
+            yield from _escapes_from(statements_of(stmt), True)
+            if stmt.orelse is not None:
+                yield from _escapes_from(statements_of(stmt.orelse), in_loop)
+        elif kind in _TRY_TYPES:
+            yield from _escapes_from(statements_of(stmt), in_loop)
+            for handler in stmt.handlers:
+                yield from _escapes_from(statements_of(handler), in_loop)
+            if stmt.orelse is not None:
+                yield from _escapes_from(statements_of(stmt.orelse), in_loop)
+        elif kind == "If":
+            yield from _escapes_from(statements_of(stmt), in_loop)
+            if stmt.orelse is not None:
+                orelse = stmt.orelse
+                nested = [orelse] if isinstance(orelse, cst.If) else statements_of(orelse)
+                yield from _escapes_from(nested, in_loop)
+        elif kind == "With":
+            yield from _escapes_from(statements_of(stmt), in_loop)
+        elif kind == "Match":
+            for case in stmt.cases:
+                yield from _escapes_from(statements_of(case), in_loop)
+
+
+class UnshieldedAwaitInCleanup(Rule):
+    """Cleanup code runs while the task is being cancelled or failing. An `await` there can
+    itself be cancelled (a second `cancel()`, a `TaskGroup` tearing down, a timeout), leaving
+    the cleanup half done, or it can hang forever on a dead peer, so the task never ends.
+    Bound it: `await asyncio.shield(...)` keeps it from being cancelled, `async with
+    asyncio.timeout(...)` or `asyncio.wait_for(...)` keeps it from hanging."""
+
+    code = "AC304"
+    name = "unshielded-await-in-cleanup"
+    message = "await in cleanup can be cancelled or hang; wrap it in asyncio.shield() or asyncio.timeout()"
+    default = False
+    site_types = (*_TRY_TYPES, *_HANDLER_TYPES)
+    references = (
+        "https://docs.python.org/3/library/asyncio-task.html#shielding-from-cancellation",
+    )
+    bad = (
+        Example(
+            """
+            async def f(conn):
+                try:
+                    await conn.query()
+                finally:
+                    await conn.close()
+            """
+        ),
+        Example(
+            """
+            import asyncio
+
+            async def f(conn):
+                try:
+                    await conn.query()
+                except asyncio.CancelledError:
+                    await conn.rollback()
+                    raise
+            """
+        ),
+        Example(
+            """
+            async def f(lock, conn):
+                try:
+                    await conn.query()
+                finally:
+                    if conn.open:
+                        await conn.close()
+            """
+        ),
+    )
+    good = (
+        Example(
+            """
+            import asyncio
+
+            async def f(conn):
+                try:
+                    await conn.query()
+                finally:
+                    await asyncio.shield(conn.close())
+            """
+        ),
+        Example(
+            """
+            import asyncio
+
+            async def f(conn):
+                try:
+                    await conn.query()
+                finally:
+                    async with asyncio.timeout(5):
+                        await conn.close()
+            """
+        ),
+        Example(
+            """
+            async def f(conn):
+                try:
+                    await conn.query()
+                finally:
+                    conn.close_nowait()
+            """
+        ),
+        Example(
+            """
+            def f(conn):
+                try:
+                    conn.query()
+                finally:
+                    conn.close()
+            """
+        ),
+        Example(
+            """
+            import asyncio
+
+            async def f(conn):
+                try:
+                    await conn.query()
+                finally:
+                    await asyncio.wait_for(conn.close(), 5)
+            """
+        ),
+    )
+
+    def check(self, ctx: FileContext) -> Iterable[RawFinding]:
+        reported: set[int] = set()
+        blocks: list[tuple[Site, Any]] = []
+        for type_name in _TRY_TYPES:
+            for site in ctx.sites(type_name):
+                if site.scope.is_async and site.node.finalbody is not None:
+                    blocks.append((site, site.node.finalbody))
+        for handler in cancel_handlers(ctx):
+            if handler.catches == _CANCEL:
+                blocks.append((handler.site, handler.node))
+        for site, block in blocks:
+            for node in _unshielded_awaits(statements_of(block), site.scope):
+                if id(node) not in reported:
+                    reported.add(id(node))
+                    yield RawFinding(self.code, self.message, node, site.stmt)
+
+
+def _unshielded_awaits(statements: Iterable[Any], scope: Scope) -> Iterator[Any]:
+    stack = [(node, False) for node in statements]
+    while stack:
+        node, guarded = stack.pop()
+        kind = type(node).__name__
+        if kind in _NESTED:
+            continue
+        if kind == "Await" and not guarded:
+            operand = node.expression
+            if not (isinstance(operand, cst.Call) and _resolve(operand.func, scope) in SHIELDS):
+                yield node
+            guarded = True  # what the shielded call is given is inside the shield
+        if (
+            kind == "With"  # `async with asyncio.timeout()`, `with anyio.fail_after()`
+            and any(_is_timeout(item.item, scope) for item in node.items)
+        ):
+            stack.extend((child, True) for child in statements_of(node))
+            continue
+        stack.extend((child, guarded) for child in children(node))
+
+
+def _is_timeout(expr: Any, scope: Scope) -> bool:
+    return isinstance(expr, cst.Call) and _resolve(expr.func, scope) in CLEANUP_TIMEOUTS
+
+
+class CancelNotAwaited(Rule):
+    """`task.cancel()` only requests cancellation: the task is still running when it
+    returns, and its cleanup (its `finally` blocks, its `except CancelledError`) runs later,
+    maybe after this function has closed what the task was using. Await the task (or
+    `gather` it) after cancelling it, typically with
+    `contextlib.suppress(asyncio.CancelledError)`."""
+
+    code = "AC305"
+    name = "cancel-not-awaited"
+    message = "{call}() requests cancellation but the task is never awaited; await it afterwards"
+    default = False
+    references = ("https://docs.python.org/3/library/asyncio-task.html#asyncio.Task.cancel",)
+    bad = (
+        Example(
+            """
+            import asyncio
+
+            async def f():
+                task = asyncio.create_task(poll())
+                await work()
+                task.cancel()
+            """
+        ),
+        Example(
+            """
+            import asyncio
+
+            async def f(loop):
+                t = loop.create_task(poll())
+                try:
+                    await work()
+                finally:
+                    t.cancel()
+            """
+        ),
+        Example(
+            """
+            import asyncio
+
+            async def f():
+                t = asyncio.ensure_future(poll())
+                await t
+                t = asyncio.ensure_future(poll())
+                t.cancel()
+            """
+        ),
+    )
+    good = (
+        Example(
+            """
+            import asyncio, contextlib
+
+            async def f():
+                task = asyncio.create_task(poll())
+                await work()
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            """
+        ),
+        Example(
+            """
+            import asyncio
+
+            async def f():
+                tasks = [asyncio.create_task(poll(i)) for i in range(3)]
+                task = asyncio.create_task(poll(4))
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+            """
+        ),
+        Example(
+            """
+            import asyncio
+
+            async def f(self):
+                task = asyncio.create_task(poll())
+                task.cancel()
+                self._tasks.append(task)
+            """
+        ),
+        Example(
+            """
+            async def f(handle):
+                handle.cancel()
+            """
+        ),
+        Example(
+            """
+            import asyncio
+
+            def f():
+                task = asyncio.create_task(poll())
+                task.cancel()
+            """
+        ),
+    )
+
+    def check(self, ctx: FileContext) -> Iterable[RawFinding]:
+        for site in ctx.facts.calls:
+            func = site.node.func
+            if not (
+                isinstance(func, cst.Attribute)
+                and func.attr.value == _CANCEL
+                and isinstance(func.value, cst.Name)
+                and site.scope.is_async
+            ):
+                continue
+            name = func.value.value
+            if not _is_local_task(name, site.scope):
+                continue
+            if _awaited_after(ctx, site, name):
+                continue
+            yield RawFinding(
+                self.code, self.message.format(call=f"{name}.cancel"), site.node, site.stmt
+            )
+
+
+def _is_local_task(name: str, scope: Scope) -> bool:
+    bindings = scope.bindings.get(name)
+    if not bindings or name in scope.global_names:
+        return False
+    for kind, payload in bindings:
+        if kind != VALUE or not isinstance(payload, cst.Call):
+            return False
+        func = payload.func
+        spawner = _resolve(func, scope) in TASK_SPAWNERS or (
+            isinstance(func, cst.Attribute)
+            and func.attr.value == "create_task"
+            and _resolve(func, scope) is None
+            and not _is_task_group(func.value, scope)
+        )
+        if not spawner:
+            return False
+    return True
+
+
+def _is_task_group(expr: Any, scope: Scope) -> bool:
+    """`tg.create_task(...)`: the group waits for its tasks."""
+    if not isinstance(expr, cst.Name):
+        return False
+    _found, bindings = scope.lookup(expr.value)
+    for kind, payload in bindings:
+        if kind == "with" and isinstance(payload, cst.Call):
+            text = names.resolve(payload.func, scope) or ""
+            if text.endswith("TaskGroup") or text.endswith("create_task_group"):
+                return True
+    return False
+
+
+def _awaited_after(ctx: FileContext, site: Site, name: str) -> bool:
+    """The task is awaited (or handed away) after the `.cancel()`, in source order."""
+    view = flow_view(ctx, site.scope.node)
+    uses = view.uses(name)
+    cancel_use = next((u for u in uses if any(a is site.node.func for a in u.ancestors())), None)
+    if cancel_use is None:
+        return True
+    after = view.order.get(id(cancel_use.owner), 0)
+    for use in uses:
+        if use is cancel_use:
+            continue
+        if any(isinstance(a, cst.Await) for a in use.ancestors()):
+            if view.order.get(id(use.owner), 0) >= after:
+                return True
+            continue
+        if view.classify(use) == ESCAPED:
+            return True
+    return False

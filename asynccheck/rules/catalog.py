@@ -413,3 +413,17 @@ HTTP_CLIENTS_TIMEOUT: Mapping[str, bool] = {
     "httpx.AsyncClient": False,  # httpx defaults to 5 s; only timeout=None is unbounded
     "httpx2.AsyncClient": False,
 }
+
+
+# --- AC3xx: cancellation ---------------------------------------------------------------------
+# The exception a cancelled task receives (asyncio's, not concurrent.futures').
+CANCELLED_ERRORS: frozenset[str] = _asyncio(("CancelledError",), "asyncio.exceptions")
+# Exceptions whose handlers also catch CancelledError (3.8+: no longer `Exception`).
+BROAD_EXCEPTIONS: frozenset[str] = frozenset(("builtins.BaseException",))
+# What protects an await in cleanup code from being cancelled or hanging.
+SHIELDS: frozenset[str] = _asyncio(("shield", "wait_for"), "asyncio.tasks")
+CLEANUP_TIMEOUTS: frozenset[str] = ASYNCIO_TIMEOUTS | frozenset(
+    ("anyio.fail_after", "anyio.move_on_after", "anyio.CancelScope")
+)
+# Waits that a cancelled task is awaited through (`await asyncio.gather(*tasks)`).
+TASK_WAITS: frozenset[str] = _asyncio(("gather", "wait", "wait_for"), "asyncio.tasks")

@@ -1,0 +1,385 @@
+"""AC3xx beyond the rule examples: spellings, paths, positions and the AC301 fix."""
+
+from __future__ import annotations
+
+import textwrap
+
+import libcst
+import pytest
+
+from asynccheck.lint.api import lint_source
+from asynccheck.lint.fix import fix_until_stable
+
+
+def codes_at(source: str, select: str = "AC3") -> list[tuple[str, int, int]]:
+    findings = lint_source(textwrap.dedent(source), select=[select])
+    return [(f.code, f.location.row, f.location.column) for f in findings]
+
+
+def fixed(source: str) -> str:
+    source = textwrap.dedent(source)
+
+    def lint(text: str) -> list:
+        return lint_source(text, select=["AC301"])
+
+    outcome = fix_until_stable(source, lint, lambda t: bool(libcst.parse_module(t)), unsafe=True)
+    assert not [f for f in lint(outcome.text) if f.fix is not None]
+    return outcome.text
+
+
+@pytest.mark.parametrize(
+    "handler",
+    [
+        "except asyncio.CancelledError:",
+        "except aio.CancelledError:",
+        "except asyncio.exceptions.CancelledError:",
+        "except CancelledError:",
+        "except Cancelled:",
+        "except (OSError, asyncio.CancelledError):",
+        "except (asyncio.CancelledError, asyncio.TimeoutError) as err:",
+    ],
+)
+def test_ac301_spellings(handler: str) -> None:
+    source = (
+        "import asyncio\nimport asyncio as aio\nimport asyncio.exceptions\n"
+        "from asyncio import CancelledError\n"
+        "from asyncio.exceptions import CancelledError as Cancelled\n"
+        f"async def f():\n    try:\n        await g()\n    {handler}\n        pass\n"
+    )
+    assert codes_at(source) == [("AC301", 9, 5)]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        # a nested sync def inside async def: not the coroutine's own code
+        """
+        import asyncio
+        async def f():
+            def cb(fut):
+                try:
+                    fut.result()
+                except asyncio.CancelledError:
+                    pass
+            return cb
+        """,
+        # a local class named CancelledError is not asyncio's
+        """
+        class CancelledError(Exception):
+            pass
+        async def f():
+            try:
+                await g()
+            except CancelledError:
+                pass
+        """,
+        # every path re-raises
+        """
+        import asyncio
+        async def f(a):
+            try:
+                await g()
+            except asyncio.CancelledError:
+                if a:
+                    log()
+                    raise
+                else:
+                    raise
+        """,
+        # a nested handler inside re-raises after its own cleanup
+        """
+        import asyncio
+        async def f():
+            try:
+                await g()
+            except asyncio.CancelledError:
+                try:
+                    await cleanup()
+                except Exception:
+                    log()
+                raise
+        """,
+        # the cancel-then-wait idiom, with self attributes and with gather
+        """
+        import asyncio
+        class C:
+            async def stop(self):
+                self._task.cancel()
+                try:
+                    await self._task
+                except asyncio.CancelledError:
+                    pass
+        """,
+        """
+        import asyncio
+        async def stop(tasks):
+            for t in tasks:
+                t.cancel()
+            try:
+                await asyncio.gather(*tasks)
+            except asyncio.CancelledError:
+                pass
+        """,
+        # sys.exit ends the path
+        """
+        import asyncio, sys
+        async def main():
+            try:
+                await serve()
+            except asyncio.CancelledError:
+                sys.exit(1)
+        """,
+    ],
+)
+def test_ac301_not_flagged(source: str) -> None:
+    assert codes_at(source, "AC301") == []
+
+
+def test_ac301_idiom_needs_the_try_to_only_await_the_task() -> None:
+    source = """
+    import asyncio
+    async def stop(task):
+        task.cancel()
+        try:
+            await task
+            await other()
+        except asyncio.CancelledError:
+            pass
+    """
+    assert codes_at(source, "AC301") == [("AC301", 8, 5)]
+
+
+def test_ac301_fix_appends_after_a_trailing_comment_and_a_compound_statement() -> None:
+    source = """
+    import asyncio
+    async def f(a):
+        try:
+            await g()
+        except asyncio.CancelledError:
+            log()  # note
+        try:
+            await g()
+        except asyncio.CancelledError:
+            if a:
+                log()
+
+        return 1
+    """
+    assert fixed(source) == textwrap.dedent(
+        """
+        import asyncio
+        async def f(a):
+            try:
+                await g()
+            except asyncio.CancelledError:
+                log()  # note
+                raise
+            try:
+                await g()
+            except asyncio.CancelledError:
+                if a:
+                    log()
+                raise
+
+            return 1
+        """
+    )
+
+
+def test_ac301_fix_one_line_handlers_and_a_trailing_pass() -> None:
+    source = """
+    import asyncio
+    async def f():
+        try: await g()
+        except asyncio.CancelledError: pass
+        try: await g()
+        except asyncio.CancelledError: log()
+        try:
+            await g()
+        except asyncio.CancelledError:
+            log()
+            pass
+    """
+    assert fixed(source) == textwrap.dedent(
+        """
+        import asyncio
+        async def f():
+            try: await g()
+            except asyncio.CancelledError: raise
+            try: await g()
+            except asyncio.CancelledError: log(); raise
+            try:
+                await g()
+            except asyncio.CancelledError:
+                log()
+                raise
+        """
+    )
+
+
+def test_ac301_no_fix_when_a_return_path_would_still_swallow() -> None:
+    source = textwrap.dedent(
+        """
+        import asyncio
+        async def f(a):
+            try:
+                await g()
+            except asyncio.CancelledError:
+                if a:
+                    return
+                log()
+        """
+    )
+    (finding,) = lint_source(source, select=["AC301"])
+    assert finding.fix is None
+
+
+def test_ac301_fix_keeps_crlf() -> None:
+    source = "import asyncio\r\nasync def f():\r\n    try:\r\n        await g()\r\n    except asyncio.CancelledError:\r\n        log()\r\n"
+    assert fixed(source).endswith("        log()\r\n        raise\r\n")
+
+
+def test_ac302_positions_and_earlier_cancel_handler() -> None:
+    source = """
+    async def f():
+        try:
+            await g()
+        except:
+            pass
+    """
+    assert codes_at(source, "AC302") == [("AC302", 5, 5)]
+    swallowed_earlier = """
+    import asyncio
+    async def f():
+        try:
+            await g()
+        except asyncio.CancelledError:
+            pass
+        except BaseException:
+            pass
+    """
+    assert codes_at(swallowed_earlier) == [("AC301", 6, 5)]
+
+
+def test_ac302_await_inside_a_nested_def_does_not_count() -> None:
+    source = """
+    async def f():
+        try:
+            async def inner():
+                await g()
+            compute(inner)
+        except BaseException:
+            pass
+    """
+    assert codes_at(source, "AC302") == []
+
+
+def test_ac303_positions_and_nested_finally_reported_once() -> None:
+    source = """
+    async def f():
+        try:
+            await g()
+        finally:
+            try:
+                cleanup()
+            finally:
+                return 1
+    """
+    assert codes_at(source, "AC303") == [("AC303", 9, 13)]
+
+
+def test_ac303_break_in_a_loop_else_belongs_to_the_outer_loop() -> None:
+    source = """
+    async def f(xs):
+        while True:
+            try:
+                await g()
+            finally:
+                for x in xs:
+                    pass
+                else:
+                    break
+    """
+    assert codes_at(source, "AC303") == [("AC303", 10, 17)]
+
+
+def test_ac304_points_at_the_await_once() -> None:
+    source = """
+    import asyncio
+    async def f(conn):
+        try:
+            await conn.query()
+        except asyncio.CancelledError:
+            try:
+                await conn.rollback()
+            finally:
+                await conn.close()
+            raise
+    """
+    assert codes_at(source, "AC304") == [("AC304", 8, 13), ("AC304", 10, 13)]
+
+
+def test_ac304_is_opt_in() -> None:
+    source = (
+        "async def f(c):\n    try:\n        await c.q()\n    finally:\n        await c.close()\n"
+    )
+    assert [f.code for f in lint_source(source)] == []
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        (
+            """
+            import asyncio
+            async def f():
+                t = asyncio.create_task(poll())
+                t.cancel()
+            """,
+            [("AC305", 5, 5)],
+        ),
+        # awaited through asyncio.wait
+        (
+            """
+            import asyncio
+            async def f():
+                t = asyncio.create_task(poll())
+                t.cancel()
+                await asyncio.wait([t])
+            """,
+            [],
+        ),
+        # a TaskGroup waits for its tasks
+        (
+            """
+            import asyncio
+            async def f():
+                async with asyncio.TaskGroup() as tg:
+                    t = tg.create_task(poll())
+                    t.cancel()
+            """,
+            [],
+        ),
+        # returned to the caller
+        (
+            """
+            import asyncio
+            async def f():
+                t = asyncio.create_task(poll())
+                t.cancel()
+                return t
+            """,
+            [],
+        ),
+        # not a task this function made
+        (
+            """
+            async def f(self):
+                self._task.cancel()
+            """,
+            [],
+        ),
+    ],
+)
+def test_ac305(source: str, expected: list[tuple[str, int, int]]) -> None:
+    assert codes_at(source, "AC305") == expected
