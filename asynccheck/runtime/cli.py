@@ -101,4 +101,6 @@ def profile(
     report = profile_program(target, args, module=module is not None, config=config)
     sys.stdout.flush()
     click.echo(report.render("text", color=sys.stderr.isatty()), err=True, nl=False)
+    if json_path:
+        click.echo(f"JSON report: {json_path}", err=True)
     ctx.exit(report.exit_code)

@@ -104,11 +104,12 @@ def _timeline(report: Report) -> str:
             f'<line x1="{left}" x2="{left + plot_w}" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="#eef0f3"/>'
             f'<text x="{left - 4}" y="{y(v) + 3:.1f}" text-anchor="end" fill="#7b8794">{v:.0f}</text>'
         )
-    for i in range(6):  # x ticks
+    for i in range(6):  # x ticks; the outer two anchored inward so they are not clipped
         t = span * i / 5
         x = left + plot_w * i / 5
+        anchor = "start" if i == 0 else "end" if i == 5 else "middle"
         parts.append(
-            f'<text x="{x:.1f}" y="{height - 8}" text-anchor="middle" fill="#7b8794">{t:.2f}s</text>'
+            f'<text x="{x:.1f}" y="{height - 8}" text-anchor="{anchor}" fill="#7b8794">{t:.2f}s</text>'
         )
     parts.append(
         f'<text x="10" y="{top + plot_h / 2:.0f}" transform="rotate(-90 10 {top + plot_h / 2:.0f})" '

@@ -80,5 +80,5 @@ def render(report: Report, *, profile_tree: bool = True, color: bool = False) ->
         out.append(console_tree(report.profile_session, color=color).rstrip())
     files = [p for p in (report.profile_html, report.profile_speedscope) if p]
     if files:
-        out += ["", "Written: " + ", ".join(files)]
+        out += ["", "Profile written: " + ", ".join(files)]
     return "\n".join(out) + "\n"
