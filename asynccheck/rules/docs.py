@@ -86,7 +86,7 @@ def rules_index(rules: Iterable[type[Rule]]) -> str:
         lines += [f"## {prefix}: {title}", ""]
         lines += ["| Code | Name | Message | Default | Fix |", "|---|---|---|---|---|"]
         for rule in members:
-            message = _table_cell(f"`{message_template(rule)}`")
+            message = _table_cell(_code_span(message_template(rule)))
             lines.append(
                 f"| [{rule.code}]({rule.code}.md) | {rule.name} | {message} "
                 f"| {_default_word(rule)} | {rule.fix_safety or '—'} |"
@@ -132,7 +132,9 @@ def _render(rule: type[Rule], *, site: bool) -> str:
         status = f"{status} Family: [{prefix} {title.lower()}](index.md#{_anchor(prefix, title)})."
     lines += [status, ""]
 
-    lines += ["## What it does", "", f"Reports `{message_template(rule)}`.", ""]
+    template = message_template(rule)
+    what = f"Reports {_code_span(template)}." if site else f"Reports: {template}"
+    lines += ["## What it does", "", what, ""]
     if rule.explanation():
         lines += ["## Why is this bad?", "", rule.explanation(), ""]
 
@@ -286,6 +288,14 @@ def _toml(value: Any) -> str:
     if isinstance(value, Mapping):
         return "{ " + ", ".join(f"{json.dumps(k)} = {_toml(v)}" for k, v in value.items()) + " }"
     return "[" + ", ".join(_toml(item) for item in value) + "]"
+
+
+def _code_span(text: str) -> str:
+    """`text` as inline code, even when it holds backticks (CommonMark's longer fence)."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def _table_cell(text: str) -> str:
