@@ -28,6 +28,29 @@ FAMILIES: Mapping[str, str] = {
     "AC6": "Event loop management",
 }
 
+# What a family is about, for the rules index (a family without an entry gets no intro).
+FAMILY_INTROS: Mapping[str, str] = {
+    "AC0": "Files asynccheck could not check. They are reported, never a crash, and the rest "
+    "of the run goes on.",
+    "AC1": "The event loop runs one callback at a time, on one thread. A call that blocks "
+    "(sleeping, network or disk I/O, a subprocess, a thread lock) inside `async def` stops "
+    "every other task until it returns. AC110 also follows the plain functions a coroutine "
+    "calls.",
+    "AC2": "Sessions, clients, pools, connections and responses hold sockets and file "
+    "descriptors. Left open, they leak connections and print `Unclosed client session` "
+    "warnings; `async with` closes them on every path, exceptions included.",
+    "AC3": "Cancellation is how asyncio stops tasks, enforces timeouts and shuts down. Code "
+    "that catches `CancelledError` and carries on, or drops it in a `finally`, makes a task "
+    "impossible to stop.",
+    "AC4": "A task nobody keeps a reference to can be garbage-collected mid-flight, and a "
+    "coroutine nobody awaits never runs. Awaiting independent work one item at a time wastes "
+    "the concurrency asyncio is for.",
+    "AC5": "A network call or a wait without a bound can hang forever, and before Python 3.11 "
+    "asyncio's timeout exception was not the one the rest of the standard library raises.",
+    "AC6": "One event loop a thread, started by `asyncio.run()` or `asyncio.Runner`: starting "
+    "another inside a coroutine fails or deadlocks, and the loop-policy API is going away.",
+}
+
 # Where a config key is documented on the site (docs/configuration.md has one heading a key).
 CONFIG_PAGE = "configuration.md"
 EXAMPLE_PATH = "example.py"
@@ -84,6 +107,8 @@ def rules_index(rules: Iterable[type[Rule]]) -> str:
     ]
     for (prefix, title), members in groups.items():
         lines += [f"## {prefix}: {title}", ""]
+        if prefix[:3] in FAMILY_INTROS:
+            lines += [FAMILY_INTROS[prefix[:3]], ""]
         lines += ["| Code | Name | Message | Default | Fix |", "|---|---|---|---|---|"]
         for rule in members:
             message = _table_cell(_code_span(message_template(rule)))
@@ -138,22 +163,22 @@ def _render(rule: type[Rule], *, site: bool) -> str:
     if rule.explanation():
         lines += ["## Why is this bad?", "", rule.explanation(), ""]
 
-    first_bad = rule.bad[0] if rule.bad else None
-    if first_bad is not None:
-        lines += ["## Example", "", *_code_block(first_bad.code)]
+    example = featured(rule)
+    if example is not None:
+        lines += ["## Example", "", *_code_block(example.code)]
         if site:
-            reported = _reported(rule, first_bad)
+            reported = _reported(rule, example)
             if reported:
                 lines += ["asynccheck reports:", "", *_code_block(reported, "text")]
-    use_instead = _use_instead(rule)
+    use_instead = _use_instead(rule, example)
     if use_instead is not None:
         lines += ["## Use instead", "", *_code_block(use_instead)]
 
-    lines += ["## Fix", "", *_fix_text(rule, site)]
+    lines += ["## Fix", "", *_fix_text(rule, example, site)]
     lines += ["## Configuration", "", *_config_text(rule, site)]
 
     if site:
-        lines += _more_examples(rule)
+        lines += _more_examples(rule, example)
     if rule.references:
         lines += ["## References", ""]
         lines += [f"- <{url}>" if site else f"- {url}" for url in rule.references]
@@ -175,17 +200,24 @@ def _code_block(code: str, language: str = "python") -> list[str]:
     return [f"{fence}{language}", code.rstrip("\n"), fence, ""]
 
 
-def _use_instead(rule: type[Rule]) -> Optional[str]:
-    """The first fix's result; else the first good example that is async code (a good example
-    that is sync code only shows where the rule does not apply)."""
-    fixed = next((example.fixed for example in rule.bad if example.fixed), None)
-    if fixed is not None:
-        return fixed
+def featured(rule: type[Rule]) -> Optional[Example]:
+    """The bad example a page shows first: the first one with a fix, so that the example,
+    "Use instead" and the fix's diff are about the same code; else the first one."""
+    return next((example for example in rule.bad if example.fixed), None) or (
+        rule.bad[0] if rule.bad else None
+    )
+
+
+def _use_instead(rule: type[Rule], example: Optional[Example]) -> Optional[str]:
+    """The featured example once fixed; else the first good example that is async code (a
+    good example that is sync code only shows where the rule does not apply)."""
+    if example is not None and example.fixed is not None:
+        return example.fixed
     good = [example.code for example in rule.good]
     return next((code for code in good if "async" in code), good[0] if good else None)
 
 
-def _fix_text(rule: type[Rule], site: bool) -> list[str]:
+def _fix_text(rule: type[Rule], example: Optional[Example], site: bool) -> list[str]:
     if rule.fix_safety is None:
         return ["There is no automatic fix.", ""]
     title = _sentence(rule.fix_title or "asynccheck can fix this")
@@ -198,15 +230,14 @@ def _fix_text(rule: type[Rule], site: bool) -> list[str]:
             "`asynccheck lint --diff --unsafe-fixes` shows it first."
         )
     lines = [f"{title} {safety}", ""]
-    fixed = next((example for example in rule.bad if example.fixed), None)
-    if site and fixed is not None and fixed.fixed is not None:
+    if site and example is not None and example.fixed is not None:
         diff = difflib.unified_diff(
-            fixed.code.splitlines(keepends=True),
-            fixed.fixed.splitlines(keepends=True),
+            example.code.splitlines(keepends=True),
+            example.fixed.splitlines(keepends=True),
             f"a/{EXAMPLE_PATH}",
             f"b/{EXAMPLE_PATH}",
         )
-        flag = " --unsafe-fixes" if fixed.unsafe else ""
+        flag = " --unsafe-fixes" if example.unsafe else ""
         lines += [f"`asynccheck lint --diff{flag}` on the example:", ""]
         lines += _code_block("".join(line.rstrip("\n") + "\n" for line in diff), "diff")
     return lines
@@ -236,10 +267,10 @@ def _config_text(rule: type[Rule], site: bool) -> list[str]:
     return lines
 
 
-def _more_examples(rule: type[Rule]) -> list[str]:
-    """Every example beyond the first: they are the rule's test cases, so they are exact."""
+def _more_examples(rule: type[Rule], shown: Optional[Example]) -> list[str]:
+    """Every example but the featured one: they are the rule's test cases, so they are exact."""
     lines: list[str] = []
-    flagged = rule.bad[1:]
+    flagged = [example for example in rule.bad if example is not shown]
     if flagged:
         lines += ["## More examples", "", "### Flagged", ""]
         lines += _examples(flagged)
