@@ -80,6 +80,17 @@ def test_every_rule_has_a_page(site: Path) -> None:
             assert rule.bad[0].code.rstrip("\n") in text, f"{code}: first bad example missing"
 
 
+def test_rule_urls_point_at_their_pages(site: Path) -> None:
+    """`Rule.url()` (in JSON, SARIF and `asynccheck rule`) is where the site puts the page."""
+    config = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    site_url = re.search(r"^site_url:\s*(\S+)", config, re.MULTILINE)
+    assert site_url is not None
+    for rule in REGISTRY.values():
+        url = rule.url()
+        assert url.startswith(site_url.group(1)), url
+        assert (site / url[len(site_url.group(1)) :] / "index.html").is_file(), url
+
+
 def test_rules_index_lists_every_rule(site: Path) -> None:
     text = _page_text(site / "rules" / "index.html")
     for code, rule in REGISTRY.items():
