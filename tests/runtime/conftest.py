@@ -14,8 +14,6 @@ import pytest
 from asynccheck.runtime.install import monitor
 from asynccheck.runtime.report import Report
 
-pytest_plugins = ["pytester"]
-
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "fixtures" / "runtime"
 
