@@ -126,6 +126,49 @@ def test_explain_is_plain_markdown_for_a_terminal() -> None:
         assert "{" + "call}" not in text
 
 
+# --- pages that describe other files ------------------------------------------------------------
+
+
+def test_configuration_page_documents_every_key() -> None:
+    from asynccheck.config import CONFIG_KEYS
+
+    text = (DOCS / "configuration.md").read_text(encoding="utf-8")
+    for key in CONFIG_KEYS:
+        assert f"### `{key}`" in text, f"docs/configuration.md has no section for '{key}'"
+
+
+def test_toml_examples_are_valid_configuration() -> None:
+    """Every ```toml block of the pages is accepted by the config loader (unknown keys and
+    codes are errors there, so a renamed key or code cannot linger in the docs)."""
+    from asynccheck.config import from_mapping, validate_codes
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+    checked = 0
+    for page in sorted(DOCS.glob("*.md")):
+        for match in _BLOCK.finditer(page.read_text(encoding="utf-8")):
+            if match.group(2) != "toml":
+                continue
+            data = tomllib.loads(match.group(4))
+            table = data.get("tool", {}).get("asynccheck", data)
+            config = from_mapping(table, where=f"{page.name}: {match.group(4)[:40]!r}")
+            validate_codes(config, REGISTRY, where=page.name)
+            checked += 1
+    assert checked >= 10
+
+
+def test_pre_commit_page_uses_the_shipped_hook() -> None:
+    hooks = (ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8")
+    page = (DOCS / "pre-commit.md").read_text(encoding="utf-8")
+    ids = re.findall(r"^- id: (\S+)", hooks, re.MULTILINE)
+    entry = re.search(r"^\s*entry: (.+)$", hooks, re.MULTILINE)
+    assert ids and entry is not None
+    assert all(f"- id: {hook_id}" in page for hook_id in ids)
+    assert f"`{entry.group(1).strip()}`" in page, "the page names the hook's command"
+
+
 # --- pasted output ----------------------------------------------------------------------------
 
 _BLOCK = re.compile(r"^(`{3,})(\w*)([^\n]*)\n(.*?)^\1[ \t]*$", re.MULTILINE | re.DOTALL)
