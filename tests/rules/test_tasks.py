@@ -1,0 +1,229 @@
+"""AC4xx beyond the rule examples: kept vs discarded tasks, loop receivers, local coroutines,
+the await fix, and what counts as an independent loop or a busy wait."""
+
+from __future__ import annotations
+
+import textwrap
+
+import libcst
+import pytest
+
+from asynccheck.lint.api import lint_source
+from asynccheck.lint.fix import apply_fixes
+
+
+def found(source: str, select: str) -> list[tuple[str, int, int]]:
+    findings = lint_source(textwrap.dedent(source), select=[select])
+    return [(f.code, f.location.row, f.location.column) for f in findings]
+
+
+# --- AC401 -------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "source",
+    [
+        "import asyncio\nasync def f(c):\n    asyncio.create_task(c)\n",
+        "import asyncio\nasync def f(c):\n    asyncio.ensure_future(c)\n",
+        "import asyncio\nasync def f(cs):\n    {asyncio.create_task(c) for c in cs}\n",
+        "import asyncio\nasync def f(cs):\n    (asyncio.create_task(c) for c in cs)\n",
+        "import asyncio\nasync def f(a, b):\n    asyncio.create_task(a), asyncio.create_task(b)\n",
+        "import asyncio\nasync def f(c, ok):\n    ok and asyncio.create_task(c)\n",
+        "import asyncio\nasync def f(c):\n    with asyncio.create_task(c):\n        pass\n",
+        "import asyncio\nasync def f(c):\n    while asyncio.create_task(c):\n        break\n",
+        "import asyncio\ndef cb(c):\n    asyncio.get_event_loop().create_task(c)\n",
+        "import asyncio\nasync def f(c, loop: asyncio.AbstractEventLoop):\n    loop.create_task(c)\n",
+        "import asyncio\nasync def f(c):\n    ev_loop = asyncio.get_running_loop()\n"
+        "    ev_loop.create_task(c)\n",
+        "class S:\n    def go(self, hass, c):\n        hass.loop.create_task(c)\n",
+        "from asyncio import *\nasync def f(c):\n    ensure_future(c)\n",
+    ],
+)
+def test_dangling_task_flagged(source: str) -> None:
+    assert {code for code, _, _ in found(source, "AC401")} == {"AC401"}
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "import asyncio\nasync def f(c):\n    t = asyncio.create_task(c)\n",
+        "import asyncio\nasync def f(c):\n    return asyncio.create_task(c)\n",
+        "import asyncio\nasync def f(c):\n    yield asyncio.create_task(c)\n",
+        "import asyncio\nasync def f(c, s):\n    s.add(asyncio.create_task(c))\n",
+        "import asyncio\nasync def f(c, s):\n    s[c] = asyncio.create_task(c)\n",
+        "import asyncio\nasync def f(c, s):\n    self.t = asyncio.create_task(c)\n",
+        "import asyncio\nasync def f(cs):\n    ts = [asyncio.create_task(c) for c in cs]\n",
+        "import asyncio\nasync def f(c):\n    if (t := asyncio.create_task(c)):\n        pass\n",
+        "import asyncio\nasync def f(c):\n    with x(asyncio.create_task(c)):\n        pass\n",
+        "import asyncio\nasync def f(c):\n    lambda: asyncio.create_task(c)\n",
+        # a TaskGroup, anyio's and Home Assistant's spawners are not asyncio's loop
+        "import asyncio\nasync def f(c):\n    async with asyncio.TaskGroup() as tg:\n"
+        "        tg.create_task(c)\n",
+        "async def f(hass, c):\n    hass.async_create_task(c)\n",
+        "async def f(self, c):\n    self.hass.async_create_background_task(c, 'n')\n",
+        "async def f(self, c):\n    self._task_group.create_task(c)\n",
+        "async def f(c):\n    create_task(c)\n",  # not asyncio's: nothing imports it
+        "def create_task(c):\n    pass\nasync def f(c):\n    create_task(c)\n",
+    ],
+)
+def test_dangling_task_not_flagged(source: str) -> None:
+    assert found(source, "AC401") == []
+
+
+def test_dangling_task_points_at_the_call() -> None:
+    source = "import asyncio\nasync def f(cs):\n    [asyncio.create_task(c) for c in cs]\n"
+    assert found(source, "AC401") == [("AC401", 3, 6)]
+
+
+# --- AC402 -------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "source",
+    [
+        "async def g():\n    pass\nasync def f():\n    g()\n",
+        "async def g():\n    pass\ndef f():\n    g()\n",
+        "class A:\n    async def g(self):\n        pass\n    async def f(self):\n        self.g()\n",
+        "class A:\n    @staticmethod\n    async def g():\n        pass\n    def f(self):\n"
+        "        self.g()\n",
+        "import typing\n@typing.overload\nasync def g(x: int): ...\nasync def g(x): ...\n"
+        "async def f():\n    g(1)\n",
+        "import asyncio\ndef f():\n    asyncio.sleep(1)\n",
+        "import asyncio\nasync def f(a):\n    asyncio.wait_for(a, 1)\n",
+        "import asyncio\nasync def f():\n    asyncio.open_connection('h', 1)\n",
+        "import asyncio\nasync def f():\n    asyncio.to_thread(print)\n",
+    ],
+)
+def test_coroutine_not_awaited_flagged(source: str) -> None:
+    assert [code for code, _, _ in found(source, "AC402")] == ["AC402"]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "async def g():\n    pass\nasync def f():\n    await g()\n",
+        "async def g():\n    pass\nasync def f():\n    return g()\n",
+        "import asyncio\nasync def g():\n    pass\nasync def f():\n    asyncio.create_task(g())\n",
+        "import asyncio\nasync def g():\n    pass\nasyncio.run(g())\n",
+        "async def g():\n    yield 1\nasync def f():\n    g()\n",  # an async generator
+        "import functools\n@functools.lru_cache\nasync def g():\n    pass\nasync def f():\n    g()\n",
+        "async def g():\n    pass\ndef g():\n    pass\nasync def f():\n    g()\n",  # rebound
+        "async def g():\n    pass\nasync def f(g):\n    g()\n",  # parameter shadows
+        "class A:\n    async def g(self):\n        pass\n    def f(self, other):\n        other.g()\n",
+        "class A:\n    def g(self):\n        pass\nclass B:\n    async def g(self):\n        pass\n"
+        "    def f(self):\n        A().g()\n",
+        "async def g():\n    pass\nasync def f():\n    def h():\n        return 1\n    h()\n",
+        "from mylib import sleep\nasync def f():\n    sleep(1)\n",
+    ],
+)
+def test_coroutine_not_awaited_not_flagged(source: str) -> None:
+    assert found(source, "AC402") == []
+
+
+def test_await_fix_only_for_asyncio_in_async_def() -> None:
+    source = textwrap.dedent(
+        """
+        import asyncio
+        async def g():
+            pass
+        async def f():
+            asyncio.sleep(0)  # yield to the loop
+            g()
+        def h():
+            asyncio.sleep(1)
+        """
+    )
+    findings = lint_source(source, select=["AC402"])
+    assert [(f.location.row, f.fix is not None) for f in findings] == [
+        (6, True),
+        (7, False),
+        (9, False),
+    ]
+    fixed, count = apply_fixes(source, findings)
+    assert count == 1
+    assert "    await asyncio.sleep(0)  # yield to the loop\n" in fixed
+    libcst.parse_module(fixed)
+    assert not [f for f in lint_source(fixed, select=["AC402"]) if f.fix is not None]
+
+
+def test_await_fix_on_a_one_line_body() -> None:
+    source = "import asyncio\nasync def f(): asyncio.sleep(1)\n"
+    fixed, _ = apply_fixes(source, lint_source(source, select=["AC402"]))
+    assert fixed == "import asyncio\nasync def f(): await asyncio.sleep(1)\n"
+
+
+# --- AC403 -------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "source",
+    [
+        "async def f(xs):\n    for x in xs:\n        await g(x)\n",
+        "async def f(xs):\n    for i, x in enumerate(xs):\n        r = await g(x)\n        log(i, r)\n",
+        "async def f(xs):\n    for x in xs:\n        if x:\n            await x.refresh()\n",
+        "async def f(xs, s):\n    for x in xs:\n        await s.get(x.url)\n",
+    ],
+)
+def test_await_in_loop_flagged(source: str) -> None:
+    assert found(source, "AC403") == [("AC403", 2, 5)]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "async def f(xs):\n    total = 0\n    for x in xs:\n        total += await g(x, total)\n",
+        "async def f(xs):\n    for x in xs:\n        try:\n            await g(x)\n"
+        "        except E:\n            raise\n",
+        "async def f(xs):\n    for x in xs:\n        await g(x)\n        break\n",
+        "async def f(xs, lock):\n    for x in xs:\n        async with lock:\n            await g(x)\n",
+        "async def f(xs, ws):\n    for x in xs:\n        await ws.send(x)\n",
+        "async def f(xs):\n    for x in xs:\n        pass\n",
+        "def f(xs):\n    for x in xs:\n        g(x)\n",
+        "async def f(xs):\n    for x in xs:\n        def cb():\n            return g(x)\n",
+        "async def f(xs):\n    prev = None\n    for x in xs:\n        await g(x, prev)\n"
+        "        prev = x\n",
+    ],
+)
+def test_await_in_loop_not_flagged(source: str) -> None:
+    assert found(source, "AC403") == []
+
+
+def test_await_in_loop_flags_the_inner_loop_only() -> None:
+    source = "async def f(xss):\n    for xs in xss:\n        for x in xs:\n            await g(x)\n"
+    assert found(source, "AC403") == [("AC403", 3, 9)]
+
+
+# --- AC404 -------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "source",
+    [
+        "import asyncio\nasync def f(s):\n    while s.busy:\n        await asyncio.sleep(1)\n",
+        "import asyncio\nasync def f(s):\n    while s.state() != 'up':\n"
+        "        await asyncio.sleep(1)\n",
+        "import asyncio\nasync def f(s):\n    while not s.ready:\n"
+        "        await asyncio.sleep(1)\n        await asyncio.sleep(0)\n",
+    ],
+)
+def test_busy_wait_flagged(source: str) -> None:
+    assert found(source, "AC404") == [("AC404", 3, 5)]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "import asyncio\nasync def f():\n    while 1:\n        await asyncio.sleep(1)\n",
+        "import asyncio\nasync def f(s):\n    while s.busy:\n        s.poll()\n"
+        "        await asyncio.sleep(1)\n",
+        "import asyncio\nasync def f(s, loop, end):\n    while loop.time() < end:\n"
+        "        await asyncio.sleep(1)\n",
+        "import asyncio\nasync def f(s):\n    while s.busy:\n        if s.x:\n"
+        "            await asyncio.sleep(1)\n",
+        "async def f(s, sleep):\n    while s.busy:\n        await sleep(1)\n",
+        "import trio\nasync def f(s):\n    while s.busy:\n        await trio.sleep(1)\n",
+    ],
+)
+def test_busy_wait_not_flagged(source: str) -> None:
+    assert found(source, "AC404") == []
+
+
+# --- AC405 -------------------------------------------------------------------------------------
+def test_gather_points_at_the_call_and_skips_return_exceptions() -> None:
+    source = (
+        "import asyncio\nasync def f(a, b):\n    x = await asyncio.gather(a, b)\n"
+        "    y = await asyncio.gather(a, b, return_exceptions=False)\n"
+    )
+    assert found(source, "AC405") == [("AC405", 3, 15)]
