@@ -109,6 +109,8 @@ def rules_index(rules: Iterable[type[Rule]]) -> str:
         lines += [f"## {prefix}: {title}", ""]
         if prefix[:3] in FAMILY_INTROS:
             lines += [FAMILY_INTROS[prefix[:3]], ""]
+        # the wrapper (md_in_html) lets the site's CSS keep codes and names on one line
+        lines += ['<div class="rules-table" markdown>', ""]
         lines += ["| Code | Name | Message | Default | Fix |", "|---|---|---|---|---|"]
         for rule in members:
             message = _table_cell(_code_span(message_template(rule)))
@@ -116,7 +118,7 @@ def rules_index(rules: Iterable[type[Rule]]) -> str:
                 f"| [{rule.code}]({rule.code}.md) | {rule.name} | {message} "
                 f"| {_default_word(rule)} | {rule.fix_safety or '—'} |"
             )
-        lines.append("")
+        lines += ["", "</div>", ""]
     return "\n".join(lines).rstrip() + "\n"
 
 
