@@ -29,7 +29,15 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-CONFIGS = ("plain", "monitor", "monitor+blocking", "asyncio-debug", "aiocop", "pyinstrument")
+CONFIGS = (
+    "plain",
+    "monitor",
+    "monitor+blocking",
+    "handle-timer",  # the rejected alternative: a timer around every Handle._run
+    "asyncio-debug",
+    "aiocop",
+    "pyinstrument",
+)
 WORKLOADS = ("callbacks", "echo")
 
 
@@ -107,6 +115,24 @@ def worker(config: str, workload: str) -> Clock:
         with monitor(detect_blocking=blocking, log=False) as mon, Clock() as clock:
             asyncio.run(main())
         assert mon.report().loops == 1
+        return clock
+    if config == "handle-timer":
+        # Per-callback timing, the design asynccheck does not use: what does it cost here?
+        from asyncio import events
+
+        run, perf = events.Handle._run, time.perf_counter
+        slow: list[float] = []
+
+        def timed_run(self: events.Handle) -> None:
+            t0 = perf()
+            run(self)
+            dt = perf() - t0
+            if dt >= 0.1:
+                slow.append(dt)
+
+        events.Handle._run = timed_run  # type: ignore[method-assign]
+        with Clock() as clock:
+            asyncio.run(main())
         return clock
     if config == "aiocop":
         import aiocop

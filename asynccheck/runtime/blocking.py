@@ -20,7 +20,9 @@ Where no audit event exists, targeted wrappers do the same job (`WRAPPERS`).
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import logging
 import sys
 import threading
 import time
@@ -32,6 +34,7 @@ from asynccheck.runtime.probe import LoopProbe, SeenBlocking, callback_frames
 from asynccheck.runtime.report import BlockingCall
 from asynccheck.runtime.sites import Site, file_kind, is_asyncio_file, pick_location, site_of
 
+logger = logging.getLogger("asynccheck")
 _perf = time.perf_counter
 _get_ident = threading.get_ident
 
@@ -137,7 +140,8 @@ class Pending:
         call = " -> ".join(self.labels)
         if duration is None:
             duration = end - self.start
-        record(probe, call, duration, self.task, self.stack, self.start, exact)
+        with contextlib.suppress(Exception):  # runs inside the loop: must never raise
+            record(probe, call, duration, self.task, self.stack, self.start, exact)
 
 
 def record(
@@ -214,6 +218,8 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
     probe.suppress = True  # our own sys._getframe & co must not recurse into us
     try:
         _on_event(probe, event, label, args)
+    except Exception:  # an exception from an audit hook would abort the user's call
+        logger.debug("asynccheck: audit hook failed on %s", event, exc_info=True)
     finally:
         probe.suppress = False
 
@@ -293,7 +299,8 @@ def _make_wrapper(w: Wrapper, orig: Callable[..., Any]) -> Callable[..., Any]:
             return orig(*args, **kwargs)
         finally:
             probe.suppress = False
-            record(probe, w.label, _perf() - start, _current_task(probe), site[0], start, True)
+            with contextlib.suppress(Exception):  # never turn the user's call into an error
+                record(probe, w.label, _perf() - start, _current_task(probe), site[0], start, True)
 
     wrapper.__wrapped__ = orig  # type: ignore[attr-defined]
     wrapper.__name__ = getattr(orig, "__name__", w.label)

@@ -11,6 +11,7 @@ iteration ends, `end_iteration` turns those samples into `SlowCallback`s.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import sys
 import threading
@@ -32,6 +33,7 @@ from asynccheck.runtime.sites import (
     site_of,
 )
 
+logger = logging.getLogger("asynccheck")
 MAX_STACK = 40
 _EVENTS_FILE = os.path.abspath(asyncio.events.__file__)
 # asyncio frames that sit *outside* the callback: walking outward from the running frame stops
@@ -215,6 +217,12 @@ class LoopProbe:
     # -- loop side -------------------------------------------------------------------------
     def end_iteration(self, start: float, end: float) -> None:
         """Runs on the loop thread when an iteration of at least `note_s` ends."""
+        try:
+            self._end_iteration(start, end)
+        except Exception:  # a bug here must not stop the user's event loop
+            logger.debug("asynccheck: attributing an iteration failed", exc_info=True)
+
+    def _end_iteration(self, start: float, end: float) -> None:
         samples = [s for s in self.samples if s.iteration == start]
         self.samples = []
         seen = [b for b in self.seen_blocking if b.iteration == start]
