@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+import textwrap
 from collections.abc import Iterable, Mapping
 from typing import Any, Optional
 
@@ -58,9 +59,13 @@ EXAMPLE_PATH = "example.py"
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
+TERMINAL_WIDTH = 88
+
+
 def explain(rule: type[Rule]) -> str:
-    """The rule's explanation for a terminal: plain Markdown, no links to other pages."""
-    return _render(rule, site=False)
+    """The rule's explanation for a terminal: plain Markdown, no links to other pages, prose
+    wrapped to TERMINAL_WIDTH columns (code is never wrapped)."""
+    return _wrap(_render(rule, site=False), TERMINAL_WIDTH)
 
 
 def rule_page(rule: type[Rule]) -> str:
@@ -186,6 +191,22 @@ def _render(rule: type[Rule], *, site: bool) -> str:
         lines += [f"- <{url}>" if site else f"- {url}" for url in rule.references]
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _wrap(markdown: str, width: int) -> str:
+    """Wrap long prose lines; fenced code, headings and list items stay as they are."""
+    out: list[str] = []
+    fence: Optional[str] = None
+    for line in markdown.split("\n"):
+        opening = re.match(r"`{3,}", line)
+        if opening and (fence is None or line.strip() == fence):
+            fence = opening.group(0) if fence is None else None
+            out.append(line)
+        elif fence is None and len(line) > width and not line.startswith(("#", "- ", " ")):
+            out.append(textwrap.fill(line, width, break_long_words=False, break_on_hyphens=False))
+        else:
+            out.append(line)
+    return "\n".join(out)
 
 
 def _default_word(rule: type[Rule]) -> str:
