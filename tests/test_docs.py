@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from asynccheck.rules import REGISTRY
-from asynccheck.rules.docs import explain, rule_page, rules_index, site_pages
+from asynccheck.rules.docs import TERMINAL_WIDTH, explain, rule_page, rules_index, site_pages
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -124,6 +124,11 @@ def test_explain_is_plain_markdown_for_a_terminal() -> None:
         assert "](" not in text, "no links to other pages in the terminal"
         assert "asynccheck reports:" not in text, "no lint run for `asynccheck rule`"
         assert "{" + "call}" not in text
+        in_code = False
+        for line in text.splitlines():
+            in_code ^= line.startswith("```")
+            if not in_code and not line.startswith(("```", "- ", " ")) and " " in line:
+                assert len(line) <= TERMINAL_WIDTH, f"{rule.code}: {line!r}"
 
 
 # --- pages that describe other files ------------------------------------------------------------
