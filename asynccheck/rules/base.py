@@ -64,7 +64,7 @@ class Rule:
     @classmethod
     def summary(cls) -> str:
         """The message without its placeholders, for tables and SARIF."""
-        return re.sub(r"\{call\}", "<call>", cls.message)
+        return re.sub(r"\{(\w+)\}", r"<\1>", cls.message)
 
     @classmethod
     def explanation(cls) -> str:
