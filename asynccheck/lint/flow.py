@@ -31,9 +31,9 @@ Two questions are answered on this model:
   on which it is still open? Each use of the name is classified once (`Use`): closed
   (`x.close()`/`aclose()`/`release()` called or referenced as a callback, `async with x`),
   handed away (returned, yielded, assigned or stored anywhere, put in a container, captured
-  by a nested `def`/`lambda`, passed to a call that takes ownership) or only used. An `if`
-  whose test reads the name and whose body closes it (`if s is not None: await s.close()`)
-  closes it as a whole.
+  by a nested `def`/`lambda`, passed to a call that takes ownership) or only used. The
+  innermost `if` around a close closes it as a whole (`if s is not None: await s.close()`,
+  `if owns_session: await s.close()`: the test says when there is something to close).
 """
 
 from __future__ import annotations
@@ -154,8 +154,12 @@ class FlowView:
             self._uses = _collect_uses(self)
         return self._uses.get(name, [])
 
-    def classify(self, use: Use, closers: frozenset[str] = CLOSE_METHODS) -> str:
-        return _classify(self, use, closers, 0)
+    def classify(
+        self, use: Use, closers: frozenset[str] = CLOSE_METHODS, handed: bool = False
+    ) -> str:
+        """CLOSED, ESCAPED, REBOUND or USED. `handed`: any call it is passed to takes it
+        (a response handed to a parser is read there)."""
+        return _classify(self, use, closers, 0, handed)
 
     def escapes(self, name: str, closers: frozenset[str] = CLOSE_METHODS) -> bool:
         """Whether the local is handed away anywhere in the function."""
@@ -167,6 +171,7 @@ class FlowView:
         name: str,
         closers: frozenset[str] = CLOSE_METHODS,
         implicit: bool = True,
+        handed: bool = False,
     ) -> Optional[str]:
         """How the function can end with the local bound at `stmt` still open ("end",
         "return", "raise"), or None when every path closes it or hands it away.
@@ -177,23 +182,25 @@ class FlowView:
         """
         effects: dict[int, int] = {}
         escaped = False
-        closing_in: set[int] = set()
-        guards: list[Any] = []
+        binding_in: tuple[Any, ...] = ()
+        guarded: list[Any] = []
         for use in self.uses(name):
-            what = self.classify(use, closers)
+            what = self.classify(use, closers, handed)
             if use.owner is stmt and what == REBOUND:
+                binding_in = use.enclosing
                 continue
             escaped = escaped or what == ESCAPED
             if what in (CLOSED, ESCAPED, REBOUND):
                 effects[id(use.owner)] = CLOSE
-                closing_in.update(id(outer) for outer in use.enclosing)
-            elif isinstance(use.owner, cst.If) and (
-                use.node is use.owner.test
-                or any(node is use.owner.test for node in use.ancestors())
-            ):
-                guards.append(use.owner)
-        for guard in guards:  # `if s is not None: await s.close()` closes it as a whole
-            if id(guard) in closing_in:
+            if what == CLOSED:
+                guard = next((s for s in reversed(use.enclosing) if isinstance(s, cst.If)), None)
+                if guard is not None:
+                    guarded.append(guard)
+        # `if s is not None: await s.close()`, `if owns_session: await s.close()`: an `if`
+        # that closes it is taken to close it whenever it needs closing (not an `if` that
+        # also holds the binding: that one is followed inside)
+        for guard in guarded:
+            if not any(guard is outer for outer in binding_in):
                 effects[id(guard)] = WHOLE
         effects[id(stmt)] = BIND
         out = _Run(self, effects, implicit and not escaped).block(self.node.body, UNBOUND)
@@ -588,7 +595,9 @@ _CONTAINERS = frozenset(("Element", "DictElement", "StarredElement", "StarredDic
 _STORES = frozenset(("Return", "Yield", "Assign", "AnnAssign", "AugAssign", "NamedExpr", "From"))
 
 
-def _classify(view: FlowView, use: Use, closers: frozenset[str], depth: int) -> str:
+def _classify(
+    view: FlowView, use: Use, closers: frozenset[str], depth: int, handed: bool = False
+) -> str:
     if use.nested:
         return ESCAPED  # a nested def or lambda that runs later holds it
     chain = use.chain
@@ -617,7 +626,9 @@ def _classify(view: FlowView, use: Use, closers: frozenset[str], depth: int) -> 
     if kind == "Arg":
         call = chain[1][0] if chain[1] else None
         if isinstance(call, cst.Call):
-            return ESCAPED if _takes_ownership(view, call, parent, chain[1][1], depth) else USED
+            if handed or takes_ownership(view, call, parent, chain[1][1], depth, closers):
+                return ESCAPED
+            return USED
         return USED
     if kind == "WithItem":
         with_stmt = chain[1][0] if chain[1] else None
@@ -627,7 +638,14 @@ def _classify(view: FlowView, use: Use, closers: frozenset[str], depth: int) -> 
     return USED
 
 
-def _takes_ownership(view: FlowView, call: Any, arg: Any, above: Any, depth: int) -> bool:
+def takes_ownership(
+    view: FlowView,
+    call: Any,
+    arg: Any,
+    above: Any,
+    depth: int,
+    closers: frozenset[str] = CLOSE_METHODS,
+) -> bool:
     """`Client(session)`, `stack.enter_async_context(s)`, `create_task(run(s))`, a helper
     of this module that closes or keeps its parameter."""
     text = dotted(call.func)
@@ -638,7 +656,7 @@ def _takes_ownership(view: FlowView, call: Any, arg: Any, above: Any, depth: int
             return True
         if any(part[:1].isupper() for part in parts):
             return True  # a class: its constructor or a classmethod keeps it
-        if _helper_keeps(view, call, arg, depth):
+        if _helper_keeps(view, call, arg, depth, closers):
             return True
     # a coroutine call handed to a task starter: `create_task(worker(session))`
     parent = above[0] if above else None
@@ -650,7 +668,7 @@ def _takes_ownership(view: FlowView, call: Any, arg: Any, above: Any, depth: int
     return False
 
 
-def _helper_keeps(view: FlowView, call: Any, arg: Any, depth: int) -> bool:
+def _helper_keeps(view: FlowView, call: Any, arg: Any, depth: int, closers: frozenset[str]) -> bool:
     """A function of this module (or a method of this class) that closes or keeps the
     parameter it receives the resource as."""
     ctx = view.ctx
@@ -673,7 +691,7 @@ def _helper_keeps(view: FlowView, call: Any, arg: Any, depth: int) -> bool:
         return False
     helper = flow_view(ctx, definition)
     return any(
-        _classify(helper, use, CLOSE_METHODS, depth + 1) in (CLOSED, ESCAPED)
+        _classify(helper, use, closers, depth + 1) in (CLOSED, ESCAPED)
         for use in helper.uses(param)
     )
 

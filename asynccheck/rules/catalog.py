@@ -8,6 +8,7 @@ Extend a table, not an if-chain.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Optional
 
 
 def _expand(code: str, prefix: str, names: Iterable[str]) -> dict[str, str]:
@@ -427,3 +428,74 @@ CLEANUP_TIMEOUTS: frozenset[str] = ASYNCIO_TIMEOUTS | frozenset(
 )
 # Waits that a cancelled task is awaited through (`await asyncio.gather(*tasks)`).
 TASK_WAITS: frozenset[str] = _asyncio(("gather", "wait", "wait_for"), "asyncio.tasks")
+
+
+# --- AC2xx: async resources ------------------------------------------------------------------
+# Constructor (or factory) of an async resource -> (kind, which part of the result must be
+# closed: None for the result itself, 1 for the writer of `reader, writer = ...`).
+# Kinds: "session", "pool" and "connector" pool connections (AC204 flags one per loop
+# iteration); "connection", "file", "stream". Config `resource-types` adds names of kind
+# "configured".
+RESOURCE_TYPES: Mapping[str, tuple[str, Optional[int]]] = {
+    "aiohttp.ClientSession": ("session", None),
+    "aiohttp.client.ClientSession": ("session", None),
+    "aiohttp.TCPConnector": ("connector", None),
+    "aiohttp.connector.TCPConnector": ("connector", None),
+    "httpx.AsyncClient": ("session", None),
+    "httpx2.AsyncClient": ("session", None),
+    "aiofiles.open": ("file", None),
+    "asyncpg.connect": ("connection", None),
+    "asyncpg.create_pool": ("pool", None),
+    "aiosqlite.connect": ("connection", None),
+    "redis.asyncio.Redis": ("session", None),
+    "redis.asyncio.StrictRedis": ("session", None),
+    "redis.asyncio.from_url": ("session", None),
+    "redis.asyncio.Redis.from_url": ("session", None),
+    "redis.asyncio.client.Redis": ("session", None),
+    "motor.motor_asyncio.AsyncIOMotorClient": ("session", None),
+    "websockets.connect": ("connection", None),
+    "websockets.client.connect": ("connection", None),
+    "websockets.asyncio.client.connect": ("connection", None),
+    "asyncio.open_connection": ("stream", 1),
+    "asyncio.streams.open_connection": ("stream", 1),
+    "asyncio.open_unix_connection": ("stream", 1),
+}
+# Kinds that pool connections: one per loop iteration defeats the pooling (AC204).
+POOLING_KINDS: frozenset[str] = frozenset(("session", "pool", "connector"))
+# aiohttp sessions, made here or handed out by a framework (for AC203's responses).
+AIOHTTP_SESSIONS: frozenset[str] = frozenset(
+    (
+        "aiohttp.ClientSession",
+        "aiohttp.client.ClientSession",
+        "homeassistant.helpers.aiohttp_client.async_get_clientsession",
+        "homeassistant.helpers.aiohttp_client.async_create_clientsession",
+    )
+)
+# Session methods whose awaited result is a response that holds a pooled connection.
+AIOHTTP_REQUESTS: frozenset[str] = frozenset(
+    ("get", "post", "put", "patch", "delete", "head", "options", "request")
+)
+# What releases an aiohttp response: release/close, or reading the body to the end.
+RESPONSE_RELEASES: frozenset[str] = frozenset(
+    ("release", "close", "text", "json", "read", "content", "__aexit__", "wait_for_close")
+)
+# Context managers that only work with `async with` (AC205).
+ASYNC_ONLY_CONTEXT_MANAGERS: frozenset[str] = frozenset(
+    (
+        # (not streams, and not motor's client: neither is a context manager of any kind)
+        *(
+            name
+            for name, (kind, _) in RESOURCE_TYPES.items()
+            if kind != "stream" and not name.startswith("motor.")
+        ),
+        *_asyncio(
+            ("Lock", "Semaphore", "BoundedSemaphore", "Condition", "TaskGroup"),
+            "asyncio.locks",
+            "asyncio.taskgroups",
+        ),
+        *_asyncio(("timeout", "timeout_at"), "asyncio.timeouts"),
+        "async_timeout.timeout",
+        "async_timeout.timeout_at",
+        "anyio.create_task_group",
+    )
+)

@@ -159,6 +159,16 @@ def leak(source: str, name: str = "s", implicit: bool = True) -> Optional[str]:
             finally:
                 await session.close()
         """,
+        # closed under a flag that says whether this function owns it
+        """
+        async def f(own):
+            s = make()
+            try:
+                await s.get()
+            finally:
+                if own:
+                    await s.close()
+        """,
         # the close in the except and at the end of the else: every path
         """
         async def f():
@@ -209,7 +219,7 @@ def test_no_leak(source: str) -> None:
             """,
             "return",
         ),
-        # closed in one branch only
+        # an if in the finally that closes nothing
         (
             """
             async def f(a):
@@ -218,9 +228,24 @@ def test_no_leak(source: str) -> None:
                     await s.get()
                 finally:
                     if a:
-                        await s.close()
+                        log()
+                    else:
+                        log()
+                await s.get()
             """,
             "end",
+        ),
+        # bound and closed inside the same if, with an early return between
+        (
+            """
+            async def f(a):
+                if a:
+                    s = make()
+                    if await s.get():
+                        return 1
+                    await s.close()
+            """,
+            "return",
         ),
         # used, not kept
         ("async def f():\n    s = make()\n    await fetch(s, 'u')\n", "end"),
