@@ -376,10 +376,21 @@ class _Bound:
         self.names = bound
 
 
+def _simple_body(body: Any) -> bool:
+    """Only simple statements: a loop with branches, handlers or blocks inside does more
+    per item than one concurrent call can stand for (filters, per-item error handling,
+    ordered side effects), so it is left alone."""
+    if isinstance(body, cst.SimpleStatementSuite):
+        return True
+    return all(isinstance(stmt, cst.SimpleStatementLine) for stmt in body.body)
+
+
 def _independent_awaits(for_node: Any, scope: Scope) -> bool:
     """The loop awaits per-item work whose iterations could run at once (RULES' reading:
     nothing carried from an earlier iteration, no early exit, no async iterator)."""
     if isinstance(for_node.iter, cst.Call) and resolve(for_node.iter.func, scope) in AS_COMPLETED:
+        return False
+    if for_node.orelse is not None or not _simple_body(for_node.body):
         return False
     fresh = _target_names(for_node.target)  # names this iteration computed before a point
     assigned_at: dict[str, int] = {}

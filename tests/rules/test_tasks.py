@@ -154,7 +154,6 @@ def test_await_fix_on_a_one_line_body() -> None:
     [
         "async def f(xs):\n    for x in xs:\n        await g(x)\n",
         "async def f(xs):\n    for i, x in enumerate(xs):\n        r = await g(x)\n        log(i, r)\n",
-        "async def f(xs):\n    for x in xs:\n        if x:\n            await x.refresh()\n",
         "async def f(xs, s):\n    for x in xs:\n        await s.get(x.url)\n",
     ],
 )
@@ -172,6 +171,10 @@ def test_await_in_loop_flagged(source: str) -> None:
         "async def f(xs, lock):\n    for x in xs:\n        async with lock:\n            await g(x)\n",
         "async def f(xs, ws):\n    for x in xs:\n        await ws.send(x)\n",
         "async def f(xs):\n    for x in xs:\n        pass\n",
+        # a filter or per-item error handling: more than one call per item
+        "async def f(xs):\n    for x in xs:\n        if x:\n            await x.refresh()\n",
+        "async def f(xs):\n    for x in xs:\n        try:\n            await g(x)\n"
+        "        except E:\n            log(x)\n",
         "def f(xs):\n    for x in xs:\n        g(x)\n",
         "async def f(xs):\n    for x in xs:\n        def cb():\n            return g(x)\n",
         "async def f(xs):\n    prev = None\n    for x in xs:\n        await g(x, prev)\n"
