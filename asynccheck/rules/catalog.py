@@ -499,3 +499,20 @@ ASYNC_ONLY_CONTEXT_MANAGERS: frozenset[str] = frozenset(
         "anyio.create_task_group",
     )
 )
+
+
+# --- AC402: asyncio objects whose methods return coroutines -----------------------------------
+_LOCK_METHODS = frozenset(("acquire",))
+# constructor -> the coroutine methods of what it builds (`lock.acquire()` without await)
+ASYNCIO_COROUTINE_METHODS: Mapping[str, frozenset[str]] = {
+    "asyncio.Lock": _LOCK_METHODS,
+    "asyncio.Semaphore": _LOCK_METHODS,
+    "asyncio.BoundedSemaphore": _LOCK_METHODS,
+    "asyncio.Condition": frozenset(("acquire", "wait", "wait_for")),
+    "asyncio.Event": frozenset(("wait",)),
+    "asyncio.Barrier": frozenset(("wait", "abort")),
+    **{
+        f"asyncio.{queue}": frozenset(("get", "put", "join"))
+        for queue in ("Queue", "PriorityQueue", "LifoQueue")
+    },
+}

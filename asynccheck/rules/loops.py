@@ -17,6 +17,7 @@ from asynccheck.lint.scopes import ANNOTATED, PARAM, VALUE, Scope
 from asynccheck.rules.base import Example, Rule
 from asynccheck.rules.catalog import (
     AS_COMPLETED,
+    ASYNCIO_COROUTINE_METHODS,
     ASYNCIO_TIMEOUT_ERRORS,
     ASYNCIO_TIMEOUTS,
     COROUTINE_FUNCTIONS,
@@ -48,7 +49,7 @@ ASYNCIO_NAMES: frozenset[str] = frozenset(
         *GET_EVENT_LOOP, *DEPRECATED_POLICY_CALLS, *DEPRECATED_POLICY_CLASSES, *SLEEPS,
         *GATHER, *AS_COMPLETED, *ASYNCIO_TIMEOUTS, *FOREIGN_TIMEOUT_ERRORS,
         *ASYNCIO_TIMEOUT_ERRORS, *WAITS_WITH_TIMEOUT, *HTTP_CLIENTS_TIMEOUT,
-        *TRANSPARENT_DECORATORS,
+        *TRANSPARENT_DECORATORS, *ASYNCIO_COROUTINE_METHODS,
     )
 )  # fmt: skip
 _LAST_PARTS = frozenset(name.rsplit(".", 1)[-1] for name in ASYNCIO_NAMES)

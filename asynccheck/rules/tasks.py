@@ -9,13 +9,14 @@ from typing import TYPE_CHECKING, Any, Optional
 from asynccheck.lint import names
 from asynccheck.lint.context import FixPlan, NodeEdit, RawFinding
 from asynccheck.lint.cst import cst
-from asynccheck.lint.facts import self_class
+from asynccheck.lint.facts import dotted, self_class
 from asynccheck.lint.finding import SAFE
-from asynccheck.lint.scopes import DEF, Scope
+from asynccheck.lint.scopes import ANNOTATED, DEF, NONE, PARAM, VALUE, Scope
 from asynccheck.lint.walk import children
 from asynccheck.rules.base import Example, Rule
 from asynccheck.rules.catalog import (
     AS_COMPLETED,
+    ASYNCIO_COROUTINE_METHODS,
     COROUTINE_FUNCTIONS,
     GATHER,
     LOOP_TASK_METHODS,
@@ -229,6 +230,70 @@ def _is_generator(ctx: FileContext, function: Any) -> bool:
     return memo[key]
 
 
+_PRIMITIVE_METHODS = frozenset(m for methods in ASYNCIO_COROUTINE_METHODS.values() for m in methods)
+
+
+def asyncio_object(expr: Any, scope: Scope, depth: int = 0) -> Optional[str]:
+    """The asyncio constructor (`asyncio.Lock`) that `expr` was statically built by."""
+    if depth > 4:
+        return None
+    if isinstance(expr, cst.Call):
+        name = resolve(expr.func, scope)
+        return name if name in ASYNCIO_COROUTINE_METHODS else None
+    if isinstance(expr, cst.Name):
+        found_in, bindings = scope.lookup(expr.value)
+        return _agreed_object(bindings, found_in, depth) if found_in is not None else None
+    if isinstance(expr, cst.Attribute):
+        owner = self_class(expr.value, scope)
+        if owner is not None:
+            bindings = [
+                *owner.bindings.get(f"self.{expr.attr.value}", ()),
+                *((k, p) for k, p in owner.bindings.get(expr.attr.value, ()) if k == ANNOTATED),
+            ]
+            return _agreed_object(bindings, owner, depth)
+    return None
+
+
+def _agreed_object(bindings: Any, scope: Scope, depth: int) -> Optional[str]:
+    """The one asyncio object type all bindings agree on (`x = None` aside), or None."""
+    result: Optional[str] = None
+    for kind, payload in bindings:
+        if kind == NONE:
+            continue
+        if kind == VALUE:
+            this = asyncio_object(payload, scope, depth + 1)
+        elif kind == ANNOTATED:
+            this = _annotated_object(payload[0], scope)
+            if this is None and payload[1] is not None:
+                this = asyncio_object(payload[1], scope, depth + 1)
+        elif kind == PARAM and payload.annotation is not None:
+            this = _annotated_object(payload.annotation.annotation, scope)
+        else:
+            return None
+        if this is None or (result is not None and this != result):
+            return None
+        result = this
+    return result
+
+
+def _annotated_object(annotation: Any, scope: Scope) -> Optional[str]:
+    if isinstance(annotation, cst.Subscript):  # asyncio.Queue[int]
+        annotation = annotation.value
+    name = resolve(annotation, scope)
+    return name if name in ASYNCIO_COROUTINE_METHODS else None
+
+
+def _primitive_coroutine(site: Site) -> Optional[str]:
+    """`lock.acquire`, `queue.put`, ... when the receiver is statically that asyncio object."""
+    func = site.node.func
+    if not isinstance(func, cst.Attribute) or func.attr.value not in _PRIMITIVE_METHODS:
+        return None
+    kind = asyncio_object(func.value, site.scope)
+    if kind is None or func.attr.value not in ASYNCIO_COROUTINE_METHODS[kind]:
+        return None
+    return f"{dotted(func.value) or names.display_name(kind)}.{func.attr.value}"
+
+
 def _async_def_names(ctx: FileContext) -> frozenset[str]:
     return frozenset(
         scope.node.name.value for scope in ctx.facts.scopes.values() if scope.kind == "async"
@@ -281,6 +346,15 @@ class CoroutineNotAwaited(Rule):
         ),
         Example("async def refresh():\n    ...\n\ndef on_click():\n    refresh()"),
         Example("from asyncio import wait_for\nasync def f(c):\n    wait_for(c, 1)"),
+        Example(
+            "import asyncio\nclass Worker:\n    def __init__(self):\n"
+            "        self._lock = asyncio.Lock()\n\n    async def run(self):\n"
+            "        self._lock.acquire()",
+            fixed="import asyncio\nclass Worker:\n    def __init__(self):\n"
+            "        self._lock = asyncio.Lock()\n\n    async def run(self):\n"
+            "        await self._lock.acquire()",
+        ),
+        Example("import asyncio\nasync def f(q: asyncio.Queue[int]):\n    q.put(1)"),
     )
     good = (
         Example("import asyncio\nasync def f():\n    await asyncio.sleep(1)"),
@@ -297,6 +371,10 @@ class CoroutineNotAwaited(Rule):
         Example(
             "class A:\n    async def run(self):\n        ...\n\n"
             "    def start(self, other):\n        other.run()"
+        ),
+        Example(
+            "import asyncio, threading\nasync def f(q: asyncio.Queue):\n"
+            "    lock = threading.Lock()\n    lock.acquire()\n    q.put_nowait(1)"
         ),
     )  # fmt: skip
 
@@ -316,14 +394,20 @@ class CoroutineNotAwaited(Rule):
                         self.make_fix(site),
                     )
         local = _async_def_names(ctx)
-        if not local:
-            return
         for site in ctx.facts.calls:
+            if not isinstance(site.parent, cst.Expr) or id(site.node) in known:
+                continue
             func = site.node.func
             last = (
                 func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", None)
             )
-            if last in local and isinstance(site.parent, cst.Expr) and id(site.node) not in known:
+            if last in _PRIMITIVE_METHODS:
+                call = _primitive_coroutine(site)
+                if call is not None:
+                    message = self.message.format(call=call)
+                    yield RawFinding(self.code, message, site.node, site.stmt, self.make_fix(site))
+                    continue
+            if last in local:
                 call = _local_coroutine(ctx, site)
                 if call is not None:
                     yield RawFinding(
@@ -545,6 +629,8 @@ def _polls_a_flag(test: Any) -> bool:
     ):
         return False  # `while True:` is a periodic loop, not a poll
     for node in (test, *body_nodes(test)):
+        if isinstance(node, cst.Await):
+            return False  # asks a server or the disk: no Event can stand for that
         if isinstance(node, cst.Call):
             func = node.func
             last = (
@@ -587,6 +673,8 @@ class BusyWait(Rule):
                 "        await self.poll()\n        await asyncio.sleep(5)"),
         Example("import asyncio\ndef f(self):\n    while not self.ready:\n"
                 "        asyncio.sleep(0.1)"),
+        Example("import asyncio\nasync def f(api):\n    while not await api.link_clicked():\n"
+                "        await asyncio.sleep(2)"),
     )  # fmt: skip
 
     def check(self, ctx: FileContext) -> Iterable[RawFinding]:

@@ -230,3 +230,21 @@ def test_gather_points_at_the_call_and_skips_return_exceptions() -> None:
         "    y = await asyncio.gather(a, b, return_exceptions=False)\n"
     )
     assert found(source, "AC405") == [("AC405", 3, 15)]
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("import asyncio\nclass C:\n    _ev: asyncio.Event\n    async def f(self):\n"
+         "        self._ev.wait()\n", 1),
+        ("import asyncio\nev = asyncio.Event()\ndef f():\n    ev.wait()\n", 1),
+        ("from asyncio import Condition\nasync def f():\n    c = Condition()\n    c.wait_for(p)\n", 1),
+        ("import asyncio\nasync def f():\n    s = asyncio.Semaphore(2)\n    s.release()\n", 0),
+        ("import asyncio, queue\nclass C:\n    def __init__(self, fast):\n"
+         "        self.q = asyncio.Queue()\n        if fast:\n            self.q = queue.Queue()\n"
+         "    async def f(self):\n        self.q.put(1)\n", 0),
+        ("import asyncio\nasync def f(ev):\n    ev.wait()\n", 0),
+    ],
+)  # fmt: skip
+def test_coroutine_methods_of_asyncio_objects(source: str, expected: int) -> None:
+    assert len(found(source, "AC402")) == expected
