@@ -74,7 +74,19 @@ def trim_session(session: Any, description: str | None = None) -> Any:
             i += 1
         return [f for f in stack[:1] + stack[i:] if not _ours(f)]
 
-    records = [(trim(stack), t) for stack, t in session.frame_records]
+    def runs_user_code(stack: list[str]) -> bool:
+        # Samples taken while runpy was still locating and compiling the script, or while
+        # asynccheck itself ran, are the wrapper's cost, not the program's: drop them.
+        runpy = [f for f in stack if "runpy" in f.split("\x00", 2)[1:2][0]] if stack else []
+        return not runpy or any(f.startswith("_run_code\x00") for f in runpy)
+
+    records = []
+    for stack, t in session.frame_records:
+        if not runs_user_code(stack):
+            continue
+        kept = trim(stack)
+        if len(kept) > 1:
+            records.append((kept, t))
     return Session(
         frame_records=records,
         start_time=session.start_time,
