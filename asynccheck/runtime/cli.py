@@ -10,6 +10,16 @@ from asynccheck.runtime.profiler import DEFAULT_INTERVAL
 from asynccheck.runtime.recorder import DEFAULT_SLOW_MS
 
 
+def _configured_threshold(start: str) -> float:
+    """`slow-callback-ms` from the project's [tool.asynccheck], found from the script's folder."""
+    from asynccheck.config import ConfigError, load
+
+    try:
+        return float(load([start]).slow_callback_ms)
+    except ConfigError as error:
+        raise click.UsageError(str(error)) from None
+
+
 @click.command(
     context_settings={
         # Everything after the script (or -m module) is the program's own: pass it through.
@@ -24,9 +34,9 @@ from asynccheck.runtime.recorder import DEFAULT_SLOW_MS
 @click.option(
     "--slow-callback-ms",
     type=float,
-    default=DEFAULT_SLOW_MS,
-    show_default=True,
-    help="Report callbacks that hold the loop at least this long.",
+    default=None,
+    help=f"Report callbacks that hold the loop at least this long. [default: slow-callback-ms "
+    f"in [tool.asynccheck] of the nearest pyproject.toml, else {DEFAULT_SLOW_MS:g}]",
 )
 @click.option(
     "--detect-blocking/--no-detect-blocking",
@@ -64,7 +74,7 @@ from asynccheck.runtime.recorder import DEFAULT_SLOW_MS
 def profile(
     ctx: click.Context,
     module: str | None,
-    slow_callback_ms: float,
+    slow_callback_ms: float | None,
     detect_blocking: bool,
     profile: bool,
     html: str | None,
@@ -85,6 +95,8 @@ def profile(
     if module is None and not program:
         raise click.UsageError("give a script to run, or -m MODULE")
     target, args = (module, program) if module is not None else (program[0], program[1:])
+    if slow_callback_ms is None:
+        slow_callback_ms = _configured_threshold(target if module is None else ".")
     if speedscope and not profile:
         raise click.UsageError("--speedscope needs the profile; drop --no-profile")
     config = ProfileConfig(

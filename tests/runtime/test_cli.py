@@ -147,3 +147,17 @@ def test_help_lists_the_options() -> None:
     for option in ("--slow-callback-ms", "--detect-blocking", "--no-profile", "--html", "--json",
                    "--speedscope", "--interval", "--trace-leaks"):  # fmt: skip
         assert option in proc.stdout
+
+
+def test_threshold_comes_from_pyproject_unless_given(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.asynccheck]\nslow-callback-ms = 50\n")
+    (tmp_path / "app.py").write_text(
+        "import asyncio, time\nasync def main():\n    time.sleep(0.08)\nasyncio.run(main())\n"
+    )
+    configured = profile("--no-profile", str(tmp_path / "app.py"))
+    assert "1 slow callback(s) >= 50 ms" in configured.stderr
+    explicit = profile("--no-profile", "--slow-callback-ms", "200", str(tmp_path / "app.py"))
+    assert "0 slow callback(s) >= 200 ms" in explicit.stderr
+    (tmp_path / "pyproject.toml").write_text("[tool.asynccheck]\nslow_callback_ms = 50\n")
+    bad = profile("--no-profile", str(tmp_path / "app.py"))
+    assert bad.returncode == 2 and "did you mean 'slow-callback-ms'" in bad.stderr
