@@ -112,12 +112,21 @@ _DELIBERATE = frozenset(("uncancel", "cancelling"))
 
 def _deliberate(handler: Any) -> bool:
     """`.uncancel()` / `.cancelling()` in the handler: it tells its own cancellation from a
-    CancelledError raised by the code it ran."""
+    CancelledError raised by the code it ran. Or it keeps the exception to raise it later
+    (`except CancelledError as err: cancelled = err`, re-raised after a cleanup loop)."""
+    caught = handler.name.name.value if handler.name is not None else None
     for node in _walk(statements_of(handler)):
         if (
             isinstance(node, cst.Call)
             and isinstance(node.func, cst.Attribute)
             and node.func.attr.value in _DELIBERATE
+        ):
+            return True
+        if (
+            caught is not None
+            and isinstance(node, (cst.Assign, cst.AnnAssign))
+            and isinstance(node.value, cst.Name)
+            and node.value.value == caught
         ):
             return True
     return False
@@ -143,6 +152,8 @@ def _waits_for_cancelled_task(ctx: FileContext, handler: Handler) -> bool:
     waits for a task this function cancelled (also through gather/wait/wait_for)."""
     try_node = handler.site.parent
     body = statements_of(try_node)
+    while len(body) == 1 and isinstance(body[0], cst.With):
+        body = statements_of(body[0])  # `async with asyncio.timeout(1): await task`
     if len(body) != 1 or not isinstance(body[0], cst.SimpleStatementLine):
         return False
     small = body[0].body

@@ -120,6 +120,30 @@ def test_ac301_spellings(handler: str) -> None:
             except asyncio.CancelledError:
                 pass
         """,
+        # the idiom inside a timeout
+        """
+        import asyncio
+        async def stop(task):
+            task.cancel()
+            try:
+                async with asyncio.timeout(0.1):
+                    await task
+            except asyncio.CancelledError:
+                pass
+        """,
+        # kept and re-raised later
+        """
+        import asyncio
+        async def f(fut):
+            cancelled = None
+            while not fut.done():
+                try:
+                    await asyncio.wait({fut})
+                except asyncio.CancelledError as err:
+                    cancelled = err
+            if cancelled is not None:
+                raise cancelled
+        """,
         # sys.exit ends the path
         """
         import asyncio, sys
