@@ -118,7 +118,14 @@ class Recorder:
         profile_session: Any = None,
         profile_html: str | None = None,
         profile_speedscope: str | None = None,
+        collect_garbage: bool = True,
     ) -> Report:
+        """Freeze what was seen. `collect_garbage` first runs a full collection so that
+        unclosed objects kept alive by reference cycles report themselves as leaks."""
+        if collect_garbage and self._loop_ids:
+            from asynccheck.runtime.leaks import collect_garbage_into
+
+            collect_garbage_into(self)
         with self._lock:
             slow = tuple(sorted(self._slow, key=SlowCallback.sort_key))
             blocking = tuple(sorted(self._blocking.values(), key=BlockingCall.sort_key))
