@@ -20,14 +20,26 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--fuzz-examples",
         type=int,
         default=None,
-        help="hypothesmith examples per fuzz test (default 200, or $ASYNCCHECK_FUZZ_EXAMPLES)",
+        help="scale of the hypothesmith fuzz tests (default 150, or $ASYNCCHECK_FUZZ_EXAMPLES)",
     )
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """A test module may define `start_in_background()`: it is called once the run's tests
+    are known, so slow external work (pre-commit building a virtualenv) overlaps the rest."""
+    started: set[int] = set()
+    for item in session.items:
+        module = getattr(item, "module", None)
+        start = getattr(module, "start_in_background", None)
+        if callable(start) and id(module) not in started:
+            started.add(id(module))
+            start()
 
 
 @pytest.fixture
 def fuzz_examples(request: pytest.FixtureRequest) -> int:
     option = request.config.getoption("--fuzz-examples")
-    return int(option or os.environ.get("ASYNCCHECK_FUZZ_EXAMPLES") or 200)
+    return int(option or os.environ.get("ASYNCCHECK_FUZZ_EXAMPLES") or 150)
 
 
 @dataclass(frozen=True)
