@@ -674,3 +674,55 @@ def test_one_finding_per_call_site() -> None:
             helper()
         """
     assert [(row, col) for row, col, _ in findings(source)] == [(10, 5), (11, 5)]
+
+
+def test_home_assistant_executor_jobs_and_callbacks() -> None:
+    source = """
+        import os
+        from homeassistant.core import callback
+
+        class Flow:
+            def _normalize(self, path):
+                return os.path.realpath(path)
+
+            @callback
+            def async_check(self, path):
+                return self._normalize(path)
+
+            def _start_worker(self):
+                def work():
+                    os.remove("x")
+                return self.hass.async_add_executor_job(work)
+
+            async def step_a(self, path):
+                return await self.hass.async_add_executor_job(self._normalize, path)
+
+            async def step_b(self, path):
+                return self.async_check(path)
+
+            async def step_c(self):
+                await self._start_worker()
+        """
+    assert chains(source) == [
+        "self.async_check() -> self._normalize() -> os.path.realpath()",
+    ]
+
+
+def test_super_and_other_receivers_are_not_followed() -> None:
+    source = """
+        import time
+
+        class Base:
+            def wait(self):
+                time.sleep(1)
+
+        class Child(Base):
+            def wait(self):
+                return None
+
+            async def run(self, other: "Child"):
+                super().wait()
+                other.wait()
+                Base.wait(self)
+        """
+    assert chains(source) == ["Base.wait() -> time.sleep()"]
