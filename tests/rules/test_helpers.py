@@ -6,6 +6,8 @@ from __future__ import annotations
 import textwrap
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from asynccheck.lint.api import lint_source
 
@@ -726,3 +728,60 @@ def test_super_and_other_receivers_are_not_followed() -> None:
                 Base.wait(self)
         """
     assert chains(source) == ["Base.wait() -> time.sleep()"]
+
+
+# --- random call graphs: reported iff reachable, and the chain is a shortest one ----------
+
+
+@st.composite
+def call_graphs(draw: st.DrawFn) -> tuple[int, list[list[int]], list[bool], list[int]]:
+    size = draw(st.integers(1, 7))
+    calls = [draw(st.lists(st.integers(0, size - 1), max_size=3)) for _ in range(size)]
+    blocks = [draw(st.booleans()) for _ in range(size)]
+    called = draw(st.lists(st.integers(0, size - 1), min_size=1, max_size=4))
+    return size, calls, blocks, called
+
+
+def _shortest(calls: list[list[int]], blocks: list[bool], start: int) -> int | None:
+    """Functions on a shortest chain from `start` to a blocking call (BFS), or None."""
+    frontier, seen, depth = [start], {start}, 1
+    while frontier:
+        if any(blocks[f] for f in frontier):
+            return depth
+        nxt = []
+        for f in frontier:
+            for g in calls[f]:
+                if g not in seen:
+                    seen.add(g)
+                    nxt.append(g)
+        frontier, depth = nxt, depth + 1
+    return None
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(call_graphs())
+def test_random_call_graphs(graph: tuple[int, list[list[int]], list[bool], list[int]]) -> None:
+    size, calls, blocks, called = graph
+    lines = ["import time"]
+    for f in range(size):
+        lines.append(f"def f{f}():")
+        lines += [f"    f{g}()" for g in calls[f]]
+        lines.append("    time.sleep(1)" if blocks[f] else "    return None")
+    lines.append("async def main():")
+    lines += [f"    f{f}()" for f in called]
+    found = {row: message for row, _, message in findings("\n".join(lines) + "\n")}
+    first_row = len(lines) - len(called) + 1
+    for offset, f in enumerate(called):
+        expected = _shortest(calls, blocks, f)
+        message = found.get(first_row + offset)
+        if expected is None:
+            assert message is None
+            continue
+        assert message is not None
+        chain = message.split(f" {TAIL}")[0].split(" -> ")
+        assert chain[0] == f"f{f}()" and chain[-1] == "time.sleep()"
+        assert len(chain) - 1 == expected
+        # every step is a real call of the previous function
+        for a, b in zip(chain[:-2], chain[1:-1]):
+            assert int(b[1:-2]) in calls[int(a[1:-2])]
+        assert blocks[int(chain[-2][1:-2])]
