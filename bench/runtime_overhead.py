@@ -39,6 +39,7 @@ CONFIGS = (
     "pyinstrument",
 )
 WORKLOADS = ("callbacks", "echo")
+PEERS = ("asyncio-debug", "aiocop", "pyinstrument")
 
 
 # -- workloads -------------------------------------------------------------------------------
@@ -185,6 +186,13 @@ def ensure_aiocop() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument(
+        "--own-repeats",
+        type=int,
+        default=3,
+        help="in each round, measure plain and asynccheck's configurations this many times "
+        "(their ratios are a few percent: they need more samples than the peers' 4x-30x)",
+    )
     parser.add_argument("--only", choices=WORKLOADS)
     parser.add_argument("--worker", nargs=2, metavar=("CONFIG", "WORKLOAD"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -199,14 +207,17 @@ def main() -> None:
 
     print(
         f"python {sys.version.split()[0]}, {os.cpu_count()} cpus; aiocop {version('aiocop')}, "
-        f"pyinstrument {version('pyinstrument')}; {args.rounds} rounds, configurations rotated"
+        f"pyinstrument {version('pyinstrument')}; {args.rounds} rounds, configurations rotated, "
+        f"plain and asynccheck's {args.own_repeats}x per round"
     )
     for workload in (args.only,) if args.only else WORKLOADS:
         runs: dict[str, list[tuple[float, float]]] = {c: [] for c in CONFIGS}
         for r in range(args.rounds):
             order = CONFIGS[r % len(CONFIGS) :] + CONFIGS[: r % len(CONFIGS)]
             for config in order:
-                runs[config].append(measure(config, workload))
+                repeats = 1 if config in PEERS else args.own_repeats
+                for _ in range(repeats):
+                    runs[config].append(measure(config, workload))
         report(workload, runs)
 
 
@@ -224,7 +235,9 @@ def report(workload: str, runs: dict[str, list[tuple[float, float]]]) -> None:
         walls = [w for w, _ in runs[config]]
         cpus = [c for _, c in runs[config]]
         wall, cpu = statistics.median(walls), statistics.median(cpus)
-        paired = statistics.median(w / pw for (w, _), (pw, _) in zip(runs[config], runs["plain"]))
+        # pair each run with a plain run of the same round (peers run once a round)
+        plain = runs["plain"][:: max(1, len(runs["plain"]) // len(runs[config]))]
+        paired = statistics.median(w / pw for (w, _), (pw, _) in zip(runs[config], plain))
         target = TARGETS.get(config)
         note = ""
         if target is not None:
