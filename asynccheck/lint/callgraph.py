@@ -4,7 +4,8 @@ No second walk: every call is already a `Site` that knows its scope, and `facts.
 each def to its scope. This module only answers two questions, memoized per file:
 which calls a scope makes itself (`calls_by_scope`), and which of the module's own defs a
 call runs (`local_callee`): `helper()`, `self.method()`, `cls.method()`, `Class.method()`,
-nested defs, and `Class()` for a class whose `__init__` the module defines.
+`api.method()` on an instance of a module class (`api = Api()`, `api: Api`), nested defs,
+and `Class()` for a class whose `__init__` the module defines.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Optional
 
 from asynccheck.lint.cst import cst
 from asynccheck.lint.facts import self_class
-from asynccheck.lint.scopes import CLASS, DEF, Scope
+from asynccheck.lint.scopes import ANNOTATED, CLASS, DEF, PARAM, VALUE, Scope
 
 if TYPE_CHECKING:
     from asynccheck.lint.context import FileContext
@@ -78,11 +79,33 @@ def _receiver_class(receiver: Any, scope: Scope, scopes: dict[int, Scope]) -> Op
     owner = self_class(receiver, scope)
     if owner is not None:
         return None if _is_staticmethod(scope.node) else owner
-    _, bindings = scope.lookup(receiver.value)
-    node = _single(bindings)
-    if isinstance(node, cst.ClassDef):
-        return scopes.get(id(node))
+    found_in, bindings = scope.lookup(receiver.value)
+    if found_in is None or len(bindings) != 1:
+        return None
+    kind, payload = bindings[0]
+    if kind == CLASS:
+        return scopes.get(id(payload))
+    # An instance of a module class: `api = Api()`, `api: Api`, a parameter `api: Api`.
+    if kind == VALUE and isinstance(payload, cst.Call):
+        return _module_class(payload.func, found_in, scopes)
+    if kind == ANNOTATED:
+        return _module_class(payload[0], found_in, scopes)  # (annotation, value)
+    if kind == PARAM and payload.annotation is not None:
+        return _module_class(payload.annotation.annotation, found_in, scopes)
     return None
+
+
+def _module_class(expr: Any, scope: Scope, scopes: dict[int, Scope]) -> Optional[Scope]:
+    """The class scope when `expr` names one class the module defines (`Api`, `"Api"`)."""
+    if isinstance(expr, cst.SimpleString) and expr.value[:1] in "'\"":
+        name = expr.value.strip("'\"")
+    elif isinstance(expr, cst.Name):
+        name = expr.value
+    else:
+        return None
+    _, bindings = scope.lookup(name)
+    node = _single(bindings)
+    return scopes.get(id(node)) if isinstance(node, cst.ClassDef) else None
 
 
 def _is_staticmethod(node: Any) -> bool:

@@ -785,3 +785,33 @@ def test_random_call_graphs(graph: tuple[int, list[list[int]], list[bool], list[
         for a, b in zip(chain[:-2], chain[1:-1]):
             assert int(b[1:-2]) in calls[int(a[1:-2])]
         assert blocks[int(chain[-2][1:-2])]
+
+
+def test_instances_of_module_classes() -> None:
+    source = """
+        import requests
+
+        class Api:
+            def fetch(self, url):
+                return requests.get(url)
+
+        api = Api()
+
+        async def by_module_instance():
+            api.fetch("/a")
+
+        async def by_local_instance():
+            client = Api()
+            client.fetch("/b")
+
+        async def by_annotation(client: Api, other: "Api", unknown):
+            client.fetch("/c")
+            other.fetch("/d")
+            unknown.fetch("/e")
+        """
+    assert chains(source) == [
+        "api.fetch() -> requests.get()",
+        "client.fetch() -> requests.get()",
+        "client.fetch() -> requests.get()",
+        "other.fetch() -> requests.get()",
+    ]
