@@ -20,7 +20,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--fuzz-examples",
         type=int,
         default=None,
-        help="scale of the hypothesmith fuzz tests (default 150, or $ASYNCCHECK_FUZZ_EXAMPLES)",
+        help="scale of the hypothesmith fuzz tests (default 100, or $ASYNCCHECK_FUZZ_EXAMPLES)",
     )
 
 
@@ -39,7 +39,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 @pytest.fixture
 def fuzz_examples(request: pytest.FixtureRequest) -> int:
     option = request.config.getoption("--fuzz-examples")
-    return int(option or os.environ.get("ASYNCCHECK_FUZZ_EXAMPLES") or 150)
+    return int(option or os.environ.get("ASYNCCHECK_FUZZ_EXAMPLES") or 100)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """hypothesmith programs: linting with every rule never raises, and fixes always re-parse.
 
-The normal run draws 150 programs from the grammar, 15 from libcst nodes (hypothesmith's
-`from_node` takes about a second an example) and 300 fixer programs. For a long run:
+The normal run draws 100 programs from the grammar, 10 from libcst nodes (hypothesmith's
+`from_node` takes about a second an example) and 200 fixer programs. For a long run:
 `pytest tests/lint/test_fuzz.py --fuzz-examples 10000` (or ASYNCCHECK_FUZZ_EXAMPLES=10000):
 10,000 from the grammar, 1,000 from nodes, 20,000 fixer programs.
 """
@@ -21,7 +21,11 @@ from asynccheck.lint.api import lint_source
 from asynccheck.lint.checker import checker_for
 from asynccheck.lint.fix import fix_until_stable
 
-pytestmark = pytest.mark.slow
+pytestmark = [
+    pytest.mark.slow,
+    # hypothesmith compiles what it generates; CPython's warnings about it are noise here.
+    pytest.mark.filterwarnings("ignore::SyntaxWarning"),
+]
 
 EVERY_RULE = ["ALL"]
 _CHECKER = checker_for(Config(select=("ALL",)))
