@@ -79,7 +79,8 @@ OWNERSHIP_CALLS = frozenset(
         "call_later", "call_at", "call_soon_threadsafe", "async_create_task",
         "async_create_background_task", "create_background_task", "async_add_job",
         "add_job", "async_on_unload", "async_on_remove", "add_signal_handler", "start_soon",
-        "spawn", "partial", "attach", "set", "set_result", "__setitem__",
+        "spawn", "partial", "attach", "set", "set_result", "__setitem__", "aclosing",
+        "closing",
     )
 )  # fmt: skip
 # Task starters whose coroutine argument runs later, owning what it was given.

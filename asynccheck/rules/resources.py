@@ -18,7 +18,7 @@ from asynccheck.lint.context import RawFinding
 from asynccheck.lint.cst import cst
 from asynccheck.lint.facts import self_class
 from asynccheck.lint.flow import flow_view, statements_of, takes_ownership
-from asynccheck.lint.scopes import ANNOTATED, PARAM, VALUE, WITH
+from asynccheck.lint.scopes import ANNOTATED, DEF, PARAM, VALUE, WITH
 from asynccheck.lint.walk import children
 from asynccheck.rules.base import Example, Rule
 from asynccheck.rules.catalog import (
@@ -186,49 +186,74 @@ def _binding(site: Site, stmt: Any, element: Optional[int]) -> tuple[str, Option
 
 
 def _in_loop(ctx: FileContext, site: Site) -> bool:
-    """The call's statement is in a `for`/`while` body of its own function (or module)."""
+    """The call's statement is in a `for`/`while` body of its own function (or module).
+
+    Not a `while` loop that sleeps: a reconnect or poll loop (`while True: async with
+    ClientSession() as s: ... await asyncio.sleep(backoff)`) makes one session per
+    connection or per poll, not one per request."""
     scope = site.scope
     while scope.kind == "lambda" and scope.parent is not None:
         scope = scope.parent
     owner = scope.node
-    looped: dict[int, set[int]] = ctx.memo("resource-loop-statements", lambda _ctx: {})
+    looped: dict[int, dict[int, Any]] = ctx.memo("resource-loop-statements", lambda _ctx: {})
     inside = looped.get(id(owner))
     if inside is None:
-        inside = set()
-        _mark_loops(statements_of(owner) if scope.kind != "module" else owner.body, False, inside)
+        inside = {}
+        _mark_loops(statements_of(owner) if scope.kind != "module" else owner.body, None, inside)
         looped[id(owner)] = inside
-    return id(site.stmt) in inside
+    loop = inside.get(id(site.stmt))
+    if loop is None:
+        return False
+    return not (isinstance(loop, cst.While) and _sleeps(loop))
 
 
-def _mark_loops(statements: Iterable[Any], in_loop: bool, out: set[int]) -> None:
+def _sleeps(loop: Any) -> bool:
+    stack = list(statements_of(loop))
+    while stack:
+        node = stack.pop()
+        if type(node).__name__ in ("FunctionDef", "ClassDef", "Lambda"):
+            continue
+        if isinstance(node, cst.Call):
+            func = node.func
+            name = (
+                func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", "")
+            )
+            if name == "sleep":
+                return True
+        stack.extend(children(node))
+    return False
+
+
+def _mark_loops(statements: Iterable[Any], loop: Any, out: dict[int, Any]) -> None:
+    """Map each statement inside a loop body to its innermost loop."""
     for stmt in statements:
-        if in_loop:
-            out.add(id(stmt))
+        if loop is not None:
+            out[id(stmt)] = loop
         kind = type(stmt).__name__
         if kind in ("FunctionDef", "ClassDef", "SimpleStatementLine"):
             continue
         if kind in ("For", "While"):
-            _mark_loops(statements_of(stmt), True, out)
+            _mark_loops(statements_of(stmt), stmt, out)
             if stmt.orelse is not None:
-                _mark_loops(statements_of(stmt.orelse), in_loop, out)
-        elif kind in ("If",):
-            _mark_loops(statements_of(stmt), in_loop, out)
+                _mark_loops(statements_of(stmt.orelse), loop, out)
+        elif kind == "If":
+            _mark_loops(statements_of(stmt), loop, out)
             orelse = stmt.orelse
             if orelse is not None:
                 nested = [orelse] if isinstance(orelse, cst.If) else statements_of(orelse)
-                _mark_loops(nested, in_loop, out)
+                _mark_loops(nested, loop, out)
         elif kind in ("Try", "TryStar"):
-            _mark_loops(statements_of(stmt), in_loop, out)
+            _mark_loops(statements_of(stmt), loop, out)
             for handler in stmt.handlers:
-                _mark_loops(statements_of(handler), in_loop, out)
+                _mark_loops(statements_of(handler), loop, out)
             for extra in (stmt.orelse, stmt.finalbody):
                 if extra is not None:
-                    _mark_loops(statements_of(extra), in_loop, out)
+                    _mark_loops(statements_of(extra), loop, out)
         elif kind == "With":
-            _mark_loops(statements_of(stmt), in_loop, out)
+            _mark_loops(statements_of(stmt), loop, out)
         elif kind == "Match":
             for case in stmt.cases:
-                _mark_loops(statements_of(case), in_loop, out)
+                _mark_loops(statements_of(case), loop, out)
 
 
 class UnclosedResource(Rule):
@@ -644,6 +669,13 @@ def _bindings_are_session(bindings: Any, scope: Scope, ctx: FileContext, depth: 
     for kind, payload in bindings:
         if kind in (VALUE, WITH) and is_aiohttp_session(payload, scope, ctx, depth + 1):
             return True
+        if (
+            kind == VALUE
+            and scope.kind == "class"
+            and isinstance(payload, cst.Name)
+            and _method_parameter_is_session(payload.value, scope, ctx, depth)
+        ):
+            return True  # `self._session = session`, `session: ClientSession` a parameter
         if kind == ANNOTATED:
             annotation, value = payload
             if _annotated_session(annotation, scope, ctx) or (
@@ -656,6 +688,21 @@ def _bindings_are_session(bindings: Any, scope: Scope, ctx: FileContext, depth: 
             and _annotated_session(payload.annotation.annotation, scope, ctx)
         ):
             return True
+    return False
+
+
+def _method_parameter_is_session(name: str, owner: Scope, ctx: FileContext, depth: int) -> bool:
+    """A method of the class takes `name` as a parameter annotated as a session."""
+    for bindings in owner.bindings.values():
+        for kind, payload in bindings:
+            if kind != DEF:
+                continue
+            method = ctx.facts.scopes.get(id(payload))
+            params = method.bindings.get(name, ()) if method is not None else ()
+            if any(k == PARAM for k, _ in params) and _bindings_are_session(
+                params, method, ctx, depth + 1
+            ):
+                return True
     return False
 
 

@@ -138,7 +138,7 @@ def test_ac204_only_for_pooling_resources() -> None:
                     resp = await self._session.get('/ping')
                     return resp.status
             """,
-            [],  # self._session is set from a parameter: not followed
+            [("AC203", 7, 22)],  # self._session is set from an annotated parameter
         ),
         # read in a branch, released in the other
         (
@@ -180,3 +180,19 @@ def test_ac205_points_at_the_item() -> None:
     assert codes_at(source, "AC205") == [("AC205", 5, 27)]
     (finding,) = lint_source(textwrap.dedent(source), select=["AC205"])
     assert "lock (asyncio.Lock())" in finding.message
+
+
+def test_ac204_not_for_a_loop_that_sleeps_between_rounds() -> None:
+    source = """
+    import asyncio, aiohttp
+    async def poll(url):
+        while True:
+            async with aiohttp.ClientSession() as s:
+                async with s.get(url) as r:
+                    await r.read()
+            await asyncio.sleep(60)
+    """
+    assert codes_at(source, "AC204") == []
+    assert codes_at(source.replace("await asyncio.sleep(60)", "pass"), "AC204") == [
+        ("AC204", 5, 20)
+    ]
