@@ -151,7 +151,10 @@ class AsyncTimeoutParameter(Rule):
 
     code = "AC503"
     name = "async-timeout-parameter"
-    message = "{call}() takes a timeout parameter; let callers bound it with asyncio.timeout()"
+    message = (
+        "{call}() takes a timeout parameter; let callers bound it with asyncio.timeout() "
+        "or asyncio.wait_for()"
+    )
     default = False
     references = (
         "https://docs.python.org/3/library/asyncio-task.html#asyncio.timeout",
