@@ -108,28 +108,40 @@ def _walk(roots: Iterable[Any], into_nested: bool = False) -> Iterator[Any]:
 
 # A handler that asks the task about its cancellation state decides deliberately.
 _DELIBERATE = frozenset(("uncancel", "cancelling"))
+# Calls that hand the caught exception on, to be raised or reported elsewhere.
+_FORWARDS = frozenset(
+    ("append", "appendleft", "add", "extend", "insert", "put", "put_nowait", "set_exception",
+     "throw")
+)  # fmt: skip
 
 
 def _deliberate(handler: Any) -> bool:
     """`.uncancel()` / `.cancelling()` in the handler: it tells its own cancellation from a
-    CancelledError raised by the code it ran. Or it keeps the exception to raise it later
-    (`except CancelledError as err: cancelled = err`, re-raised after a cleanup loop)."""
+    CancelledError raised by the code it ran. Or it keeps the exception to raise it later:
+    `cancelled = err`, `errors.append(err)`, `waiter.set_exception(err)`."""
     caught = handler.name.name.value if handler.name is not None else None
     for node in _walk(statements_of(handler)):
-        if (
-            isinstance(node, cst.Call)
-            and isinstance(node.func, cst.Attribute)
-            and node.func.attr.value in _DELIBERATE
-        ):
-            return True
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+            method = node.func.attr.value
+            if method in _DELIBERATE:
+                return True
+            if (
+                caught is not None
+                and method in _FORWARDS
+                and any(_is_name(arg.value, caught) for arg in node.args)
+            ):
+                return True
         if (
             caught is not None
             and isinstance(node, (cst.Assign, cst.AnnAssign))
-            and isinstance(node.value, cst.Name)
-            and node.value.value == caught
+            and _is_name(node.value, caught)
         ):
             return True
     return False
+
+
+def _is_name(node: Any, name: str) -> bool:
+    return isinstance(node, cst.Name) and node.value == name
 
 
 def _cancelled_receivers(ctx: FileContext, scope: Scope) -> set[str]:
@@ -495,7 +507,7 @@ class BroadExceptSwallowsCancel(Rule):
 
     def check(self, ctx: FileContext) -> Iterable[RawFinding]:
         for handler in cancel_handlers(ctx):
-            if handler.catches != _BROAD or not handler.swallows:
+            if handler.catches != _BROAD or not handler.swallows or _deliberate(handler.node):
                 continue
             try_node = handler.site.parent
             if _cancel_handled_earlier(try_node, handler.node, handler.site.scope):

@@ -144,6 +144,19 @@ def test_ac301_spellings(handler: str) -> None:
             if cancelled is not None:
                 raise cancelled
         """,
+        # collected for an exception group raised after the loop
+        """
+        import asyncio
+        async def cleanup(exits):
+            errors = []
+            for it in exits:
+                try:
+                    await it.__aexit__(None, None, None)
+                except (Exception, asyncio.CancelledError) as exc:
+                    errors.append(exc)
+            if errors:
+                raise ExceptionGroup("cleanup", errors)
+        """,
         # sys.exit ends the path
         """
         import asyncio, sys
@@ -283,6 +296,25 @@ def test_ac302_positions_and_earlier_cancel_handler() -> None:
             pass
     """
     assert codes_at(swallowed_earlier) == [("AC301", 6, 5)]
+
+
+def test_ac302_forwarding_the_exception_to_a_waiter_is_deliberate() -> None:
+    source = """
+    async def f(waiter):
+        try:
+            await g()
+        except BaseException as exc:
+            waiter.set_exception(exc)
+    """
+    assert codes_at(source, "AC302") == []
+    logged = """
+    async def f(log):
+        try:
+            await g()
+        except BaseException as exc:
+            log.debug("failed: %s", exc)
+    """
+    assert codes_at(logged, "AC302") == [("AC302", 5, 5)]
 
 
 def test_ac302_await_inside_a_nested_def_does_not_count() -> None:
