@@ -324,7 +324,7 @@ class CoroutineNotAwaited(Rule):
 
     code = "AC402"
     name = "coroutine-not-awaited"
-    message = "{call}() is never awaited, so it never runs; await it or use asyncio.create_task()"
+    message = "{call}() is never awaited; add await, or schedule it with asyncio.create_task()"
     fix_safety = SAFE
     fix_title = "Insert `await`"
     references = (
@@ -433,6 +433,8 @@ _SEQUENTIAL_METHODS = frozenset(
     )
 )  # fmt: skip
 _EARLY_EXITS = (cst.Break, cst.Return, cst.Raise, cst.Yield)
+# Loop targets named like work that is already running: awaiting each in turn costs nothing.
+_RUNNING_WORDS = ("task", "future", "fut", "job")
 
 
 def _names_in(node: Any) -> set[str]:
@@ -477,6 +479,8 @@ def _independent_awaits(for_node: Any, scope: Scope) -> bool:
     if for_node.orelse is not None or not _simple_body(for_node.body):
         return False
     fresh = _target_names(for_node.target)  # names this iteration computed before a point
+    if any(word in name.lower() for name in fresh for word in _RUNNING_WORDS):
+        return False  # awaiting tasks or futures that already run concurrently
     assigned_at: dict[str, int] = {}
     augmented: set[str] = set()
     reads: list[tuple[int, set[str]]] = []
@@ -582,6 +586,10 @@ class AwaitInLoop(Rule):
         ),
         Example("async def f(conn, rows):\n    for row in rows:\n        await conn.execute(row)"),
         Example("async def f(n):\n    for _ in range(n):\n        await tick()"),
+        Example(
+            "import asyncio\nasync def f(futures):\n    for name, future in futures.items():\n"
+            "        print(name, await asyncio.wait_for(future, 5))"
+        ),
         Example("async def f(items):\n    async for item in items:\n        await save(item)"),
     )
 
