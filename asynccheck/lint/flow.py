@@ -88,13 +88,13 @@ TASK_STARTERS = frozenset(
     (
         "create_task", "ensure_future", "run_coroutine_threadsafe", "async_create_task",
         "async_create_background_task", "create_background_task", "async_add_job",
-        "add_job", "start_soon", "spawn", "async_run_hass_job", "gather",
+        "add_job", "start_soon", "spawn", "async_run_hass_job",
     )
 )  # fmt: skip
 # A function named like this keeps what it is given (`client = create_client(session)`).
 _KEEPER = re.compile(
     r"^(async_)?(create|make|build|new|init|setup|set_up|connect|open|attach|wrap|register"
-    r"|start|spawn|bind|wrap|from)(_|$)|(client|api|session|connection|connector|pool|hub"
+    r"|start|spawn|bind|from)(_|$)|(client|api|session|connection|connector|pool|hub"
     r"|bridge|transport|stream)$",
     re.IGNORECASE,
 )
@@ -161,10 +161,6 @@ class FlowView:
         """CLOSED, ESCAPED, REBOUND or USED. `handed`: any call it is passed to takes it
         (a response handed to a parser is read there)."""
         return _classify(self, use, closers, 0, handed)
-
-    def escapes(self, name: str, closers: frozenset[str] = CLOSE_METHODS) -> bool:
-        """Whether the local is handed away anywhere in the function."""
-        return any(self.classify(use, closers) == ESCAPED for use in self.uses(name))
 
     def leak(
         self,
