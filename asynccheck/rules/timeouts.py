@@ -44,6 +44,17 @@ def _timeout_arg(call: Any, position: Optional[int]) -> Optional[Any]:
     return None
 
 
+def _races(call: Any) -> bool:
+    """`asyncio.wait(..., return_when=FIRST_COMPLETED)` races its awaitables; in real code
+    one of them is the stop signal or a timeout future, which bounds the wait."""
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == "return_when":
+            value = arg.value
+            name = value.attr.value if isinstance(value, cst.Attribute) else None
+            return (name or getattr(value, "value", None)) == "FIRST_COMPLETED"
+    return False
+
+
 class SessionWithoutTimeout(Rule):
     """An HTTP client without a timeout lets one stuck server hold a request, and the task
     awaiting it, for minutes: aiohttp's default total timeout is 300 s, and
@@ -124,6 +135,10 @@ class WaitWithoutTimeout(Rule):
             "import asyncio\nasync def f(c):\n    async with asyncio.timeout(10):\n        await c"
         ),
         Example("import asyncio\nasync def f(c, **kw):\n    await asyncio.wait(c, **kw)"),
+        Example(
+            "import asyncio\nasync def f(work, stop):\n"
+            "    await asyncio.wait([work, stop], return_when=asyncio.FIRST_COMPLETED)"
+        ),
     )
 
     def check(self, ctx: FileContext) -> Iterable[RawFinding]:
@@ -131,6 +146,8 @@ class WaitWithoutTimeout(Rule):
         for key, position in sorted(WAITS_WITH_TIMEOUT.items()):
             for site in index.get(key, ()):
                 call = site.node
+                if _races(call):
+                    continue
                 value = _timeout_arg(call, position)
                 if value is None:
                     # Missing: `asyncio.wait(ts)` waits forever; a missing required timeout

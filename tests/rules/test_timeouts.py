@@ -38,6 +38,10 @@ def test_session_without_timeout(source: str, expected: int) -> None:
         ("import asyncio\nasync def f(c):\n    await asyncio.wait_for(c, t)\n", 0),
         ("import asyncio\nasync def f(c):\n    await asyncio.wait_for(c)\n", 0),  # TypeError
         ("import asyncio\nasync def f(cs):\n    await asyncio.wait(cs, return_when=FIRST)\n", 1),
+        ("import asyncio\nasync def f(cs):\n"
+         "    await asyncio.wait(cs, return_when=asyncio.FIRST_EXCEPTION)\n", 1),
+        ("from asyncio import FIRST_COMPLETED, wait\nasync def f(cs):\n"
+         "    await wait(cs, return_when=FIRST_COMPLETED)\n", 0),
         ("import asyncio\nasync def f(cs):\n    await asyncio.wait(cs, timeout=None)\n", 1),
         ("import asyncio\nasync def f(cs):\n    await asyncio.wait(*cs)\n", 0),
         ("import asyncio\nasync def f(loop):\n    async with asyncio.timeout_at(None):\n"
