@@ -164,7 +164,8 @@ class AsyncTimeoutParameter(Rule):
     """A `timeout` parameter on a coroutine makes every layer re-implement timeouts, and they
     do not compose: the caller cannot bound the whole operation. In asyncio the caller
     bounds any await with `async with asyncio.timeout(...)` (or `asyncio.wait_for`), so the
-    coroutine does not need the parameter. This is flake8-async's ASYNC109."""
+    coroutine does not need the parameter. This is flake8-async's ASYNC109; like it, decorated
+    functions (route handlers, overrides of a base signature) are left alone."""
 
     code = "AC503"
     name = "async-timeout-parameter"
@@ -190,6 +191,10 @@ class AsyncTimeoutParameter(Rule):
         Example("def fetch(url, timeout=10):\n    ..."),
         Example("async def fetch(url, timeout_s=10):\n    ..."),
         Example("async def f():\n    def g(timeout):\n        ...\n    return g"),
+        Example(
+            "from typing import override\nclass Api(Base):\n    @override\n"
+            "    async def get(self, path, timeout=None):\n        ..."
+        ),
     )
 
     def check(self, ctx: FileContext) -> Iterable[RawFinding]:
@@ -197,6 +202,10 @@ class AsyncTimeoutParameter(Rule):
             if scope.kind != "async":
                 continue
             node = scope.node
+            if node.decorators:
+                # A route handler, an @override of a base class's signature, a framework
+                # hook: the parameter is not this function's choice (as flake8-async).
+                continue
             params = node.params
             every = (*params.posonly_params, *params.params, *params.kwonly_params)
             for param in every:
