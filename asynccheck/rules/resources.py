@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any, Optional
 from asynccheck.lint import names
 from asynccheck.lint.context import RawFinding
 from asynccheck.lint.cst import cst
-from asynccheck.lint.facts import self_class
+from asynccheck.lint.facts import dotted, self_class
 from asynccheck.lint.flow import flow_view, statements_of, takes_ownership
-from asynccheck.lint.scopes import ANNOTATED, DEF, PARAM, VALUE, WITH
+from asynccheck.lint.scopes import ANNOTATED, DEF, IMPORT, PARAM, VALUE, WITH
 from asynccheck.lint.walk import children
 from asynccheck.rules.base import Example, Rule
 from asynccheck.rules.catalog import (
@@ -39,6 +39,9 @@ _KNOWN = frozenset(
     (*names.KNOWN_NAMES, *RESOURCE_TYPES, *AIOHTTP_SESSIONS, *ASYNC_ONLY_CONTEXT_MANAGERS)
 )
 _CONFIGURED = ("configured", None)
+_RESOURCE_MODULES = frozenset(
+    n.partition(".")[0] for n in (*RESOURCE_TYPES, *ASYNC_ONLY_CONTEXT_MANAGERS)
+)
 _FUNCTIONS = ("function", "async")
 _MAX_DEPTH = 4
 
@@ -81,14 +84,45 @@ def _resource_type(name: Optional[str], ctx: FileContext) -> Optional[tuple[str,
     return found
 
 
+def resolve(func: Any, scope: Scope, known: frozenset[str]) -> Optional[str]:
+    """`names.resolve`, and a pasted snippet's unimported `aiohttp.ClientSession()` (a
+    module of the resource table that the file never binds) taken at its word."""
+    name = names.resolve(func, scope, known)
+    if name is not None:
+        return name
+    text = dotted(func)
+    if text is None:
+        return None
+    head = text.partition(".")[0]
+    if head in _RESOURCE_MODULES and scope.lookup(head)[0] is None:
+        return text
+    return None
+
+
+def _last_parts(ctx: FileContext) -> frozenset[str]:
+    """Last name parts of every resource constructor, and local names imported as one
+    (`from aiohttp import ClientSession as CS`): only calls spelled so are resolved."""
+    wanted = {n.rpartition(".")[2] for n in (*RESOURCE_TYPES, *ctx.settings.resource_types)}
+    aliases = set()
+    for scope in (ctx.facts.module_scope, *ctx.facts.scopes.values()):
+        for local, bindings in scope.bindings.items():
+            if any(k == IMPORT and str(p).rpartition(".")[2] in wanted for k, p in bindings):
+                aliases.add(local)
+    return frozenset(wanted | aliases)
+
+
 def _find_resources(ctx: FileContext) -> list[ResourceSite]:
     known = _known(ctx)
+    spelled = _last_parts(ctx)
     found = []
     for site in ctx.facts.calls:
         func = site.node.func
-        if not isinstance(func, (cst.Name, cst.Attribute)):
+        if isinstance(func, cst.Attribute):
+            if func.attr.value not in spelled:
+                continue
+        elif not isinstance(func, cst.Name) or func.value not in spelled:
             continue
-        call = names.resolve(func, site.scope, known)
+        call = resolve(func, site.scope, known)
         entry = _resource_type(call, ctx)
         if entry is None or call is None:
             continue
@@ -648,7 +682,7 @@ def is_aiohttp_session(expr: Any, scope: Scope, ctx: FileContext, depth: int = 0
     if depth > _MAX_DEPTH:
         return False
     if isinstance(expr, cst.Call):
-        return names.resolve(expr.func, scope, _known(ctx)) in AIOHTTP_SESSIONS
+        return resolve(expr.func, scope, _known(ctx)) in AIOHTTP_SESSIONS
     if isinstance(expr, cst.Name):
         found_in, bindings = scope.lookup(expr.value)
         return found_in is not None and _bindings_are_session(bindings, found_in, ctx, depth)
@@ -925,7 +959,7 @@ def _async_only(expr: Any, scope: Scope, ctx: FileContext, known: frozenset[str]
     """How the message names `expr` when it is an async-only context manager."""
     if isinstance(expr, cst.Call):
         func = expr.func
-        name = names.resolve(func, scope, known)
+        name = resolve(func, scope, known)
         if name in ASYNC_ONLY_CONTEXT_MANAGERS or _resource_type(name, ctx) == _CONFIGURED:
             return f"{names.display_name(name or '')}()"
         if (
@@ -949,7 +983,7 @@ def _async_only(expr: Any, scope: Scope, ctx: FileContext, known: frozenset[str]
         return None
     for value in values:
         if isinstance(value, cst.Call):
-            name = names.resolve(value.func, scope, known)
+            name = resolve(value.func, scope, known)
             if name in ASYNC_ONLY_CONTEXT_MANAGERS:
                 return f"{ctx.code_for(expr)} ({names.display_name(name or '')}())"
     return None

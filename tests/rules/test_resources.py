@@ -20,6 +20,8 @@ def codes_at(
     ("source", "expected"),
     [
         ("import aiohttp\nasync def f():\n    s = aiohttp.ClientSession()\n", [("AC201", 3, 9)]),
+        # a pasted snippet without its import
+        ("async def f():\n    s = aiohttp.ClientSession()\n", [("AC201", 2, 9)]),
         (
             "from aiohttp import ClientSession as CS\nasync def f():\n    s = CS()\n",
             [("AC201", 3, 9)],
@@ -73,6 +75,8 @@ def test_ac201_constructors(source: str, expected: list) -> None:
         "import asyncio\nasync def f():\n    r, w = await asyncio.open_connection('h', 1)\n    return w\n",
         # closed under an ownership flag
         "import aiohttp\nasync def f(session=None):\n    own = session is None\n    s = aiohttp.ClientSession()\n    try:\n        await s.get('u')\n    finally:\n        if own:\n            await s.close()\n",
+        # a parameter named like the module is not the module
+        "async def f(aiohttp):\n    s = aiohttp.ClientSession()\n",
         # a shadowing local class
         "class ClientSession:\n    pass\nasync def f():\n    s = ClientSession()\n",
     ],
