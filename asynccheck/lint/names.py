@@ -19,6 +19,7 @@ from asynccheck.rules.catalog import (
     CONSTRUCTORS,
     KNOWN_NAMES,
     METHOD_RESULTS,
+    SIZED_CONSTRUCTORS,
 )
 
 BUILTIN_NAMES = frozenset(dir(builtins))
@@ -94,12 +95,27 @@ def type_of(expr: Any, scope: Scope, depth: int = 0) -> Optional[str]:
 def _type_of_call(call: Any, scope: Scope, depth: int) -> Optional[str]:
     name = resolve(call.func, scope)
     if name is not None and name in CONSTRUCTORS:
+        sized = SIZED_CONSTRUCTORS.get(name)
+        if sized is not None and _argument_given(call, *sized[:2]):
+            return sized[2]
         return CONSTRUCTORS[name]
     if isinstance(call.func, cst.Attribute):
         owner = type_of(call.func.value, scope, depth + 1)
         if owner is not None:
             return METHOD_RESULTS.get((owner, call.func.attr.value))
     return None
+
+
+def _argument_given(call: Any, position: int, keyword: str) -> bool:
+    """The argument is passed and is not the literal 0 (`Queue(maxsize=0)` is unbounded)."""
+    value = None
+    positional = [arg for arg in call.args if arg.keyword is None and not arg.star]
+    if len(positional) > position:
+        value = positional[position].value
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == keyword:
+            value = arg.value
+    return value is not None and not (isinstance(value, cst.Integer) and value.value == "0")
 
 
 def _type_of_name(name: str, scope: Scope, depth: int) -> Optional[str]:

@@ -169,6 +169,14 @@ CONSTRUCTORS: Mapping[str, str] = {
     "asyncio.run_coroutine_threadsafe": "future",
 }
 
+# Constructors whose result has another type when an argument is given:
+# name -> (position of the argument, its keyword, the type key when it is given and not 0).
+SIZED_CONSTRUCTORS: Mapping[str, tuple[int, str, str]] = {
+    name: (0, "maxsize", "bounded-queue")
+    for name in ("queue.Queue", "queue.LifoQueue", "queue.PriorityQueue",
+                 "multiprocessing.Queue", "multiprocessing.JoinableQueue")
+}  # fmt: skip
+
 # (type key, method) -> type key of the result, for chains like `Path(p).open()`.
 METHOD_RESULTS: Mapping[tuple[str, str], str] = {
     **{
@@ -241,7 +249,9 @@ BLOCKING_METHODS: Mapping[str, tuple[str, frozenset[str]]] = {
     "thread-lock": ("AC108", frozenset(("acquire", "wait", "wait_for"))),
     "thread-event": ("AC108", frozenset(("wait",))),
     "thread": ("AC108", frozenset(("join",))),
-    "thread-queue": ("AC108", frozenset(("get", "put", "join"))),
+    # put() only waits on a bounded queue; an unbounded Queue or a SimpleQueue never blocks it
+    "thread-queue": ("AC108", frozenset(("get", "join"))),
+    "bounded-queue": ("AC108", frozenset(("get", "put", "join"))),
     "process-pool": ("AC108", frozenset(("join", "map", "starmap", "apply"))),
     "async-result": ("AC108", frozenset(("get", "wait"))),
     "future": ("AC108", frozenset(("result", "exception"))),
@@ -304,6 +314,7 @@ TYPE_NAMES: Mapping[str, str] = {
     "thread-event": "threading.Event",
     "thread": "thread",
     "thread-queue": "queue.Queue",
+    "bounded-queue": "queue.Queue",
     "process-pool": "multiprocessing pool",
     "async-result": "AsyncResult",
     "future": "concurrent.futures.Future",

@@ -174,3 +174,16 @@ def test_multiple_fixes_share_one_import() -> None:
     fixed, count = apply_fixes(source, lint_source(source, select=["AC101"]))
     assert count == 2
     assert fixed.count("import asyncio") == 1
+
+
+@pytest.mark.parametrize(
+    ("source", "rows"),
+    [
+        ("import queue\nasync def f():\n    q = queue.Queue()\n    q.put(1)\n    q.get()\n", [5]),
+        ("import queue\nasync def f():\n    q = queue.Queue(maxsize=10)\n    q.put(1)\n", [4]),
+        ("import queue\nasync def f():\n    q = queue.Queue(0)\n    q.put(1)\n", []),
+        ("import queue\nq = queue.SimpleQueue()\nasync def f():\n    q.put(1)\n", []),
+    ],
+)
+def test_put_blocks_only_on_a_bounded_queue(source: str, rows: list[int]) -> None:
+    assert [row for _, row, _ in codes_at(source)] == rows
