@@ -167,6 +167,7 @@ class NestedEventLoop(Rule):
             "        asyncio.run(work())\n    await asyncio.to_thread(in_thread)"
         ),
         Example("async def main(runner):\n    await runner.run()"),
+        Example("async def main(ws_client):\n    await ws_client.run_forever()"),
         Example(
             "import asyncio, threading\nasync def main():\n"
             "    threading.Thread(target=lambda: asyncio.run(job())).start()"
@@ -177,7 +178,8 @@ class NestedEventLoop(Rule):
         index = asyncio_calls(ctx)
         for key in sorted((*NESTED_LOOP_CALLS, *(f".{m}" for m in NESTED_LOOP_METHODS))):
             for site in index.get(key, ()):
-                if not in_coroutine(site):
+                # `await client.run_forever()` is some library's coroutine, not a loop's
+                if not in_coroutine(site) or (site.awaited and key[0] == "."):
                     continue
                 call = names.display_name(key) if key[0] != "." else call_text(ctx, site.node)
                 yield RawFinding(self.code, self.message.format(call=call), site.node, site.stmt)
