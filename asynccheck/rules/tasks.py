@@ -432,7 +432,26 @@ _SEQUENTIAL_METHODS = frozenset(
         "write_gatt_char", "read", "readline", "readexactly", "recv",
     )
 )  # fmt: skip
+# Receivers that are one line to a device or peer (`self.modbus`, `self._serial`, `conn`):
+# their requests queue up on that line whatever the caller does.
+_CHANNEL_WORDS = ("modbus", "serial", "conn", "socket", "stream", "writer", "transport",
+                  "protocol", "lock", "bus", "ws")  # fmt: skip
 _EARLY_EXITS = (cst.Break, cst.Return, cst.Raise, cst.Yield)
+
+
+def _one_channel(func: Any) -> bool:
+    """A method call whose order matters: a sequential method, or any call on a channel."""
+    if func.attr.value in _SEQUENTIAL_METHODS:
+        return True
+    receiver = func.value
+    if isinstance(receiver, cst.Attribute):
+        receiver = receiver.attr
+    if not isinstance(receiver, cst.Name):
+        return False
+    parts = receiver.value.lower().strip("_").split("_")
+    return any(p.startswith(w) or p.endswith(w) for p in parts for w in _CHANNEL_WORDS)
+
+
 # Loop targets named like work that is already running: awaiting each in turn costs nothing.
 _RUNNING_WORDS = ("task", "future", "fut", "job")
 
@@ -517,7 +536,7 @@ def _independent_awaits(for_node: Any, scope: Scope) -> bool:
             func = call.func
             if (
                 isinstance(func, cst.Attribute)
-                and func.attr.value in _SEQUENTIAL_METHODS
+                and _one_channel(func)
                 and not (_names_in(func.value) & fresh)
             ):
                 return False
@@ -585,6 +604,10 @@ class AwaitInLoop(Rule):
             "        await send(item)\n        await asyncio.sleep(1)"
         ),
         Example("async def f(conn, rows):\n    for row in rows:\n        await conn.execute(row)"),
+        Example(
+            "async def f(self, inverters):\n    for inverter in inverters:\n"
+            "        await self.modbus.init_inverter(inverter.info)"
+        ),
         Example("async def f(n):\n    for _ in range(n):\n        await tick()"),
         Example(
             "import asyncio\nasync def f(futures):\n    for name, future in futures.items():\n"
