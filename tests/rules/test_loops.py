@@ -44,6 +44,8 @@ def test_nested_loop_points_at_the_call() -> None:
         # shadowed
         "async def f(asyncio):\n    asyncio.run(job())\n",
         "import asyncio\nasync def f():\n    await loop.run_in_executor(None, job)\n",
+        # a library's own coroutine of that name
+        "async def f(client):\n    await client.run_forever()\n",
     ],
 )
 def test_nested_loop_not_flagged(source: str) -> None:

@@ -170,6 +170,8 @@ def test_await_in_loop_flagged(source: str) -> None:
         "async def f(xs):\n    for x in xs:\n        await g(x)\n        break\n",
         "async def f(xs, lock):\n    for x in xs:\n        async with lock:\n            await g(x)\n",
         "async def f(xs, ws):\n    for x in xs:\n        await ws.send(x)\n",
+        "async def f(self, xs):\n    for x in xs:\n        await self._serial_port.query(x)\n",
+        "async def f(xs, db_conn):\n    for x in xs:\n        await db_conn.run(x)\n",
         "async def f(xs):\n    for x in xs:\n        pass\n",
         # a filter or per-item error handling: more than one call per item
         "async def f(xs):\n    for x in xs:\n        if x:\n            await x.refresh()\n",
