@@ -194,18 +194,33 @@ def _render(rule: type[Rule], *, site: bool) -> str:
 
 
 def _wrap(markdown: str, width: int) -> str:
-    """Wrap long prose lines; fenced code, headings and list items stay as they are."""
+    """Re-flow prose paragraphs to `width`; fenced code, headings and lists stay as they are.
+
+    A paragraph is re-filled as a whole, so a docstring's own line breaks never leave a
+    short line behind a wrapped one.
+    """
     out: list[str] = []
+    paragraph: list[str] = []
     fence: Optional[str] = None
+
+    def flush() -> None:
+        if paragraph:
+            text = " ".join(part.strip() for part in paragraph)
+            out.append(textwrap.fill(text, width, break_long_words=False, break_on_hyphens=False))
+            paragraph.clear()
+
     for line in markdown.split("\n"):
         opening = re.match(r"`{3,}", line)
         if opening and (fence is None or line.strip() == fence):
+            flush()
             fence = opening.group(0) if fence is None else None
             out.append(line)
-        elif fence is None and len(line) > width and not line.startswith(("#", "- ", " ")):
-            out.append(textwrap.fill(line, width, break_long_words=False, break_on_hyphens=False))
+        elif fence is None and line.strip() and not line.startswith(("#", "- ", " ", "|", ">")):
+            paragraph.append(line)
         else:
+            flush()
             out.append(line)
+    flush()
     return "\n".join(out)
 
 
