@@ -14,7 +14,8 @@ loops reach their fixed point in a few rounds.
   `with`/`async with` (the body runs; exceptions leave it as they came), nested `def` and
   `class` (a definition, its body does not run).
 - `for`/`while` (also `async for`), with `else`, `break` and `continue`: the body runs zero
-  or more times (`while True` only ends by `break`); `else` runs when the loop ends normally.
+  or more times (once or more over a non-empty literal or `range(3)`; `while True` only ends
+  by `break`); `else` runs when the loop ends normally.
 - `try`/`except`/`else`/`finally`, also `except*`: exceptions raised in the body go to every
   handler; they also leave the statement unless a handler catches everything (bare,
   `BaseException` or `Exception`). `finally` runs on every way out and keeps it, unless
@@ -339,7 +340,12 @@ class _Run:
             entry = grown
         out = _zeros()
         out[RETURN], out[RAISE] = body[RETURN], body[RAISE]
-        finished = 0 if endless else entry
+        if endless:
+            finished = 0
+        elif _runs_once(stmt):  # `for i in range(3): raise` never ends normally
+            finished = body[NEXT] | body[CONTINUE]
+        else:
+            finished = entry
         if stmt.orelse is not None and finished:
             _merge(out, self.block(stmt.orelse.body, finished))
         else:
@@ -410,6 +416,29 @@ def _always_true(test: Any) -> bool:
     if isinstance(test, cst.Name):
         return test.value == "True"
     return isinstance(test, cst.Integer) and test.value not in ("0", "0x0")
+
+
+def _runs_once(stmt: Any) -> bool:
+    """A `for` over a non-empty literal (`[1, 2]`, `"ab"`, `{k: v}`) or `range(<n > 0>)`:
+    its body runs at least once."""
+    if not isinstance(stmt, cst.For):
+        return False
+    it = stmt.iter
+    if isinstance(it, (cst.List, cst.Tuple, cst.Set)):
+        return any(isinstance(e, cst.Element) for e in it.elements)
+    if isinstance(it, cst.Dict):
+        return any(isinstance(e, cst.DictElement) for e in it.elements)
+    if isinstance(it, cst.SimpleString):
+        return len(it.value.strip("bBrRuU")) > 2
+    if isinstance(it, cst.Call) and isinstance(it.func, cst.Name) and it.func.value == "range":
+        bounds = [a.value for a in it.args]
+        if not bounds or len(bounds) > 2 or any(a.keyword or a.star for a in it.args):
+            return False
+        if not all(isinstance(b, cst.Integer) for b in bounds):
+            return False
+        values = [int(b.value, 0) for b in bounds]
+        return values[0] > 0 if len(values) == 1 else values[0] < values[1]
+    return False
 
 
 def _irrefutable(pattern: Any) -> bool:
