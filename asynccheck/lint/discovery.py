@@ -125,7 +125,11 @@ def discover(
         if os.path.isdir(given):
             top = os.path.abspath(given)
             inherited = ignorer.inherited(top)
-            if os.path.exists(os.path.join(top, ".git")):
+            if os.path.exists(os.path.join(top, ".git")) or (
+                # a folder named explicitly is linted even if a parent's .gitignore
+                # ignores it (pyenv's ignores every installed Python, for one)
+                inherited and ignorer.excluded(top, os.path.basename(top), True, inherited)
+            ):
                 inherited = []
             _walk(os.path.normpath(given), inherited, ignorer, files, unreadable)
         elif not force_exclude or not _explicit_file_excluded(given, ignorer):

@@ -89,9 +89,10 @@ def test_gitignore_respected_inside_a_git_repo(tree, tmp_path, cli):
     )
     git_init(tmp_path)
     assert files(".") == ["kept.py", "pkg/kept.py"]
-    # A sub-folder given on the command line still inherits the repository's .gitignore.
+    # A sub-folder given on the command line still inherits the repository's .gitignore...
     assert files("pkg") == ["pkg/kept.py"]
-    assert files("generated") == []
+    # ...but one that is itself ignored is linted when named, like .venv above (and ruff).
+    assert files("generated") == ["generated/a.py"]
     result = cli("lint", "--format", "json", ".")
     assert sorted(d["filename"] for d in json.loads(result.stdout)) == ["kept.py", "pkg/kept.py"]
 
@@ -166,3 +167,17 @@ def test_symlinked_folders_are_not_followed(tree, tmp_path):
     tree({"real/a.py": ""})
     os.symlink(tmp_path / "real", tmp_path / "link")
     assert files(".") == ["real/a.py"]
+
+
+def test_a_folder_named_explicitly_is_walked_even_if_a_parent_ignores_it(tmp_path):
+    import subprocess
+
+    from asynccheck.lint.discovery import discover
+
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    (tmp_path / ".gitignore").write_text("/versions\n")
+    package = tmp_path / "versions" / "pkg"
+    package.mkdir(parents=True)
+    (package / "mod.py").write_text("x = 1\n")
+    assert discover([str(package)]).files == (str(package / "mod.py"),)
+    assert discover([str(tmp_path)]).files == ()
