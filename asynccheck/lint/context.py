@@ -70,6 +70,10 @@ class FileContext:
             self._memo[key] = compute(self)
         return self._memo[key]  # type: ignore[no-any-return]
 
+    def release(self) -> None:
+        """Drop the memoized facts once the file is done (they may point back here)."""
+        self._memo.clear()
+
     def resolve(self, expr: Any, scope: Scope) -> Optional[str]:
         return names.resolve(expr, scope)
 

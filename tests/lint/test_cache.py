@@ -281,3 +281,30 @@ def test_a_warm_run_does_not_import_libcst(tmp_path, run_asynccheck):
     assert "libcst._nodes" in {
         line.rsplit("|", 1)[-1].strip() for line in changed.stderr.splitlines() if "|" in line
     }
+
+
+def test_linting_leaves_no_reference_cycles_behind():
+    """A parsed tree kept alive by a cycle (memoized facts pointing back at the context)
+    is only freed by a full collection, which a run over thousands of files pays for."""
+    import gc
+
+    from asynccheck.config import Config
+    from asynccheck.lint.checker import checker_for
+
+    source = "import aiohttp, asyncio, time\n" + "".join(
+        f"async def f{i}(s):\n    try:\n        time.sleep(1)\n        await s.get('u')\n"
+        f"    except asyncio.CancelledError:\n        pass\n"
+        for i in range(20)
+    )
+    checker = checker_for(Config(select=("AC",)))
+    checker.check("warm.py", source)
+    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        checker.check("x.py", source)
+        gc.collect()
+        leaked = len(gc.garbage)
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+    assert leaked == 0
