@@ -16,6 +16,7 @@ a blocked loop).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import sys
 import time
@@ -110,7 +111,8 @@ class _Instrumented:
         # asyncio.run()/Runner cancel the tasks main() left pending from this function; seen
         # from here, they are exactly the tasks that were still pending when main() returned.
         if sys._getframe(1).f_code.co_name == "_cancel_all_tasks":
-            leaks.note_pending_tasks(self, self._ac_probe)  # type: ignore[arg-type]
+            with contextlib.suppress(Exception):  # bookkeeping must not break the shutdown
+                leaks.note_pending_tasks(self, self._ac_probe)  # type: ignore[arg-type]
         return super().run_until_complete(future)  # type: ignore[misc]
 
     def create_task(self, coro: Any, *args: Any, **kwargs: Any) -> Any:
@@ -119,13 +121,15 @@ class _Instrumented:
         return task
 
     def call_exception_handler(self, context: dict[str, Any]) -> None:
-        leaks.note_exception_context(self._ac_probe, context)
+        with contextlib.suppress(Exception):
+            leaks.note_exception_context(self._ac_probe, context)
         super().call_exception_handler(context)  # type: ignore[misc]
 
     def close(self) -> None:
         closing = not self.is_closed() and not self.is_running()  # type: ignore[attr-defined]
         if closing:
-            leaks.note_pending_tasks(self, self._ac_probe)  # type: ignore[arg-type]
+            with contextlib.suppress(Exception):
+                leaks.note_pending_tasks(self, self._ac_probe)  # type: ignore[arg-type]
         super().close()  # type: ignore[misc]
         if closing and self._ac_catching:
             # Objects kept alive by cycles warn later, when the recorder's report() collects
