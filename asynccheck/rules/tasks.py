@@ -3,6 +3,7 @@ run one after another."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Optional
 
@@ -584,6 +585,14 @@ class AwaitInLoop(Rule):
     )
     good = (
         Example(
+            """
+            async def discover_all(client, ids):
+                # one at a time: gather would use up the client's connection pool
+                for device_id in ids:
+                    await client.discover(device_id)
+            """
+        ),
+        Example(
             "import asyncio\nasync def f(urls):\n"
             "    await asyncio.gather(*(fetch(u) for u in urls))"
         ),
@@ -623,8 +632,30 @@ class AwaitInLoop(Rule):
                 node.asynchronous is None
                 and in_coroutine(site)
                 and _independent_awaits(node, site.scope)
+                and not _sequential_on_purpose(node)
             ):
                 yield RawFinding(self.code, self.message, node, node)
+
+
+# A comment on the loop that talks about concurrency means the author chose to go one by one:
+# `# just await each discover as gather uses up all HTTPAdapter pools`.
+_ON_PURPOSE = re.compile(
+    r"gather|concurren|parallel|sequential|one (at a time|by one|after another)|in order|"
+    r"serial|rate.?limit|throttl|overload",
+    re.IGNORECASE,
+)
+
+
+def _sequential_on_purpose(loop: Any) -> bool:
+    comments = [line.comment for line in loop.leading_lines if line.comment is not None]
+    body = loop.body
+    if isinstance(body, cst.IndentedBlock):
+        if body.header.comment is not None:
+            comments.append(body.header.comment)
+        if body.body:
+            first = body.body[0]
+            comments.extend(line.comment for line in first.leading_lines if line.comment)
+    return any(_ON_PURPOSE.search(comment.value) for comment in comments)
 
 
 # --- AC404 -----------------------------------------------------------------------------------
