@@ -73,6 +73,8 @@ def classify_call(ctx: FileContext, site: Site) -> Optional[BlockingSite]:
     entry = BLOCKING_METHODS.get(receiver_type) if receiver_type else None
     if entry is None or (func.attr.value not in entry[1] and entry[1] != ANY_METHOD):
         return None
+    if _asks_not_to_wait(site.node):
+        return None
     receiver = ctx.code_for(func.value)
     if receiver_type in ("socket", "ssl-socket") and (id(scope), receiver) in ctx.memo(
         "non-blocking-receivers", _non_blocking_receivers
@@ -81,6 +83,27 @@ def classify_call(ctx: FileContext, site: Site) -> Optional[BlockingSite]:
     if len(receiver) > _RECEIVER_TEXT_LIMIT or "\n" in receiver:
         receiver = TYPE_NAMES.get(receiver_type, receiver_type)
     return BlockingSite(site, entry[0], f"{receiver}.{func.attr.value}")
+
+
+# Arguments that make a waiting method return at once: `thread.join(timeout=0)`,
+# `lock.acquire(False)`, `q.get(block=False)`.
+_NO_WAIT_KEYWORDS = {"timeout": ("0", "0.0"), "blocking": ("False",), "block": ("False",)}
+_NO_WAIT_FIRST_ARGUMENT = {"acquire": "False", "get": "False"}
+
+
+def _asks_not_to_wait(call: Any) -> bool:
+    for arg in call.args:
+        keyword = arg.keyword.value if arg.keyword is not None else None
+        value = getattr(arg.value, "value", None)
+        if keyword in _NO_WAIT_KEYWORDS and value in _NO_WAIT_KEYWORDS[keyword]:
+            return True
+    method = call.func.attr.value
+    first = call.args[0] if call.args else None
+    return (
+        first is not None
+        and first.keyword is None
+        and _NO_WAIT_FIRST_ARGUMENT.get(method) == getattr(first.value, "value", None)
+    )
 
 
 def _known_names(ctx: FileContext) -> frozenset[str]:

@@ -148,13 +148,19 @@ def test_safe_fix_respects_asyncio_alias_and_keeps_comments() -> None:
     findings = lint_source(source, select=["AC101"])
     fixed, count = apply_fixes(source, findings)
     assert count == 1
-    assert fixed == "import asyncio as aio\nimport time\nasync def f(n):\n    await aio.sleep(  # why\n        n\n    )\n"
+    assert (
+        fixed
+        == "import asyncio as aio\nimport time\nasync def f(n):\n    await aio.sleep(  # why\n        n\n    )\n"
+    )
 
 
 def test_fix_after_docstring_and_future_import() -> None:
     source = '"""Doc."""\nfrom __future__ import annotations\nasync def f():\n    time.sleep(1)\n'
     fixed, _ = apply_fixes(source, lint_source(source, select=["AC101"]))
-    assert fixed == '"""Doc."""\nfrom __future__ import annotations\nimport asyncio\nasync def f():\n    await asyncio.sleep(1)\n'
+    assert (
+        fixed
+        == '"""Doc."""\nfrom __future__ import annotations\nimport asyncio\nasync def f():\n    await asyncio.sleep(1)\n'
+    )
 
 
 def test_no_fix_where_await_is_impossible() -> None:
@@ -187,3 +193,20 @@ def test_multiple_fixes_share_one_import() -> None:
 )
 def test_put_blocks_only_on_a_bounded_queue(source: str, rows: list[int]) -> None:
     assert [row for _, row, _ in codes_at(source)] == rows
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        "t.join(timeout=0)",
+        "LOCK.acquire(False)",
+        "LOCK.acquire(blocking=False)",
+        "q.get(block=False)",
+    ],
+)
+def test_calls_that_ask_not_to_wait_are_not_flagged(call: str) -> None:
+    source = (
+        "import queue, threading\nLOCK = threading.Lock()\n"
+        f"async def f():\n    t = threading.Thread()\n    q = queue.Queue()\n    {call}\n"
+    )
+    assert codes_at(source) == []
