@@ -6,7 +6,7 @@ memoized on the context, resolving only calls whose last name part could be an a
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Optional
 
 from asynccheck.lint import names
@@ -62,6 +62,14 @@ def asyncio_calls(ctx: FileContext) -> dict[str, list[Site]]:
     """Calls by resolved name (`asyncio.sleep`), and method calls by `.attr` (`.create_task`)
     when the callee does not resolve; built once per file."""
     return ctx.memo("asyncio-calls", _index_calls)
+
+
+def calls_named(ctx: FileContext, keys: Iterable[str]) -> Iterator[tuple[str, Site]]:
+    """(key, site) for every call indexed under one of `keys`, keys in sorted order."""
+    index = asyncio_calls(ctx)
+    for key in sorted(keys):
+        for site in index.get(key, ()):
+            yield key, site
 
 
 def _index_calls(ctx: FileContext) -> dict[str, list[Site]]:
@@ -175,14 +183,14 @@ class NestedEventLoop(Rule):
     )
 
     def check(self, ctx: FileContext) -> Iterable[RawFinding]:
-        index = asyncio_calls(ctx)
-        for key in sorted((*NESTED_LOOP_CALLS, *(f".{m}" for m in NESTED_LOOP_METHODS))):
-            for site in index.get(key, ()):
-                # `await client.run_forever()` is some library's coroutine, not a loop's
-                if not in_coroutine(site) or (site.awaited and key[0] == "."):
-                    continue
-                call = names.display_name(key) if key[0] != "." else call_text(ctx, site.node)
-                yield RawFinding(self.code, self.message.format(call=call), site.node, site.stmt)
+        for key, site in calls_named(
+            ctx, (*NESTED_LOOP_CALLS, *(f".{m}" for m in NESTED_LOOP_METHODS))
+        ):
+            # `await client.run_forever()` is some library's coroutine, not a loop's
+            if not in_coroutine(site) or (site.awaited and key[0] == "."):
+                continue
+            call = names.display_name(key) if key[0] != "." else call_text(ctx, site.node)
+            yield RawFinding(self.code, self.message.format(call=call), site.node, site.stmt)
 
 
 class GetEventLoopInCoroutine(Rule):
@@ -240,19 +248,17 @@ class GetEventLoopInCoroutine(Rule):
     )
 
     def check(self, ctx: FileContext) -> Iterable[RawFinding]:
-        index = asyncio_calls(ctx)
-        for key in sorted(GET_EVENT_LOOP):
-            for site in index.get(key, ()):
-                if not in_coroutine(site):
-                    continue
-                call = names.display_name(key)
-                yield RawFinding(
-                    self.code,
-                    self.message.format(call=call),
-                    site.node,
-                    site.stmt,
-                    self.make_fix(ctx, site),
-                )
+        for key, site in calls_named(ctx, GET_EVENT_LOOP):
+            if not in_coroutine(site):
+                continue
+            call = names.display_name(key)
+            yield RawFinding(
+                self.code,
+                self.message.format(call=call),
+                site.node,
+                site.stmt,
+                self.make_fix(ctx, site),
+            )
 
     def make_fix(self, ctx: FileContext, site: Site) -> Optional[FixPlan]:
         call = site.node
@@ -327,11 +333,9 @@ class DeprecatedLoopPolicy(Rule):
     def check(self, ctx: FileContext) -> Iterable[RawFinding]:
         if ctx.settings.target_version < (3, 12):
             return
-        index = asyncio_calls(ctx)
-        for key in sorted(DEPRECATED_POLICY_CALLS):
-            for site in index.get(key, ()):
-                call = f"{names.display_name(key)}()"
-                yield RawFinding(self.code, self.message.format(call=call), site.node, site.stmt)
+        for key, site in calls_named(ctx, DEPRECATED_POLICY_CALLS):
+            call = f"{names.display_name(key)}()"
+            yield RawFinding(self.code, self.message.format(call=call), site.node, site.stmt)
         for site in ctx.sites("ClassDef"):
             for base in site.node.bases:
                 name = resolve(base.value, site.scope)

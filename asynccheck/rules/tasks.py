@@ -25,7 +25,14 @@ from asynccheck.rules.catalog import (
     TASK_SPAWNERS,
     TRANSPARENT_DECORATORS,
 )
-from asynccheck.rules.loops import asyncio_calls, call_text, in_coroutine, is_event_loop, resolve
+from asynccheck.rules.loops import (
+    asyncio_calls,
+    call_text,
+    calls_named,
+    in_coroutine,
+    is_event_loop,
+    resolve,
+)
 
 if TYPE_CHECKING:
     from asynccheck.lint.context import FileContext
@@ -380,20 +387,18 @@ class CoroutineNotAwaited(Rule):
     )  # fmt: skip
 
     def check(self, ctx: FileContext) -> Iterable[RawFinding]:
-        index = asyncio_calls(ctx)
         known: set[int] = set()
-        for key in sorted(COROUTINE_FUNCTIONS):
-            for site in index.get(key, ()):
-                if isinstance(site.parent, cst.Expr):
-                    known.add(id(site.node))
-                    call = names.display_name(key)
-                    yield RawFinding(
-                        self.code,
-                        self.message.format(call=call),
-                        site.node,
-                        site.stmt,
-                        self.make_fix(site),
-                    )
+        for key, site in calls_named(ctx, COROUTINE_FUNCTIONS):
+            if isinstance(site.parent, cst.Expr):
+                known.add(id(site.node))
+                call = names.display_name(key)
+                yield RawFinding(
+                    self.code,
+                    self.message.format(call=call),
+                    site.node,
+                    site.stmt,
+                    self.make_fix(site),
+                )
         local = _async_def_names(ctx)
         for site in ctx.facts.calls:
             if not isinstance(site.parent, cst.Expr) or id(site.node) in known:
@@ -786,14 +791,12 @@ class GatherInTaskgroupEra(Rule):
     )
 
     def check(self, ctx: FileContext) -> Iterable[RawFinding]:
-        index = asyncio_calls(ctx)
-        for key in sorted(GATHER):
-            for site in index.get(key, ()):
-                if any(
-                    arg.star == "**"
-                    or (arg.keyword is not None and arg.keyword.value == "return_exceptions")
-                    for arg in site.node.args
-                ):
-                    continue
-                call = names.display_name(key)
-                yield RawFinding(self.code, self.message.format(call=call), site.node, site.stmt)
+        for key, site in calls_named(ctx, GATHER):
+            if any(
+                arg.star == "**"
+                or (arg.keyword is not None and arg.keyword.value == "return_exceptions")
+                for arg in site.node.args
+            ):
+                continue
+            call = names.display_name(key)
+            yield RawFinding(self.code, self.message.format(call=call), site.node, site.stmt)
