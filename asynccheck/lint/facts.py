@@ -22,7 +22,7 @@ from asynccheck.lint.scopes import (
     WITH,
     Scope,
 )
-from asynccheck.lint.walk import child_fields
+from asynccheck.lint.walk import IS_NODE, child_fields, is_node_type
 
 
 @dataclass(eq=False)
@@ -75,6 +75,7 @@ class _Collector:
         awaited = self.awaited
         calls = facts.calls
         call_type = cst.Call
+        node_types = IS_NODE
         # (node, parent, scope, statement)
         stack: list[tuple[Any, Any, Scope, Any]] = [(self.module, None, facts.module_scope, None)]
         pop, push = stack.pop, stack.append
@@ -96,10 +97,11 @@ class _Collector:
                     continue
             for name in reversed(child_fields(node_type)):
                 value = getattr(node, name)
-                if type(value) is tuple or type(value) is list:
+                value_type = type(value)
+                if value_type is tuple or value_type is list:
                     for child in reversed(value):
                         push((child, node, scope, stmt))
-                elif hasattr(value, "_codegen_impl"):
+                elif node_types.get(value_type) or is_node_type(value_type):
                     push((value, node, scope, stmt))
         return facts
 
