@@ -56,6 +56,16 @@ def dotted(node: Any) -> Optional[str]:
     return None
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """The walk's work at one node type: computed once per type per file, not per node."""
+
+    is_statement: bool
+    keep: Any  # facts.calls for a Call, the type's name for a site type, else None
+    handler: Optional[Callable[..., Optional[Scope]]]
+    fields_reversed: tuple[str, ...]  # pushed in this order, so children pop in source order
+
+
 class _Collector:
     """Holds the walk's state; one instance per file."""
 
@@ -66,44 +76,58 @@ class _Collector:
         self.awaited: set[int] = set()
         self.statement_types = _statement_types()
         self.handlers: dict[type, Callable[..., Optional[Scope]]] = _handlers(self)
+        self.plans: dict[type, _Plan] = {}
 
     def run(self) -> Facts:
         facts = self.facts
-        handlers = self.handlers
-        statement_types = self.statement_types
-        site_types = self.site_types
         awaited = self.awaited
         calls = facts.calls
-        call_type = cst.Call
-        node_types = IS_NODE
+        sites = facts.sites
+        plans = self.plans
+        plan_for = self.plan_for
+        is_node = IS_NODE
         # (node, parent, scope, statement)
         stack: list[tuple[Any, Any, Scope, Any]] = [(self.module, None, facts.module_scope, None)]
         pop, push = stack.pop, stack.append
         while stack:
             node, parent, scope, stmt = pop()
-            node_type = type(node)
-            if node_type in statement_types:
+            plan = plans.get(type(node)) or plan_for(type(node))
+            if plan.is_statement:
                 stmt = node
-            if node_type is call_type:
-                calls.append(Site(node, parent, scope, stmt, id(node) in awaited))
-            elif site_types and node_type.__name__ in site_types:
-                facts.sites.setdefault(node_type.__name__, []).append(
-                    Site(node, parent, scope, stmt, id(node) in awaited)
-                )
-            handler = handlers.get(node_type)
-            if handler is not None:
-                inner = handler(node, scope, stmt, push)
-                if inner is not None:  # the handler pushed the children itself
-                    continue
-            for name in reversed(child_fields(node_type)):
+            if plan.keep is not None:
+                site = Site(node, parent, scope, stmt, id(node) in awaited)
+                if plan.keep is calls:
+                    calls.append(site)
+                else:
+                    sites.setdefault(plan.keep, []).append(site)
+            if plan.handler is not None and plan.handler(node, scope, stmt, push) is not None:
+                continue  # the handler opened a scope and pushed the children itself
+            for name in plan.fields_reversed:
                 value = getattr(node, name)
                 value_type = type(value)
                 if value_type is tuple or value_type is list:
                     for child in reversed(value):
                         push((child, node, scope, stmt))
-                elif node_types.get(value_type) or is_node_type(value_type):
+                elif is_node.get(value_type) or is_node_type(value_type):
                     push((value, node, scope, stmt))
         return facts
+
+    def plan_for(self, node_type: type) -> _Plan:
+        """What the walk does at a node of this type, worked out on first sight."""
+        name = node_type.__name__
+        keep: Any = None
+        if node_type is cst.Call:
+            keep = self.facts.calls
+        elif name in self.site_types:
+            keep = name
+        plan = _Plan(
+            node_type in self.statement_types,
+            keep,
+            self.handlers.get(node_type),
+            tuple(reversed(child_fields(node_type))),
+        )
+        self.plans[node_type] = plan
+        return plan
 
     # --- binding forms -----------------------------------------------------------------
     def bind_target(self, target: Any, scope: Scope, kind: str, payload: Any) -> None:
@@ -304,6 +328,7 @@ def collect(module: Any, site_types: frozenset[str] = frozenset()) -> Facts:
     # The handler table holds bound methods of the collector: a reference cycle that would
     # keep every parsed tree alive until the cyclic GC runs (and make each run slower).
     collector.handlers.clear()
+    collector.plans.clear()
     _mark_nested_defs_called_from_async(facts)
     return facts
 

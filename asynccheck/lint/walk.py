@@ -21,17 +21,31 @@ _SKIPPED_FIELDS = frozenset(
 
 _FIELDS: dict[type, tuple[str, ...]] = {}
 
-# Whether values of a type are libcst nodes. A field often holds a str, None or a sentinel,
-# and `hasattr(value, "_codegen_impl")` on those raises and formats an AttributeError inside
-# CPython: 700,000 of them on Home Assistant's helpers, 5 % of a whole run's instructions.
+# Whether values of a type are nodes worth walking into. A field often holds a str, None or a
+# sentinel, and `hasattr(value, "_codegen_impl")` on those raises and formats an
+# AttributeError inside CPython: 700,000 of them on Home Assistant's helpers, 5 % of a whole
+# run's instructions. Punctuation and whitespace nodes are libcst nodes too, but hold nothing
+# a rule looks at.
 IS_NODE: dict[type, bool] = {}
+
+_PUNCTUATION_MODULES = ("libcst._nodes.op", "libcst._nodes.whitespace")
+_PUNCTUATION_TYPES = frozenset(
+    (
+        "LeftParen", "RightParen", "LeftSquareBracket", "RightSquareBracket",
+        "LeftCurlyBrace", "RightCurlyBrace",
+    )
+)  # fmt: skip
 
 
 def is_node_type(value_type: type) -> bool:
-    """Whether instances of `value_type` are libcst nodes (answered once per type)."""
+    """Whether values of `value_type` are nodes to walk into (answered once per type)."""
     known = IS_NODE.get(value_type)
     if known is None:
-        known = IS_NODE[value_type] = hasattr(value_type, "_codegen_impl")
+        known = IS_NODE[value_type] = (
+            hasattr(value_type, "_codegen_impl")
+            and value_type.__module__ not in _PUNCTUATION_MODULES
+            and value_type.__name__ not in _PUNCTUATION_TYPES
+        )
     return known
 
 
