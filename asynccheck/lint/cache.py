@@ -68,20 +68,22 @@ class Cache:
     def __contains__(self, path: str) -> bool:
         return path in self.entries or path in self._index
 
-    def lookup(self, path: str, stat: os.stat_result) -> Optional[Entry]:
-        """The entry if the file looks unchanged (same mtime and size)."""
+    def fresh_findings(self, path: str, mtime_ns: int, size: int) -> Optional[tuple[Any, ...]]:
+        """The stored findings if the file looks unchanged (same mtime and size).
+
+        The warm path calls this once per file, so it builds nothing on a hit.
+        """
         entry = self.entries.get(path)
-        if entry is None:
-            i = self._index.get(path)
-            if i is None:
-                return None
-            _, mtimes, sizes, _, findings = self._columns
-            if mtimes[i] != stat.st_mtime_ns or sizes[i] != stat.st_size:
-                return None
-            return Entry(mtimes[i], sizes[i], b"", findings[i])  # digest unused on a hit
-        if entry.mtime_ns == stat.st_mtime_ns and entry.size == stat.st_size:
-            return entry
-        return None
+        if entry is not None:
+            unchanged = entry.mtime_ns == mtime_ns and entry.size == size
+            return entry.findings if unchanged else None
+        i = self._index.get(path)
+        if i is None:
+            return None
+        _, mtimes, sizes, _, findings = self._columns
+        if mtimes[i] != mtime_ns or sizes[i] != size:
+            return None
+        return findings[i]  # type: ignore[no-any-return]
 
     def by_content(self, path: str, digest: bytes) -> Optional[Entry]:
         entry = self.get(path)

@@ -135,31 +135,31 @@ def run(paths: Sequence[str], config: Config, options: RunOptions = RunOptions()
     use_cache = options.use_cache and not options.fixing
     cache = Cache.open(config.root or os.getcwd() if use_cache else None, config.fingerprint())
     outcomes: list[FileOutcome] = []
+    cached: list[Finding] = []
     todo: list[tuple[int, str]] = []
     cwd = os.getcwd()
     for path in discovered.files:
-        # abspath normalizes, which costs 5 us a file; a plain join is enough without "..".
-        key = os.path.join(cwd, path) if ".." not in path else os.path.abspath(path)
         try:
             stat = os.stat(path)
         except OSError as error:
             outcomes.append(FileOutcome(path, (unreadable(path, error.strerror or str(error)),)))
             continue
-        entry = cache.lookup(key, stat) if use_cache else None
-        if entry is None and use_cache and key in cache:
-            entry = _same_content(cache, key, path, stat)
-        cached = _cached_findings(path, entry) if entry is not None else None
-        if cached is not None:
-            outcomes.append(FileOutcome(path, cached))
-        else:
-            todo.append((stat.st_size, path))
+        if use_cache:
+            key = _cache_key(cwd, path)
+            found = cache.fresh_findings(key, stat.st_mtime_ns, stat.st_size)
+            if found is None and key in cache:
+                found = _same_content(cache, key, path, stat)
+            if found is not None and _extend_findings(cached, path, found):
+                continue
+        todo.append((stat.st_size, path))
     todo.sort(key=lambda item: (-item[0], item[1]))  # big files first: better load balance
     if todo:  # only now import the rules and libcst: a warm run needs neither
         from asynccheck.lint.checker import checker_for
 
         outcomes.extend(_lint_todo([path for _, path in todo], checker_for(config), options, cache))
     cache.save()
-    findings = [f for o in outcomes for f in o.findings if not _ignored_for_file(f, config)]
+    cached.extend(f for o in outcomes for f in o.findings)
+    findings = [f for f in cached if not _ignored_for_file(f, config)]
     return RunResult(
         tuple(sorted(findings, key=Finding.sort_key)),
         len(discovered.files),
@@ -180,15 +180,29 @@ def _lint_todo(
     return outcomes
 
 
-def _cached_findings(path: str, entry: Entry) -> Optional[tuple[Finding, ...]]:
-    """The entry's findings; None when they do not decode (a damaged store: lint again)."""
+def _cache_key(cwd: str, path: str) -> str:
+    """The absolute path, cheaply: abspath normalizes (5 us a file), and a plain join is
+    enough for the paths discovery yields, unless one says `..`."""
+    if ".." in path:
+        return os.path.abspath(path)
+    return os.path.join(cwd, path)
+
+
+def _extend_findings(out: list[Finding], path: str, stored: tuple[Any, ...]) -> bool:
+    """Append a cache entry's findings; False if they do not decode (a damaged store)."""
+    if not stored:
+        return True
     try:
-        return tuple(Finding.from_tuple(path, t) for t in entry.findings)
+        decoded = [Finding.from_tuple(path, t) for t in stored]
     except Exception:
-        return None
+        return False
+    out.extend(decoded)
+    return True
 
 
-def _same_content(cache: Cache, key: str, path: str, stat: os.stat_result) -> Optional[Entry]:
+def _same_content(
+    cache: Cache, key: str, path: str, stat: os.stat_result
+) -> Optional[tuple[Any, ...]]:
     """The file was touched: reuse its findings if its bytes did not change."""
     try:
         with open(path, "rb") as f:
@@ -196,10 +210,10 @@ def _same_content(cache: Cache, key: str, path: str, stat: os.stat_result) -> Op
     except OSError:
         return None
     entry = cache.by_content(key, digest)
-    if entry is not None:
-        entry = Entry(stat.st_mtime_ns, stat.st_size, digest, entry.findings)
-        cache.store(key, entry)
-    return entry
+    if entry is None:
+        return None
+    cache.store(key, Entry(stat.st_mtime_ns, stat.st_size, digest, entry.findings))
+    return entry.findings
 
 
 def _lint_all(paths: list[str], checker: Checker, options: RunOptions) -> Iterator[FileOutcome]:
