@@ -1,7 +1,8 @@
 """Lint speed against bare parsing and the peers, measured in one run (ratios, not seconds).
 
     python bench/lint_speed.py            # everything (all of Home Assistant: ~10 minutes)
-    python bench/lint_speed.py --quick    # helpers only: the parse ratio and the peers there
+    python bench/lint_speed.py --quick    # helpers only: the parse ratio, the peers, --jobs 2
+    python bench/lint_speed.py --only one-file   # one section: parse, parallel, one-file, full
 
 Gets the corpus with ../shared/bench/corpus.sh and installs ruff and flake8-async itself.
 Every figure is the wall time of a whole process (start-up included), alternated between
@@ -30,9 +31,20 @@ PARSE_ALL = """
 import os, sys, libcst
 files = sorted(os.path.join(d, f) for d, _, fs in os.walk(sys.argv[1]) for f in fs
                if f.endswith((".py", ".pyi")))
-for path in files:
+share, shares = (int(sys.argv[2]), int(sys.argv[3])) if len(sys.argv) > 3 else (0, 1)
+for path in files[share::shares]:
     with open(path, "rb") as fh:
         libcst.parse_module(fh.read().decode("utf-8"))
+"""
+
+# Two bare-parse processes side by side, each with half of the files: what two cores give
+# to this work on this machine, the ceiling for any --jobs 2 speed-up.
+PARSE_HALVES = f"""
+import subprocess, sys
+code = {PARSE_ALL!r}
+halves = [subprocess.Popen([sys.executable, "-c", code, sys.argv[1], str(i), "2"]) for i in (0, 1)]
+for half in halves:
+    half.wait()
 """
 
 
@@ -143,6 +155,26 @@ def bench_helpers(helpers: Path, cwd: Path, rounds: int) -> None:
     row("ruff --select ASYNC,RUF006 (cold)", f"{ruff:.2f} s", "(peer)")
 
 
+def bench_parallel(helpers: Path, cwd: Path, rounds: int) -> None:
+    """--jobs 2 against --jobs 1, next to the same ratio for bare parsing in two processes."""
+    print(f"\nTwo workers on HA helpers, median of {rounds}, alternated:")
+    medians = alternated(
+        {
+            "parse-1": [sys.executable, "-c", PARSE_ALL, str(helpers)],
+            "parse-2": [sys.executable, "-c", PARSE_HALVES, str(helpers)],
+            "jobs-1": asynccheck("--jobs", "1", "--no-cache", str(helpers)),
+            "jobs-2": asynccheck("--jobs", "2", "--no-cache", str(helpers)),
+        },
+        rounds,
+        cwd,
+    )
+    ceiling = medians["parse-1"] / medians["parse-2"]
+    speedup = medians["jobs-1"] / medians["jobs-2"]
+    row("bare parse: two processes over one (the machine's ceiling)", f"{ceiling:.2f}x")
+    row("asynccheck --jobs 2 over --jobs 1", f"{speedup:.2f}x", ">= 1.7x", speedup >= 1.7)
+    row("asynccheck's share of the ceiling", f"{speedup / ceiling:.0%}")
+
+
 def bench_full(full: Path, cwd: Path, rounds: int) -> None:
     print(f"\nAll of Home Assistant ({full}):")
     one = wall(asynccheck("--jobs", "1", "--no-cache", str(full)), cwd)
@@ -207,6 +239,11 @@ def main() -> None:
     )
     parser.add_argument("--quick", action="store_true", help="helpers only")
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument(
+        "--only",
+        choices=("parse", "parallel", "one-file", "full"),
+        help="run one section (the figures are the same as in a whole run)",
+    )
     options = parser.parse_args()
     ensure_peers()
     compile_bytecode()
@@ -214,10 +251,17 @@ def main() -> None:
     WORK.mkdir(parents=True, exist_ok=True)
     cwd = Path(tempfile.mkdtemp(dir=WORK))
     try:
-        bench_helpers(helpers, cwd, options.rounds)
-        if not options.quick:
-            full = corpus("full")
+        wanted = {options.only} if options.only else {"parse", "parallel", "one-file", "full"}
+        if options.quick:
+            wanted &= {"parse", "parallel"}
+        if "parse" in wanted:
+            bench_helpers(helpers, cwd, options.rounds)
+        if "parallel" in wanted:
+            bench_parallel(helpers, cwd, options.rounds)
+        full = corpus("full") if wanted & {"one-file", "full"} else None
+        if full is not None and "one-file" in wanted:
             bench_one_file(full, cwd, options.rounds)
+        if full is not None and "full" in wanted:
             bench_full(full, cwd, options.rounds)
     finally:
         shutil.rmtree(cwd, ignore_errors=True)

@@ -64,3 +64,17 @@ def test_parallel_fix_matches_serial_fix(forty_files, tmp_path, cli):
     assert two.stdout == one.stdout
     for path in sorted(tmp_path.rglob("*.py")):
         assert path.read_bytes() == (copy / path.relative_to(tmp_path)).read_bytes()
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_run_restores_the_garbage_collector_settings(forty_files, jobs):
+    """Linting tunes the GC for itself; a program linting through the API gets its own back."""
+    import gc
+
+    from asynccheck.config import from_mapping
+    from asynccheck.lint import engine
+
+    before = (gc.get_threshold(), gc.get_freeze_count(), gc.isenabled())
+    result = engine.run(["."], from_mapping({}), engine.RunOptions(jobs=jobs, use_cache=False))
+    assert len(result.findings) >= 30
+    assert (gc.get_threshold(), gc.get_freeze_count(), gc.isenabled()) == before
