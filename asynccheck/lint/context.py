@@ -137,16 +137,15 @@ class FileContext:
     def materialize(self, raw: list[RawFinding]) -> list[Finding]:
         if not raw:
             return []
-        from asynccheck.lint.positions import spans
+        from asynccheck.lint.positions import Request, spans
 
-        wanted: list[Any] = []
+        wanted: list[Request] = []
         for item in raw:
-            wanted.append(item.node)
-            if item.stmt is not None:
-                wanted.append(item.stmt)
+            nodes = [item.node, item.stmt]
             if item.fix is not None:
-                wanted.extend(edit.node for edit in item.fix.edits)
-        located = spans(self.module, wanted)
+                nodes.extend(edit.node for edit in item.fix.edits)
+            wanted.append((self.hosts(item.stmt), nodes))
+        located = spans(self.module, self.source, wanted)
         lines = split_lines(self.source)
         findings = []
         for item in raw:
@@ -172,6 +171,19 @@ class FileContext:
         from asynccheck.lint.suppress import unsuppressed
 
         return unsuppressed(findings, lines)
+
+    def hosts(self, stmt: Any) -> tuple[Any, ...]:
+        """`stmt`, then the defs and classes around it: ever larger statements, the first
+        whose text is unique in the file places the finding (see positions.spans)."""
+        if stmt is None:
+            return ()
+        hosts = [stmt]
+        scope = self.facts.statement_scopes.get(id(stmt))
+        while scope is not None and scope.parent is not None:
+            if scope.kind != "lambda":
+                hosts.append(scope.node)
+            scope = scope.parent
+        return tuple(hosts)
 
     def _fix(self, plan: Optional[FixPlan], located: dict[int, Any]) -> Optional[Fix]:
         if plan is None:

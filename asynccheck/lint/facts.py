@@ -42,6 +42,8 @@ class Facts:
     scopes: dict[int, Scope] = field(default_factory=dict)  # id(def/lambda/class node) -> scope
     calls: list[Site] = field(default_factory=list)
     sites: dict[str, list[Site]] = field(default_factory=dict)  # node type name -> sites
+    # id(statement) -> the scope it runs in; lets a finding be placed through its def
+    statement_scopes: dict[int, Scope] = field(default_factory=dict)
 
 
 def dotted(node: Any) -> Optional[str]:
@@ -83,6 +85,7 @@ class _Collector:
         awaited = self.awaited
         calls = facts.calls
         sites = facts.sites
+        statement_scopes = facts.statement_scopes
         plans = self.plans
         plan_for = self.plan_for
         is_node = IS_NODE
@@ -94,6 +97,7 @@ class _Collector:
             plan = plans.get(type(node)) or plan_for(type(node))
             if plan.is_statement:
                 stmt = node
+                statement_scopes[id(node)] = scope
             if plan.keep is not None:
                 site = Site(node, parent, scope, stmt, id(node) in awaited)
                 if plan.keep is calls:

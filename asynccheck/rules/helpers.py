@@ -183,15 +183,16 @@ def _drop_suppressed(ctx: FileContext, graph: _Graph) -> None:
     from asynccheck.lint.positions import spans
     from asynccheck.lint.suppress import is_suppressed
 
-    nodes: list[Any] = []
-    for items in graph.terminals.values():
-        for _, blocking in items:
-            nodes += (blocking.site.node, blocking.site.stmt)
-    for edges in graph.callers.values():
-        for _, _, site in edges:
-            if site.scope.kind == "function":
-                nodes += (site.node, site.stmt)
-    located = spans(ctx.module, [node for node in nodes if node is not None])
+    sites = [blocking.site for items in graph.terminals.values() for _, blocking in items]
+    sites += [
+        site
+        for edges in graph.callers.values()
+        for _, _, site in edges
+        if site.scope.kind == "function"
+    ]
+    located = spans(
+        ctx.module, ctx.source, [(ctx.hosts(site.stmt), (site.node, site.stmt)) for site in sites]
+    )
     lines = split_lines(ctx.source)
 
     def suppressed(site: Site, codes: tuple[str, ...]) -> bool:

@@ -211,7 +211,7 @@ class AsyncTimeoutParameter(Rule):
             for param in every:
                 if param.name.value == "timeout":
                     text = self.message.format(call=node.name.value)
-                    yield RawFinding(self.code, text, param.name, None)
+                    yield RawFinding(self.code, text, param.name, node)
 
 
 class TimeoutErrorMixup(Rule):
