@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Optional
 
+from asynccheck.lint.gitignore import GitIgnore
+
 SOURCE_SUFFIXES = (".py", ".pyi")
 
 # Folders nobody wants linted (ruff skips the same kind by default).
@@ -35,10 +37,8 @@ _DEFAULT_EXCLUDED_NAMES = frozenset(DEFAULT_EXCLUDES)
 _GitIgnore = tuple[str, Any]
 
 
-def _spec(lines: Sequence[str]) -> Any:
-    import pathspec
-
-    return pathspec.GitIgnoreSpec.from_lines(lines)
+def _spec(lines: Sequence[str]) -> GitIgnore:
+    return GitIgnore(lines)
 
 
 @dataclass
@@ -54,7 +54,6 @@ class _Ignorer:
     respect_gitignore: bool
 
     def __post_init__(self) -> None:
-        # pathspec costs 70 ms to import (it pulls in asyncio): only when there are patterns.
         self._exclude = _spec(self.exclude) if self.exclude else None
 
     def filters(self, gitignores: Sequence[_GitIgnore]) -> bool:
@@ -62,23 +61,30 @@ class _Ignorer:
         return self._exclude is not None or bool(gitignores)
 
     def excluded(
-        self, path: str, name: str, is_dir: bool, gitignores: Sequence[_GitIgnore]
+        self,
+        path: str,
+        name: str,
+        is_dir: bool,
+        gitignores: Sequence[_GitIgnore],
+        folders_checked: bool = True,
     ) -> bool:
+        """Whether `path` is excluded. A walk never enters an excluded folder, so it has
+        checked the folders above `path` already (`folders_checked`); a file named on the
+        command line has not."""
         if is_dir and name in _DEFAULT_EXCLUDED_NAMES:
             return True
         if self._exclude is None and not gitignores:
             return False
         path = os.path.abspath(path)
-        suffix = "/" if is_dir else ""
         if self._exclude is not None:
             relative = os.path.relpath(path, self.root).replace(os.sep, "/")
-            if self._exclude.match_file(relative + suffix) or self._exclude.match_file(
-                name + suffix
+            if _ignores(self._exclude, relative, is_dir, folders_checked) or _ignores(
+                self._exclude, name, is_dir, True
             ):
                 return True
         for folder, spec in gitignores:
             relative = os.path.relpath(path, folder).replace(os.sep, "/")
-            if spec.match_file(relative + suffix):
+            if _ignores(spec, relative, is_dir, folders_checked):
                 return True
         return False
 
@@ -110,6 +116,14 @@ class _Ignorer:
                 return chain[::-1]
 
 
+def _ignores(spec: GitIgnore, relative: str, is_dir: bool, folders_checked: bool) -> bool:
+    if relative.startswith("../"):
+        return False  # outside the patterns' folder: they do not apply
+    if folders_checked:
+        return spec.matches(relative, is_dir)
+    return spec.match_file(relative + ("/" if is_dir else ""))
+
+
 def discover(
     paths: Sequence[str],
     *,
@@ -132,7 +146,10 @@ def discover(
             if os.path.exists(os.path.join(top, ".git")) or (
                 # a folder named explicitly is linted even if a parent's .gitignore
                 # ignores it (pyenv's ignores every installed Python, for one)
-                inherited and ignorer.excluded(top, os.path.basename(top), True, inherited)
+                inherited
+                and ignorer.excluded(
+                    top, os.path.basename(top), True, inherited, folders_checked=False
+                )
             ):
                 inherited = []
             _walk(os.path.normpath(given), inherited, ignorer, files, unreadable)
@@ -205,6 +222,7 @@ def _explicit_file_excluded(given: str, ignorer: _Ignorer) -> bool:
     if any(part in _DEFAULT_EXCLUDED_NAMES for part in parts[:-1]):
         return True
     own = ignorer.load(folder)
-    return ignorer.excluded(path, os.path.basename(path), False, gitignores) or (
-        own is not None and ignorer.excluded(path, os.path.basename(path), False, [own])
+    name = os.path.basename(path)
+    return ignorer.excluded(path, name, False, gitignores, folders_checked=False) or (
+        own is not None and ignorer.excluded(path, name, False, [own], folders_checked=False)
     )
