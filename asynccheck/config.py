@@ -6,9 +6,6 @@ disables a rule is worse than a failed run.
 
 from __future__ import annotations
 
-import difflib
-import hashlib
-import json
 import os
 import re
 import sys
@@ -16,6 +13,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Optional
+
+from asynccheck._hash import blake2b
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -60,9 +59,8 @@ class Config:
         data = asdict(self)
         for key in ("root", "source", "exclude", "extend_exclude", "respect_gitignore"):
             data.pop(key)
-        return hashlib.blake2b(
-            json.dumps(data, sort_keys=True).encode(), digest_size=12
-        ).hexdigest()
+        # repr of plain str/int/bool/tuple/list values is stable across runs (no sets here)
+        return blake2b(repr(sorted(data.items())).encode(), digest_size=12).hexdigest()
 
     @property
     def target(self) -> tuple[int, int]:
@@ -136,6 +134,8 @@ CONFIG_KEYS = tuple(_KEYS)
 
 
 def _nearest(word: str, choices: Iterable[str]) -> str:
+    import difflib  # only on a configuration error
+
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
     return f"; did you mean '{close[0]}'?" if close else ""
 

@@ -7,13 +7,13 @@ atomically; a corrupt, foreign or half-written store is ignored, never fatal.
 
 from __future__ import annotations
 
-import hashlib
 import marshal
 import os
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from asynccheck import __version__
+from asynccheck._hash import blake2b
 
 _FORMAT = 2
 CACHE_DIR_NAME = ".asynccheck_cache"
@@ -21,7 +21,7 @@ _DIGEST_SIZE = 16
 
 
 def content_hash(data: bytes) -> bytes:
-    return hashlib.blake2b(data, digest_size=_DIGEST_SIZE).digest()
+    return blake2b(data, digest_size=_DIGEST_SIZE).digest()
 
 
 @dataclass
@@ -49,7 +49,7 @@ class Cache:
         key = f"{__version__}:{config_fingerprint}"
         if folder is None:
             return cls(None, key)
-        name = hashlib.blake2b(key.encode(), digest_size=8).hexdigest()
+        name = blake2b(key.encode(), digest_size=8).hexdigest()
         path = os.path.join(folder, CACHE_DIR_NAME, f"lint-{name}.marshal")
         columns = _load(path, key)
         index = {p: i for i, p in enumerate(columns[0])}
