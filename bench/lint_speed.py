@@ -82,9 +82,12 @@ def wall(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> float:
 def alternated(commands: dict[str, list[str]], rounds: int, cwd: Path) -> dict[str, float]:
     """Median wall time of each command, the commands taking turns round by round."""
     times: dict[str, list[float]] = {name: [] for name in commands}
-    for _ in range(rounds):
-        for name, cmd in commands.items():
-            times[name].append(wall(cmd, cwd))
+    names = list(commands)
+    for round_number in range(rounds):
+        # Each round starts with a different contender, so none always runs first.
+        start = round_number % len(names)
+        for name in names[start:] + names[:start]:
+            times[name].append(wall(commands[name], cwd))
     return {name: statistics.median(values) for name, values in times.items()}
 
 
