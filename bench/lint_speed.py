@@ -3,6 +3,7 @@
     python bench/lint_speed.py            # everything (all of Home Assistant: ~10 minutes)
     python bench/lint_speed.py --quick    # helpers only: the parse ratio, the peers, --jobs 2
     python bench/lint_speed.py --only one-file   # one section: parse, parallel, one-file, full
+    python bench/lint_speed.py --instructions    # also the parse ratio in valgrind's counts
 
 Gets the corpus with ../shared/bench/corpus.sh and installs ruff and flake8-async itself.
 Every figure is the wall time of a whole process (start-up included), alternated between
@@ -12,7 +13,9 @@ contenders and reported as a median: these machines are shared and noisy.
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -158,6 +161,46 @@ def bench_helpers(helpers: Path, cwd: Path, rounds: int) -> None:
     row("ruff --select ASYNC,RUF006 (cold)", f"{ruff:.2f} s", "(peer)")
 
 
+def instructions(cmd: list[str], cwd: Path) -> int:
+    """Instructions a command executes, counted by valgrind: the same on a busy machine."""
+    done = subprocess.run(
+        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *cmd],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    match = re.search(r"Collected : (\d+)", done.stderr)
+    if match is None:
+        raise RuntimeError(f"valgrind printed no count: {done.stderr[-500:]}")
+    return int(match.group(1))
+
+
+def bench_instructions(helpers: Path, cwd: Path) -> None:
+    """The parse ratio in instructions rather than seconds (valgrind; ~5 minutes).
+
+    Wall times on these shared machines swing by a third from run to run; instruction
+    counts do not, so they show what a change to asynccheck really costs.
+    """
+    if shutil.which("valgrind") is None:
+        print("\n(valgrind not found: no instruction counts)")
+        return
+    print(f"\nInstructions on HA helpers (valgrind, {helpers}):")
+    commands = {
+        "parse": [sys.executable, "-c", PARSE_ALL, str(helpers)],
+        "default": asynccheck("--jobs", "1", "--no-cache", str(helpers)),
+        "all": asynccheck("--jobs", "1", "--no-cache", "--select", "AC", str(helpers)),
+    }
+    with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        counts = dict(
+            zip(commands, pool.map(lambda cmd: instructions(cmd, cwd), commands.values()))
+        )
+    parse = counts["parse"]
+    row("bare libcst.parse_module", f"{parse / 1e9:.2f} G")
+    row("asynccheck --jobs 1 --no-cache / parse", f"{counts['default'] / parse:.3f}x", "<= 1.25x")
+    row("asynccheck --select AC --jobs 1 --no-cache / parse", f"{counts['all'] / parse:.3f}x")
+
+
 def bench_parallel(helpers: Path, cwd: Path, rounds: int) -> None:
     """--jobs 2 against --jobs 1, next to the same ratio for bare parsing in two processes."""
     print(f"\nTwo workers on HA helpers, median of {rounds}, alternated:")
@@ -244,8 +287,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument(
         "--only",
-        choices=("parse", "parallel", "one-file", "full"),
+        choices=("parse", "parallel", "one-file", "full", "instructions"),
         help="run one section (the figures are the same as in a whole run)",
+    )
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count instructions with valgrind (adds ~5 minutes)",
     )
     options = parser.parse_args()
     ensure_peers()
@@ -259,6 +307,8 @@ def main() -> None:
             wanted &= {"parse", "parallel"}
         if "parse" in wanted:
             bench_helpers(helpers, cwd, options.rounds)
+        if options.instructions or options.only == "instructions":
+            bench_instructions(helpers, cwd)
         if "parallel" in wanted:
             bench_parallel(helpers, cwd, options.rounds)
         full = corpus("full") if wanted & {"one-file", "full"} else None

@@ -34,11 +34,7 @@ class Discovered:
 _DEFAULT_EXCLUDED_NAMES = frozenset(DEFAULT_EXCLUDES)
 
 # A .gitignore and the folder its patterns are relative to.
-_GitIgnore = tuple[str, Any]
-
-
-def _spec(lines: Sequence[str]) -> GitIgnore:
-    return GitIgnore(lines)
+_GitIgnore = tuple[str, GitIgnore]
 
 
 @dataclass
@@ -54,7 +50,7 @@ class _Ignorer:
     respect_gitignore: bool
 
     def __post_init__(self) -> None:
-        self._exclude = _spec(self.exclude) if self.exclude else None
+        self._exclude = GitIgnore(self.exclude) if self.exclude else None
 
     def filters(self, gitignores: Sequence[_GitIgnore]) -> bool:
         """Whether anything beyond the default folder names can exclude a path here."""
@@ -96,7 +92,7 @@ class _Ignorer:
                 lines = f.read().splitlines()
         except OSError:
             return None
-        return (folder, _spec(lines))
+        return (folder, GitIgnore(lines))
 
     def inherited(self, folder: str) -> list[_GitIgnore]:
         """The .gitignore files of `folder`'s parents, up to its git repository's root."""
