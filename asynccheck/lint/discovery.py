@@ -4,7 +4,7 @@ and what .gitignore ignores. Sorted, so every run sees the same order."""
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Optional
 
@@ -51,6 +51,8 @@ class _Ignorer:
 
     def __post_init__(self) -> None:
         self._exclude = GitIgnore(self.exclude) if self.exclude else None
+        # `exclude` by name alone, answered once per name (`__init__.py`, `const.py`, ...)
+        self._by_name: dict[tuple[str, bool], bool] = {}
 
     def filters(self, gitignores: Sequence[_GitIgnore]) -> bool:
         """Whether anything beyond the default folder names can exclude a path here."""
@@ -84,6 +86,35 @@ class _Ignorer:
                 return True
         return False
 
+    def in_folder(
+        self, folder: str, gitignores: Sequence[_GitIgnore]
+    ) -> Callable[[str, bool], bool]:
+        """`excluded` for the entries of one folder a walk has entered: the folder's path
+        relative to each pattern file is worked out once, not once per entry."""
+        absolute = os.path.abspath(folder)
+        pairs = [(spec, _relative_prefix(absolute, base)) for base, spec in gitignores]
+        by_name = None
+        if self._exclude is not None:
+            prefix = _relative_prefix(absolute, self.root)
+            if prefix is None:  # outside the root: `exclude` can only match by name
+                by_name = self._exclude
+            pairs.append((self._exclude, prefix))
+        checks = [(spec, prefix) for spec, prefix in pairs if prefix is not None]
+        named = self._by_name
+
+        def excluded(name: str, is_dir: bool) -> bool:
+            if by_name is not None:
+                known = named.get((name, is_dir))
+                if known is None:
+                    known = named[(name, is_dir)] = by_name.matches(name, is_dir)
+                if known:
+                    return True
+            return bool(checks) and any(
+                spec.matches(prefix + name, is_dir) for spec, prefix in checks
+            )
+
+        return excluded
+
     def load(self, folder: str) -> Optional[_GitIgnore]:
         if not self.respect_gitignore:
             return None
@@ -110,6 +141,16 @@ class _Ignorer:
                 chain.append(loaded)
             if os.path.exists(os.path.join(current, ".git")):
                 return chain[::-1]
+
+
+def _relative_prefix(folder: str, base: str) -> Optional[str]:
+    """`folder` relative to `base`, ending in `/` (empty for `base` itself); None outside."""
+    relative = os.path.relpath(folder, base).replace(os.sep, "/")
+    if relative == ".":
+        return ""
+    if relative == ".." or relative.startswith("../"):
+        return None
+    return relative + "/"
 
 
 def _ignores(spec: GitIgnore, relative: str, is_dir: bool, folders_checked: bool) -> bool:
@@ -203,9 +244,9 @@ def _walk(
             if own is not None:
                 gitignores = [*gitignores, own]
         if ignorer.filters(gitignores):
-            excluded = ignorer.excluded
-            sources = [e for e in sources if not excluded(e.path, e.name, False, gitignores)]
-            folders = [e for e in folders if not excluded(e.path, e.name, True, gitignores)]
+            excluded = ignorer.in_folder(folder, gitignores)
+            sources = [e for e in sources if not excluded(e.name, False)]
+            folders = [e for e in folders if not excluded(e.name, True)]
         files.update(entry.path for entry in sources)
         stack.extend((entry.path, gitignores) for entry in folders)
 

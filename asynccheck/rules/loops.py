@@ -341,4 +341,6 @@ class DeprecatedLoopPolicy(Rule):
                 name = resolve(base.value, site.scope)
                 if name in DEPRECATED_POLICY_CLASSES:
                     call = f"subclassing {name}"
-                    yield RawFinding(self.code, self.message.format(call=call), base.value, site.node)
+                    yield RawFinding(
+                        self.code, self.message.format(call=call), base.value, site.node
+                    )
