@@ -119,6 +119,40 @@ def test_exclude_globs(tree):
     assert files(".", exclude=["app/*.py"]) == ["migrations/0001.py"]
 
 
+def test_exclude_globs_at_depth_and_anchored(tree):
+    tree(
+        {
+            "a/generated/x.py": "",
+            "generated/y.py": "",
+            "a/b/keep.py": "",
+            "a/b/gen.py": "",
+            "b/gen.py": "",
+        }
+    )
+    # one segment: a name anywhere; several: relative to the root; `/x`: the root's own
+    assert files(".", exclude=["generated"]) == ["a/b/gen.py", "a/b/keep.py", "b/gen.py"]
+    assert files(".", exclude=["a/b/gen.py"]) == [
+        "a/b/keep.py",
+        "a/generated/x.py",
+        "b/gen.py",
+        "generated/y.py",
+    ]
+    assert files(".", exclude=["/generated/"]) == [
+        "a/b/gen.py",
+        "a/b/keep.py",
+        "a/generated/x.py",
+        "b/gen.py",
+    ]
+
+
+def test_exclude_names_apply_to_folders_outside_the_root(tree, tmp_path):
+    tree({"project/pyproject.toml": "", "elsewhere/generated/x.py": "", "elsewhere/y.py": ""})
+    found = files(
+        str(tmp_path / "elsewhere"), root=str(tmp_path / "project"), exclude=["generated"]
+    )
+    assert [os.path.basename(path) for path in found] == ["y.py"]
+
+
 def test_explicit_file_is_linted_even_when_excluded(tree, tmp_path, cli):
     tree({".gitignore": "ignored.py\n", "ignored.py": SLEEP, "pyproject.toml": ""})
     git_init(tmp_path)
