@@ -56,6 +56,9 @@ if TYPE_CHECKING:
 
 # Ways out of a block, as indices into an outcome list.
 NEXT, RETURN, RAISE, BREAK, CONTINUE = range(5)
+
+# Small statements that end the path through them, and where it goes.
+_JUMPS = {"Return": RETURN, "Raise": RAISE, "Break": BREAK, "Continue": CONTINUE}
 KIND_NAMES = ("end", "return", "raise", "break", "continue")
 
 # States of the tracked local, as bits.
@@ -271,21 +274,12 @@ class _Run:
     def small(self, stmt: Any, mask: int, out: Outcome) -> int:
         """Run one small statement; returns the state after it (0 when it never falls through)."""
         after, on_raise = self.apply(stmt, mask)
-        kind = type(stmt)
-        if kind is cst.Return:
-            out[RETURN] |= after
-            return 0
-        if kind is cst.Raise:
-            out[RAISE] |= after
-            return 0
-        if kind is cst.Break:
-            out[BREAK] |= after
-            return 0
-        if kind is cst.Continue:
-            out[CONTINUE] |= after
-            return 0
-        if kind is cst.Expr and self.view.noreturn(stmt):
-            out[RAISE] |= after
+        name = type(stmt).__name__
+        ends = _JUMPS.get(name)
+        if ends is None and name == "Expr" and self.view.noreturn(stmt):
+            ends = RAISE  # `sys.exit()`, `os._exit()`: the path stops here
+        if ends is not None:
+            out[ends] |= after
             return 0
         if self.implicit and self.view.may_raise(stmt):
             out[RAISE] |= on_raise
