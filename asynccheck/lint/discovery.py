@@ -71,26 +71,17 @@ class _Ignorer:
         command line has not."""
         if is_dir and name in _DEFAULT_EXCLUDED_NAMES:
             return True
-        if self._exclude is None and not gitignores:
+        if not self.filters(gitignores):
             return False
-        path = os.path.abspath(path)
-        if self._exclude is not None:
-            relative = os.path.relpath(path, self.root).replace(os.sep, "/")
-            if _ignores(self._exclude, relative, is_dir, folders_checked) or _ignores(
-                self._exclude, name, is_dir, True
-            ):
-                return True
-        for folder, spec in gitignores:
-            relative = os.path.relpath(path, folder).replace(os.sep, "/")
-            if _ignores(spec, relative, is_dir, folders_checked):
-                return True
-        return False
+        folder = os.path.dirname(os.path.abspath(path))
+        return self.in_folder(folder, gitignores, folders_checked)(name, is_dir)
 
     def in_folder(
-        self, folder: str, gitignores: Sequence[_GitIgnore]
+        self, folder: str, gitignores: Sequence[_GitIgnore], folders_checked: bool = True
     ) -> Callable[[str, bool], bool]:
-        """`excluded` for the entries of one folder a walk has entered: the folder's path
-        relative to each pattern file is worked out once, not once per entry."""
+        """`excluded` for the entries of one folder: the folder's path relative to each
+        pattern file is worked out once, not once per entry. Outside the root, `exclude`
+        matches by name alone, answered once per name."""
         absolute = os.path.abspath(folder)
         pairs = [(spec, _relative_prefix(absolute, base)) for base, spec in gitignores]
         by_name = None
@@ -102,6 +93,11 @@ class _Ignorer:
         checks = [(spec, prefix) for spec, prefix in pairs if prefix is not None]
         named = self._by_name
 
+        def ignored(spec: GitIgnore, relative: str, is_dir: bool) -> bool:
+            if folders_checked:
+                return spec.matches(relative, is_dir)
+            return spec.match_file(relative + ("/" if is_dir else ""))
+
         def excluded(name: str, is_dir: bool) -> bool:
             if by_name is not None:
                 known = named.get((name, is_dir))
@@ -110,7 +106,7 @@ class _Ignorer:
                 if known:
                     return True
             return bool(checks) and any(
-                spec.matches(prefix + name, is_dir) for spec, prefix in checks
+                ignored(spec, prefix + name, is_dir) for spec, prefix in checks
             )
 
         return excluded
@@ -151,14 +147,6 @@ def _relative_prefix(folder: str, base: str) -> Optional[str]:
     if relative == ".." or relative.startswith("../"):
         return None
     return relative + "/"
-
-
-def _ignores(spec: GitIgnore, relative: str, is_dir: bool, folders_checked: bool) -> bool:
-    if relative.startswith("../"):
-        return False  # outside the patterns' folder: they do not apply
-    if folders_checked:
-        return spec.matches(relative, is_dir)
-    return spec.match_file(relative + ("/" if is_dir else ""))
 
 
 def discover(
