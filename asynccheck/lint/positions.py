@@ -104,7 +104,7 @@ def spans(module: Any, source: str, requests: Iterable[Request]) -> dict[int, Sp
             result.update(_place_host(module, source, lines, node, [node]))
     leftovers = [node for node in leftovers if id(node) not in result]
     if leftovers:
-        result.update(_spans_in(module, module, {id(node) for node in leftovers}, ""))
+        result.update(_spans_in_module(module, {id(node) for node in leftovers}))
     return result
 
 
@@ -199,9 +199,9 @@ def _offset_of(tokens: list[str], index: int) -> int:
     return sum(len(token) for token in tokens[:index])
 
 
-def _spans_in(module: Any, root: Any, targets: set[int], indent: str) -> dict[int, Span]:
-    state = _generate(module, root, targets, indent)
-    return _to_spans(state, 0, 1)
+def _spans_in_module(module: Any, targets: set[int]) -> dict[int, Span]:
+    """The slow path: generate the whole module, recording only `targets`."""
+    return _to_spans(_generate(module, module, targets, ""), 0, 1)
 
 
 def _to_spans(state: _TargetedState, offset: int, row: int) -> dict[int, Span]:

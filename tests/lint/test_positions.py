@@ -69,14 +69,13 @@ def test_tricky_layouts_place_nodes_as_the_whole_module_does(source):
 
 def test_every_call_in_our_own_source_is_placed_as_the_whole_module_does(monkeypatch):
     fell_back: list[int] = []
-    original = positions._spans_in
+    original = positions._spans_in_module
 
-    def spy(module, root, targets, indent):
-        if root is module:
-            fell_back.append(len(targets))
-        return original(module, root, targets, indent)
+    def spy(module, targets):
+        fell_back.append(len(targets))
+        return original(module, targets)
 
-    monkeypatch.setattr(positions, "_spans_in", spy)
+    monkeypatch.setattr(positions, "_spans_in_module", spy)
     checked = sum(_compare(path.read_text(encoding="utf-8")) for path in _SOURCE_TREE)
     assert checked > 2000
     # The comparison's own whole-module pass is one per file; the cheap path's fallbacks
