@@ -101,9 +101,9 @@ def astuple_pos(start: Position, end: Position) -> tuple[int, int, int, int]:
     return (start.row, start.column, end.row, end.column)
 
 
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+LINE_BREAK = re.compile(r"\r\n|\r|\n")  # as Python's tokenizer counts lines
 
 
 def split_lines(source: str) -> list[str]:
     """Lines as Python's tokenizer counts them: form feeds and other separators stay inside."""
-    return _LINE_BREAK.split(source)
+    return LINE_BREAK.split(source)

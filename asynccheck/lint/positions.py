@@ -9,13 +9,14 @@ generating the whole module (about 1x the parse, and only for files with finding
 from __future__ import annotations
 
 import bisect
-import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Optional
 
 from libcst._nodes.internal import CodegenState
+
+from asynccheck.lint.finding import LINE_BREAK
 
 
 @dataclass(frozen=True)
@@ -119,8 +120,6 @@ _HOST_TYPES = frozenset(
     )
 )  # fmt: skip
 
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
-
 
 class _LineStarts:
     """Offsets where the source's lines start, computed on first use."""
@@ -131,7 +130,7 @@ class _LineStarts:
 
     def row_of(self, offset: int) -> int:
         if self._starts is None:
-            self._starts = [0, *(m.end() for m in _LINE_BREAK.finditer(self.source))]
+            self._starts = [0, *(m.end() for m in LINE_BREAK.finditer(self.source))]
         return bisect.bisect_right(self._starts, offset)
 
     def is_line_start(self, offset: int) -> bool:
@@ -155,7 +154,7 @@ def _place_host(
         return {}
     text = "".join(state.tokens)
     syntactic = _offset_of(state.tokens, state.marks[id(host)][0])
-    first_line = _LINE_BREAK.split(text[syntactic:], 1)[0]
+    first_line = LINE_BREAK.split(text[syntactic:], 1)[0]
     if not first_line.strip() or ("el" + first_line) in source:
         # An `elif` generates alone as `if`: its own place would not match, and an `if`
         # with the same text elsewhere would be taken for it.
