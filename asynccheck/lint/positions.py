@@ -129,12 +129,18 @@ class _LineStarts:
         self._starts: Optional[list[int]] = None
 
     def row_of(self, offset: int) -> int:
+        """The 1-based row that `offset` is on."""
         if self._starts is None:
             self._starts = [0, *(m.end() for m in LINE_BREAK.finditer(self.source))]
         return bisect.bisect_right(self._starts, offset)
 
+    def line_start(self, offset: int) -> int:
+        """Where the line that `offset` is on starts."""
+        row = self.row_of(offset)
+        return self._starts[row - 1]  # type: ignore[index]
+
     def is_line_start(self, offset: int) -> bool:
-        return offset == 0 or self.source[offset - 1] in "\r\n"
+        return self.line_start(offset) == offset
 
 
 def _place_host(
@@ -167,8 +173,7 @@ def _place_host(
         tries += 1
         if tries > _MAX_CANDIDATES:
             return {}
-        line_start = max(source.rfind("\n", 0, where), source.rfind("\r", 0, where)) + 1
-        indent = source[line_start:where]
+        indent = source[lines.line_start(where) : where]
         if not indent or indent.isspace():
             candidate = by_indent.get(indent)
             if candidate is None:
