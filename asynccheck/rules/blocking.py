@@ -97,12 +97,13 @@ def _asks_not_to_wait(call: Any) -> bool:
         value = getattr(arg.value, "value", None)
         if keyword in _NO_WAIT_KEYWORDS and value in _NO_WAIT_KEYWORDS[keyword]:
             return True
-    method = call.func.attr.value
+    no_wait = _NO_WAIT_FIRST_ARGUMENT.get(call.func.attr.value)
     first = call.args[0] if call.args else None
     return (
-        first is not None
+        no_wait is not None
+        and first is not None
         and first.keyword is None
-        and _NO_WAIT_FIRST_ARGUMENT.get(method) == getattr(first.value, "value", None)
+        and no_wait == getattr(first.value, "value", None)
     )
 
 

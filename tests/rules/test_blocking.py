@@ -210,3 +210,17 @@ def test_calls_that_ask_not_to_wait_are_not_flagged(call: str) -> None:
         f"async def f():\n    t = threading.Thread()\n    q = queue.Queue()\n    {call}\n"
     )
     assert codes_at(source) == []
+
+
+@pytest.mark.parametrize(
+    "call",
+    ["f.write(json.dumps(data))", "f.write([1])", "f.write(...)", "client.send(build())"],
+)
+def test_a_first_argument_without_a_value_still_waits(call: str) -> None:
+    """Only a literal `False` first argument to acquire()/get() asks not to wait; a call, a
+    list or `...` there says nothing of the kind."""
+    source = (
+        "import httpx, json\nasync def g(path, data, client: httpx.Client):\n"
+        f"    f = open(path, 'w')  # noqa: AC104\n    {call}\n"
+    )
+    assert [row for _, row, _ in codes_at(source)] == [4]
