@@ -65,9 +65,9 @@ def fetch_eval_files() -> Path:
     if (target / "eval_files").is_dir():
         return target / "eval_files"
     target.mkdir(parents=True, exist_ok=True)
+    pip = [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", ":all:"]
     subprocess.run(
-        [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", ":all:"]
-        + ["-d", str(target), FLAKE8_ASYNC],
+        [*pip, "-d", str(target), FLAKE8_ASYNC],
         check=False,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -105,9 +105,9 @@ def expectations(path: Path) -> list[Expected]:
 
 def our_findings(files: list[Path]) -> list[dict]:
     codes = ",".join(sorted(set(SAME_MEANING.values())))
+    lint = [sys.executable, "-m", "asynccheck", "lint", "--no-cache", "--exit-zero"]
     done = subprocess.run(
-        [sys.executable, "-m", "asynccheck", "lint", "--no-cache", "--exit-zero"]
-        + ["--select", codes, "--format", "json", *map(str, files)],
+        [*lint, "--select", codes, "--format", "json", *map(str, files)],
         capture_output=True,
         text=True,
         check=True,

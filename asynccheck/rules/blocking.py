@@ -17,6 +17,7 @@ from asynccheck.lint.finding import SAFE, UNSAFE
 from asynccheck.rules.base import Example, Rule
 from asynccheck.rules.catalog import (
     ANY_METHOD,
+    ASYNC_FILE_WRAPPERS,
     BLOCKING_CALLS,
     BLOCKING_METHODS,
     KNOWN_NAMES,
@@ -45,8 +46,9 @@ def blocking_sites(ctx: FileContext) -> list[BlockingSite]:
 
 def _classify(ctx: FileContext) -> list[BlockingSite]:
     found = []
+    wrapped = _wrapped_files(ctx)
     for site in ctx.facts.calls:
-        if site.scope.runs_on_loop:
+        if site.scope.runs_on_loop and id(site.node) not in wrapped:
             blocking = classify_call(ctx, site)
             if blocking is not None:
                 found.append(blocking)
@@ -105,6 +107,18 @@ def _asks_not_to_wait(call: Any) -> bool:
         and first.keyword is None
         and no_wait == getattr(first.value, "value", None)
     )
+
+
+def _wrapped_files(ctx: FileContext) -> set[int]:
+    """The calls handed straight to an async file wrapper (`anyio.wrap_file(open(p))`)."""
+    wrapped: set[int] = set()
+    if "wrap_file" not in ctx.source:  # the usual case: no call to look up
+        return wrapped
+    for site in ctx.facts.calls:
+        args = site.node.args
+        if args and names.resolve(site.node.func, site.scope) in ASYNC_FILE_WRAPPERS:
+            wrapped.add(id(args[0].value))
+    return wrapped
 
 
 def _known_names(ctx: FileContext) -> frozenset[str]:

@@ -321,6 +321,10 @@ TYPE_NAMES: Mapping[str, str] = {
     "executor": "executor",
 }
 
+# Calls that wrap a sync file in an async one: `await anyio.wrap_file(open(p))` is those
+# libraries' own idiom, its reads and writes run in a thread (the open itself is not flagged).
+ASYNC_FILE_WRAPPERS: frozenset[str] = frozenset(("anyio.wrap_file", "trio.wrap_file"))
+
 # Calls that run their callable argument off the event loop thread.
 OFFLOADING_CALLS: frozenset[str] = frozenset(
     ("asyncio.to_thread", "anyio.to_thread.run_sync", "trio.to_thread.run_sync")

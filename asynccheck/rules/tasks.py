@@ -59,7 +59,7 @@ _MAYBE_DISCARDED_PARENTS = frozenset(
     (
         "Element", "StarredElement", "ListComp", "SetComp", "GeneratorExp", "DictComp",
         "DictElement", "BooleanOperation", "IfExp", "If", "While", "WithItem", "Assert",
-        "UnaryOperation", "Comparison", "ComparisonTarget", "Attribute",
+        "UnaryOperation", "Comparison", "ComparisonTarget", "Attribute", "CompIf",
     )
 )  # fmt: skip
 # `create_task(c).add_done_callback(cb)` as a statement still drops the task.
@@ -117,9 +117,18 @@ def _discarded_calls(expr: Any, out: set[int]) -> None:
             stack.extend(target.comparator for target in node.comparisons)
 
 
+def _is_tested_only(site: Site) -> bool:
+    """Only the task's truth or identity is used, wherever the expression stands:
+    `x = 1 if create_task(c) else 2`, `(... for j in js if create_task(j))`, `t is None`."""
+    parent = site.parent
+    if isinstance(parent, (cst.CompIf, cst.Comparison, cst.ComparisonTarget)):
+        return True
+    return isinstance(parent, cst.IfExp) and parent.test is site.node
+
+
 def _is_discarded(ctx: FileContext, site: Site) -> bool:
     parent_type = type(site.parent).__name__
-    if parent_type == "Expr":
+    if parent_type == "Expr" or _is_tested_only(site):
         return True
     if parent_type not in _MAYBE_DISCARDED_PARENTS or site.stmt is None:
         return False

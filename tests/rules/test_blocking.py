@@ -224,3 +224,13 @@ def test_a_first_argument_without_a_value_still_waits(call: str) -> None:
         f"    f = open(path, 'w')  # noqa: AC104\n    {call}\n"
     )
     assert [row for _, row, _ in codes_at(source)] == [4]
+
+
+@pytest.mark.parametrize("module", ["anyio", "trio"])
+def test_a_file_handed_to_an_async_wrapper_is_not_flagged(module: str) -> None:
+    source = (
+        f"import {module}\nasync def f(p):\n"
+        f"    async with await {module}.wrap_file(open(p)) as f:\n        await f.read()\n"
+        "    g = open(p)\n"
+    )
+    assert [row for _, row, _ in codes_at(source)] == [5]

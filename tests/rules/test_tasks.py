@@ -35,6 +35,10 @@ def found(source: str, select: str) -> list[tuple[str, int, int]]:
         "    ev_loop.create_task(c)\n",
         "class S:\n    def go(self, hass, c):\n        hass.loop.create_task(c)\n",
         "from asyncio import *\nasync def f(c):\n    ensure_future(c)\n",
+        # only its truth or identity is used, wherever the expression stands
+        "import asyncio\nasync def f(c):\n    x = 1 if asyncio.create_task(c) else 2\n",
+        "import asyncio\nasync def f(c):\n    g = (i for i in c if asyncio.create_task(i))\n",
+        "import asyncio\nasync def f(c):\n    ok = asyncio.create_task(c) is not None\n",
     ],
 )
 def test_dangling_task_flagged(source: str) -> None:
@@ -54,6 +58,8 @@ def test_dangling_task_flagged(source: str) -> None:
         "import asyncio\nasync def f(c):\n    if (t := asyncio.create_task(c)):\n        pass\n",
         "import asyncio\nasync def f(c):\n    with x(asyncio.create_task(c)):\n        pass\n",
         "import asyncio\nasync def f(c):\n    lambda: asyncio.create_task(c)\n",
+        "import asyncio\nasync def f(c):\n    t = asyncio.create_task(c) if c else None\n",
+        "import asyncio\nasync def f(cs):\n    ts = [asyncio.create_task(c) for c in cs if c]\n",
         # a TaskGroup, anyio's and Home Assistant's spawners are not asyncio's loop
         "import asyncio\nasync def f(c):\n    async with asyncio.TaskGroup() as tg:\n"
         "        tg.create_task(c)\n",
