@@ -140,8 +140,12 @@ class _Collector:
                 kind = NONE
             scope.bind(target.value, kind, payload)
         elif isinstance(target, (cst.Tuple, cst.List)):
-            for element in target.elements:
-                self.bind_target(element.value, scope, OTHER, None)
+            values = _unpacked(target, payload) if kind == VALUE else None
+            for i, element in enumerate(target.elements):
+                if values is None:
+                    self.bind_target(element.value, scope, OTHER, None)
+                else:
+                    self.bind_target(element.value, scope, VALUE, values[i])
         elif isinstance(target, cst.StarredElement):
             self.bind_target(target.value, scope, OTHER, None)
 
@@ -285,6 +289,16 @@ def self_class(node: Any, scope: Scope) -> Optional[Scope]:
     if not first or first[0].name.value != node.value:
         return None
     return parent
+
+
+def _unpacked(target: Any, value: Any) -> Optional[list[Any]]:
+    """`a, b = x, y`: the value each name gets, when both sides are displays of one length
+    without a starred element; None when the unpacking is not that plain."""
+    if not isinstance(value, (cst.Tuple, cst.List)) or len(value.elements) != len(target.elements):
+        return None
+    if any(isinstance(e, cst.StarredElement) for e in (*target.elements, *value.elements)):
+        return None
+    return [element.value for element in value.elements]
 
 
 def _is_none(node: Any) -> bool:

@@ -142,6 +142,56 @@ def _is_discarded(ctx: FileContext, site: Site) -> bool:
     return id(site.node) in calls
 
 
+# Names whose reading we cannot see: a function that calls these may read any local.
+_DYNAMIC_READS = frozenset(("locals", "vars", "eval", "exec"))
+
+
+def _unread_local(ctx: FileContext, site: Site) -> Optional[str]:
+    """The local name the task is bound to when the function never reads it again: the
+    reference dies with the frame, as if the result had been dropped (`t = create_task(c)`)."""
+    stmt, scope = site.parent, site.scope
+    if isinstance(stmt, cst.Assign) and len(stmt.targets) == 1:
+        target = stmt.targets[0].target
+    elif isinstance(stmt, cst.AnnAssign):
+        target = stmt.target
+    else:
+        return None
+    if not isinstance(target, cst.Name) or scope.kind not in ("function", "async"):
+        return None
+    name = target.value
+    if name in scope.global_names:
+        return None
+    reads: dict[str, bool] = ctx.memo("ac401-reads", lambda _ctx: {}).setdefault(id(scope), {})
+    if name not in reads:
+        reads[name] = _reads_name(scope.node, name)
+    return None if reads[name] else name
+
+
+def _reads_name(function: Any, name: str) -> bool:
+    """`name` is used anywhere in the function (nested code included) other than as the
+    target of a plain assignment; or the function may read it in a way we cannot see."""
+    stack = [(child, function) for child in children(function)]
+    while stack:
+        node, parent = stack.pop()
+        if isinstance(node, cst.Name):
+            if node.value in _DYNAMIC_READS:
+                return True
+            if node.value == name and not _assigned_to(node, parent):
+                return True
+        elif isinstance(node, (cst.Global, cst.Nonlocal)):
+            if any(item.name.value == name for item in node.names):
+                return True
+        else:
+            stack.extend((child, node) for child in children(node))
+    return False
+
+
+def _assigned_to(name: Any, parent: Any) -> bool:
+    return (isinstance(parent, cst.AssignTarget) and parent.target is name) or (
+        isinstance(parent, cst.AnnAssign) and parent.target is name
+    )
+
+
 def task_spawns(ctx: FileContext) -> list[tuple[Site, str]]:
     """`asyncio.create_task(...)`, `ensure_future(...)` and `<loop>.create_task(...)` calls,
     with how each reads in a message."""
@@ -159,7 +209,8 @@ def task_spawns(ctx: FileContext) -> list[tuple[Site, str]]:
 class DanglingTask(Rule):
     """The event loop keeps only a weak reference to a task. A task whose result is thrown
     away (`asyncio.create_task(job())` as a statement) can be garbage-collected before it
-    finishes, and its exception is never seen. Keep a reference (a set of background tasks,
+    finishes, and its exception is never seen; so can one bound to a local that nothing
+    reads, once the function returns. Keep a reference (a set of background tasks,
     discarded in a done callback), or start it in an `asyncio.TaskGroup`."""
 
     code = "AC401"
@@ -167,6 +218,10 @@ class DanglingTask(Rule):
     message = (
         "{call}() result is never kept, so the task can vanish mid-flight; store the task "
         "or use asyncio.TaskGroup"
+    )
+    unread_message = (
+        "{call}() result is bound to '{name}' but never used, so the task can vanish "
+        "mid-flight; store the task or use asyncio.TaskGroup"
     )
     needs_async = False
     references = (
@@ -190,6 +245,10 @@ class DanglingTask(Rule):
             "    asyncio.create_task(work()).add_done_callback(print)"
         ),
         Example("import asyncio\nasync def main(c):\n    if asyncio.create_task(c):\n        pass"),
+        Example(
+            "import asyncio\nasync def main():\n    task = asyncio.create_task(work())\n"
+            "    await other_work()"
+        ),
     )
     good = (
         Example(
@@ -216,6 +275,11 @@ class DanglingTask(Rule):
         for site, call in task_spawns(ctx):
             if _is_discarded(ctx, site):
                 yield RawFinding(self.code, self.message.format(call=call), site.node, site.stmt)
+                continue
+            unread = _unread_local(ctx, site)
+            if unread is not None:
+                message = self.unread_message.format(call=call, name=unread)
+                yield RawFinding(self.code, message, site.node, site.stmt)
 
 
 # --- AC402 -----------------------------------------------------------------------------------

@@ -234,3 +234,19 @@ def test_a_file_handed_to_an_async_wrapper_is_not_flagged(module: str) -> None:
         "    g = open(p)\n"
     )
     assert [row for _, row, _ in codes_at(source)] == [5]
+
+
+@pytest.mark.parametrize(
+    ("assignment", "rows"),
+    [
+        ("(p, q) = (Path('a'), Path('b'))", [4]),
+        ("p, q = [Path('a'), Path('b')]", [4]),
+        ("p, q = Path('a'), 'b'", [4]),
+        ("q, p = Path('a'), 'b'", []),  # p is a str
+        ("p, *q = Path('a'), Path('b')", []),  # starred: not followed
+        ("p, q = pair()", []),
+    ],
+)
+def test_types_follow_a_plain_tuple_unpacking(assignment: str, rows: list[int]) -> None:
+    source = f"from pathlib import Path\nasync def f(pair):\n    {assignment}\n    p.read_text()\n"
+    assert [row for _, row, _ in codes_at(source)] == rows

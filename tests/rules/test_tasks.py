@@ -48,7 +48,7 @@ def test_dangling_task_flagged(source: str) -> None:
 @pytest.mark.parametrize(
     "source",
     [
-        "import asyncio\nasync def f(c):\n    t = asyncio.create_task(c)\n",
+        "import asyncio\nasync def f(c):\n    t = asyncio.create_task(c)\n    return t\n",
         "import asyncio\nasync def f(c):\n    return asyncio.create_task(c)\n",
         "import asyncio\nasync def f(c):\n    yield asyncio.create_task(c)\n",
         "import asyncio\nasync def f(c, s):\n    s.add(asyncio.create_task(c))\n",
@@ -72,6 +72,45 @@ def test_dangling_task_flagged(source: str) -> None:
 )
 def test_dangling_task_not_flagged(source: str) -> None:
     assert found(source, "AC401") == []
+
+
+@pytest.mark.parametrize(
+    ("source", "flagged"),
+    [
+        ("import asyncio\ndef f(c):\n    task = asyncio.create_task(c)\n", True),
+        ("import asyncio\nasync def f(c):\n    t: asyncio.Task = asyncio.create_task(c)\n", True),
+        (
+            "import asyncio\nasync def f(c, x):\n    if x:\n        t = asyncio.create_task(c)\n"
+            "    else:\n        t = None\n",
+            True,
+        ),
+        ("import asyncio\nasync def f(c):\n    t = asyncio.create_task(c)\n    await t\n", False),
+        ("import asyncio\nasync def f(c):\n    t = asyncio.create_task(c)\n    del t\n", False),
+        (
+            "import asyncio\nasync def f(c, bg):\n    t = asyncio.create_task(c)\n"
+            "    def keep():\n        bg.add(t)\n    keep()\n",
+            False,
+        ),
+        ("import asyncio\nasync def f(c):\n    global T\n    T = asyncio.create_task(c)\n", False),
+        (
+            "import asyncio\nasync def f(c):\n    t = None\n    def g():\n        nonlocal t\n"
+            "        t = asyncio.create_task(c)\n    g()\n",
+            False,
+        ),
+        (
+            "import asyncio\nasync def f(c):\n    t = asyncio.create_task(c)\n    return locals()\n",
+            False,
+        ),
+        ("import asyncio\nT = asyncio.ensure_future(c)\n", False),  # a module global lives on
+        ("import asyncio\nclass K:\n    t = asyncio.ensure_future(c)\n", False),
+    ],
+)
+def test_task_bound_to_a_local_never_read(source: str, flagged: bool) -> None:
+    """The reference dies with the frame: as good as dropped, unless something reads it."""
+    findings = lint_source(source, select=["AC401"])
+    assert bool(findings) is flagged
+    if flagged:
+        assert "bound to" in findings[0].message
 
 
 def test_dangling_task_points_at_the_call() -> None:
