@@ -155,8 +155,29 @@ def _index_cancels(ctx: FileContext) -> dict[int, set[str]]:
     for site in ctx.facts.calls:
         func = site.node.func
         if isinstance(func, cst.Attribute) and func.attr.value == _CANCEL:
-            found.setdefault(id(site.scope), set()).add(ctx.code_for(func.value))
+            receiver = ctx.code_for(func.value)
+            for scope in _closure_owners(site.scope, func.value):
+                found.setdefault(id(scope), set()).add(receiver)
     return found
+
+
+def _closure_owners(scope: Scope, receiver: Any) -> Iterator[Scope]:
+    """The scope of a `.cancel()` call, and the enclosing functions it cancels for: a
+    nested `def on_signal(): task.cancel()` cancels the `task` of the function around it."""
+    yield scope
+    head = receiver
+    while isinstance(head, cst.Attribute):
+        head = head.value
+    if not isinstance(head, cst.Name):
+        return
+    inner, outer = scope, scope.parent
+    while (
+        outer is not None
+        and outer.kind in ("function", "async", "lambda")
+        and head.value not in inner.bindings
+    ):
+        yield outer
+        inner, outer = outer, outer.parent
 
 
 def _waits_for_cancelled_task(ctx: FileContext, handler: Handler) -> bool:

@@ -120,6 +120,21 @@ def test_ac301_spellings(handler: str) -> None:
             except asyncio.CancelledError:
                 pass
         """,
+        # the task is cancelled from a nested callback of this function (a signal handler)
+        """
+        import asyncio, signal
+        async def idle(loop):
+            task = None
+            def on_signal():
+                task.cancel()
+            loop.add_signal_handler(signal.SIGINT, on_signal)
+            while True:
+                task = asyncio.create_task(asyncio.sleep(600))
+                try:
+                    await task
+                except asyncio.CancelledError:
+                    break
+        """,
         # the idiom inside a timeout
         """
         import asyncio
@@ -184,6 +199,22 @@ def test_ac301_idiom_needs_the_try_to_only_await_the_task() -> None:
             pass
     """
     assert codes_at(source, "AC301") == [("AC301", 8, 5)]
+
+
+def test_ac301_a_nested_function_cancelling_its_own_task_is_not_the_idiom() -> None:
+    source = """
+    import asyncio
+    async def run(task, coro):
+        def other():
+            task = asyncio.ensure_future(coro)
+            task.cancel()
+        other()
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+    """
+    assert codes_at(source, "AC301") == [("AC301", 10, 5)]
 
 
 def test_ac301_fix_appends_after_a_trailing_comment_and_a_compound_statement() -> None:
