@@ -17,6 +17,8 @@ from asynccheck.rules.catalog import (
     ATTRIBUTE_RESULTS,
     CATALOGUE_MODULES,
     CONSTRUCTORS,
+    IN_MEMORY_DATABASES,
+    IN_MEMORY_MARKERS,
     KNOWN_NAMES,
     METHOD_RESULTS,
     SIZED_CONSTRUCTORS,
@@ -98,6 +100,8 @@ def _type_of_call(call: Any, scope: Scope, depth: int) -> Optional[str]:
         sized = SIZED_CONSTRUCTORS.get(name)
         if sized is not None and _argument_given(call, *sized[:2]):
             return sized[2]
+        if opens_in_memory(call, name):
+            return "memory-db"
         return CONSTRUCTORS[name]
     if isinstance(call.func, cst.Attribute):
         owner = type_of(call.func.value, scope, depth + 1)
@@ -106,8 +110,8 @@ def _type_of_call(call: Any, scope: Scope, depth: int) -> Optional[str]:
     return None
 
 
-def _argument_given(call: Any, position: int, keyword: str) -> bool:
-    """The argument is passed and is not the literal 0 (`Queue(maxsize=0)` is unbounded)."""
+def _argument(call: Any, position: int, keyword: str) -> Any:
+    """The expression passed for a parameter, by position or keyword, or None."""
     value = None
     positional = [arg for arg in call.args if arg.keyword is None and not arg.star]
     if len(positional) > position:
@@ -115,7 +119,23 @@ def _argument_given(call: Any, position: int, keyword: str) -> bool:
     for arg in call.args:
         if arg.keyword is not None and arg.keyword.value == keyword:
             value = arg.value
+    return value
+
+
+def _argument_given(call: Any, position: int, keyword: str) -> bool:
+    """The argument is passed and is not the literal 0 (`Queue(maxsize=0)` is unbounded)."""
+    value = _argument(call, position, keyword)
     return value is not None and not (isinstance(value, cst.Integer) and value.value == "0")
+
+
+def opens_in_memory(call: Any, name: str) -> bool:
+    """`sqlite3.connect(":memory:")` and its URI forms: a database with no file behind it."""
+    parameter = IN_MEMORY_DATABASES.get(name)
+    if parameter is None:
+        return False
+    value = _argument(call, *parameter)
+    text = getattr(value, "value", None) if isinstance(value, cst.SimpleString) else None
+    return text is not None and any(marker in text for marker in IN_MEMORY_MARKERS)
 
 
 def _type_of_name(name: str, scope: Scope, depth: int) -> Optional[str]:

@@ -14,6 +14,7 @@ from asynccheck.lint import names
 from asynccheck.lint.context import FixPlan, NodeEdit, RawFinding
 from asynccheck.lint.cst import cst
 from asynccheck.lint.finding import SAFE, UNSAFE
+from asynccheck.lint.walk import descendants
 from asynccheck.rules.base import Example, Rule
 from asynccheck.rules.catalog import (
     ANY_METHOD,
@@ -67,6 +68,8 @@ def classify_call(ctx: FileContext, site: Site) -> Optional[BlockingSite]:
     name = names.resolve(func, scope, known)
     if name is not None:
         code = BLOCKING_CALLS.get(name) or ("AC109" if name in extra else None)
+        if code is not None and names.opens_in_memory(site.node, name):
+            return None
         if code is not None and (not site.awaited or code == "AC101"):
             return BlockingSite(site, code, names.display_name(name))
     if site.awaited or not isinstance(func, cst.Attribute):
@@ -127,8 +130,9 @@ def _known_names(ctx: FileContext) -> frozenset[str]:
 
 
 def _non_blocking_receivers(ctx: FileContext) -> set[tuple[int, str]]:
-    """Sockets switched to non-blocking mode in a scope (`sock.setblocking(False)`)."""
-    receivers = set()
+    """Sockets in non-blocking mode in a scope: switched there (`sock.setblocking(False)`),
+    or used in a `try` that expects `BlockingIOError` (the socket was switched elsewhere)."""
+    receivers = _guarded_receivers(ctx)
     for site in ctx.facts.calls:
         func = site.node.func
         if (
@@ -138,6 +142,26 @@ def _non_blocking_receivers(ctx: FileContext) -> set[tuple[int, str]]:
             and ctx.code_for(site.node.args[0].value).strip() in ("False", "0", "0.0")
         ):
             receivers.add((id(site.scope), ctx.code_for(func.value)))
+    return receivers
+
+
+# What a call on a non-blocking socket raises instead of waiting.
+_WOULD_BLOCK_ERRORS = frozenset(
+    ("builtins.BlockingIOError", "ssl.SSLWantReadError", "ssl.SSLWantWriteError")
+)
+
+
+def _guarded_receivers(ctx: FileContext) -> set[tuple[int, str]]:
+    """Receivers of the method calls in a `try` body whose handler catches BlockingIOError."""
+    receivers = set()
+    for site in (*ctx.sites("ExceptHandler"), *ctx.sites("ExceptStarHandler")):
+        caught = site.node.type
+        types = [e.value for e in caught.elements] if isinstance(caught, cst.Tuple) else [caught]
+        if not any(names.resolve(t, site.scope) in _WOULD_BLOCK_ERRORS for t in types):
+            continue
+        for node in descendants(site.parent.body.body):
+            if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+                receivers.add((id(site.scope), ctx.code_for(node.func.value)))
     return receivers
 
 
@@ -422,6 +446,7 @@ class BlockingSocket(BlockingCall):
 
     code = "AC105"
     name = "blocking-socket"
+    site_types = ("ExceptHandler", "ExceptStarHandler")
     message = "{call}() is a blocking socket call; use asyncio streams or loop.getaddrinfo()"
     references = ("https://docs.python.org/3/library/asyncio-stream.html",)
     bad = (

@@ -16,7 +16,7 @@ from asynccheck.lint.cst import cst
 from asynccheck.lint.finding import UNSAFE
 from asynccheck.lint.flow import ESCAPED, flow_view, statements_of
 from asynccheck.lint.scopes import VALUE
-from asynccheck.lint.walk import children
+from asynccheck.lint.walk import NESTED_SCOPES, children, descendants
 from asynccheck.rules.base import Example, Rule
 from asynccheck.rules.catalog import (
     BROAD_EXCEPTIONS,
@@ -38,7 +38,6 @@ _KNOWN = frozenset(
 )  # fmt: skip
 _HANDLER_TYPES = ("ExceptHandler", "ExceptStarHandler")
 _TRY_TYPES = ("Try", "TryStar")
-_NESTED = frozenset(("FunctionDef", "Lambda", "ClassDef"))
 _CANCEL = "cancel"
 _BROAD = "broad"
 
@@ -95,17 +94,6 @@ def _catches(expr: Any, scope: Scope) -> Optional[str]:
     return None
 
 
-def _walk(roots: Iterable[Any], into_nested: bool = False) -> Iterator[Any]:
-    """Nodes under `roots`, not entering nested defs, lambdas and classes."""
-    stack = list(roots)
-    while stack:
-        node = stack.pop()
-        yield node
-        if not into_nested and type(node).__name__ in _NESTED:
-            continue
-        stack.extend(children(node))
-
-
 # A handler that asks the task about its cancellation state decides deliberately.
 _DELIBERATE = frozenset(("uncancel", "cancelling"))
 # Calls that hand the caught exception on, to be raised or reported elsewhere.
@@ -120,7 +108,7 @@ def _deliberate(handler: Any) -> bool:
     CancelledError raised by the code it ran. Or it keeps the exception to raise it later:
     `cancelled = err`, `errors.append(err)`, `waiter.set_exception(err)`."""
     caught = handler.name.name.value if handler.name is not None else None
-    for node in _walk(statements_of(handler)):
+    for node in descendants(statements_of(handler)):
         if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
             method = node.func.attr.value
             if method in _DELIBERATE:
@@ -551,7 +539,7 @@ def _cancel_handled_earlier(try_node: Any, handler: Any, scope: Scope) -> bool:
 
 
 def _awaits_in(statements: Iterable[Any]) -> bool:
-    for node in _walk(statements):
+    for node in descendants(statements):
         if isinstance(node, cst.Await):
             return True
         if isinstance(node, (cst.For, cst.With)) and node.asynchronous is not None:
@@ -817,7 +805,7 @@ def _unshielded_awaits(statements: Iterable[Any], scope: Scope) -> Iterator[Any]
     while stack:
         node, guarded = stack.pop()
         kind = type(node).__name__
-        if kind in _NESTED:
+        if kind in NESTED_SCOPES:
             continue
         if kind == "Await" and not guarded:
             operand = node.expression

@@ -177,6 +177,12 @@ SIZED_CONSTRUCTORS: Mapping[str, tuple[int, str, str]] = {
                  "multiprocessing.Queue", "multiprocessing.JoinableQueue")
 }  # fmt: skip
 
+# Connections to an in-memory database touch no file or socket: name -> (position of the
+# database argument, its keyword). `sqlite3.connect(":memory:")` is neither blocking nor a
+# "db-connection" whose queries wait on a disk.
+IN_MEMORY_DATABASES: Mapping[str, tuple[int, str]] = {"sqlite3.connect": (0, "database")}
+IN_MEMORY_MARKERS = (":memory:", "mode=memory")
+
 # (type key, method) -> type key of the result, for chains like `Path(p).open()`.
 METHOD_RESULTS: Mapping[tuple[str, str], str] = {
     **{

@@ -13,7 +13,7 @@ from asynccheck.lint.cst import cst
 from asynccheck.lint.facts import dotted, self_class
 from asynccheck.lint.finding import SAFE
 from asynccheck.lint.scopes import ANNOTATED, DEF, NONE, PARAM, VALUE, Scope
-from asynccheck.lint.walk import children
+from asynccheck.lint.walk import NESTED_SCOPES, children, descendants
 from asynccheck.rules.base import Example, Rule
 from asynccheck.rules.catalog import (
     AS_COMPLETED,
@@ -38,18 +38,11 @@ if TYPE_CHECKING:
     from asynccheck.lint.context import FileContext
     from asynccheck.lint.facts import Site
 
-_SCOPE_NODES = ("FunctionDef", "Lambda", "ClassDef")
-
 
 def body_nodes(node: Any) -> Iterator[Any]:
     """Every node under `node` in source order, not entering nested defs, lambdas or classes
     (their code runs later, in another frame)."""
-    stack = list(reversed(children(node)))
-    while stack:
-        child = stack.pop()
-        yield child
-        if type(child).__name__ not in _SCOPE_NODES:
-            stack.extend(reversed(children(child)))
+    return descendants(children(node))
 
 
 # --- AC401 -----------------------------------------------------------------------------------
@@ -621,7 +614,7 @@ def _independent_awaits(for_node: Any, scope: Scope) -> bool:
                 return False
             if used & (fresh | {n for n, at in assigned_at.items() if at < position}):
                 per_item = True
-        if type(node).__name__ in _SCOPE_NODES:
+        if type(node).__name__ in NESTED_SCOPES:
             continue
         nested = inner or isinstance(node, (cst.For, cst.While))
         stack.extend((child, nested) for child in reversed(children(node)))

@@ -250,3 +250,37 @@ def test_a_file_handed_to_an_async_wrapper_is_not_flagged(module: str) -> None:
 def test_types_follow_a_plain_tuple_unpacking(assignment: str, rows: list[int]) -> None:
     source = f"from pathlib import Path\nasync def f(pair):\n    {assignment}\n    p.read_text()\n"
     assert [row for _, row, _ in codes_at(source)] == rows
+
+
+@pytest.mark.parametrize(
+    ("body", "rows"),
+    [
+        ("try:\n        s.connect(a)\n    except BlockingIOError:\n        pass", []),
+        ("try:\n        s.recv(1)\n    except (OSError, ssl.SSLWantReadError):\n        pass", []),
+        ("try:\n        s.recv(1)\n    except* BlockingIOError:\n        pass", []),
+        ("try:\n        s.recv(1)\n    except OSError:\n        pass", [5]),
+        ("try:\n        s.recv(1)\n    except:\n        pass", [5]),
+    ],
+)
+def test_a_socket_expected_to_raise_blocking_io_error_is_non_blocking(
+    body: str, rows: list[int]
+) -> None:
+    source = f"import socket, ssl\nasync def f(s: socket.socket, a):\n    {body}\n"
+    source = source.replace("\n    try", "\n    x = 1\n    try")
+    assert [row for _, row, _ in codes_at(source)] == rows
+
+
+@pytest.mark.parametrize(
+    ("connect", "rows"),
+    [
+        ("sqlite3.connect(':memory:')", []),
+        ("sqlite3.connect(database=':memory:')", []),
+        ("sqlite3.connect('file::memory:?cache=shared', uri=True)", []),
+        ("sqlite3.connect('file:x?mode=memory', uri=True)", []),
+        ("sqlite3.connect('app.db')", [3, 4]),
+        ("sqlite3.connect(path)", [3, 4]),
+    ],
+)
+def test_an_in_memory_sqlite_database_does_not_block(connect: str, rows: list[int]) -> None:
+    source = f"import sqlite3\nasync def f(path):\n    db = {connect}\n    db.execute('select 1')\n"
+    assert [row for _, row, _ in codes_at(source)] == rows
