@@ -74,6 +74,8 @@ CLOSE_METHODS = frozenset(
     ("close", "aclose", "release", "terminate", "disconnect", "shutdown", "__aexit__")
 )
 # Calls that keep what they are given: exit stacks, callbacks, containers, task starters.
+# How a classmethod or method spells its own class: `return cls(client=client)`.
+_OWN_CLASS = frozenset(("cls", "self.__class__", "klass"))
 OWNERSHIP_CALLS = frozenset(
     (
         "enter_async_context", "enter_context", "push_async_callback", "push_async_exit",
@@ -674,7 +676,7 @@ def takes_ownership(
         last = parts[-1]
         if last in OWNERSHIP_CALLS or _KEEPER.search(last):
             return True
-        if any(part[:1].isupper() for part in parts):
+        if any(part[:1].isupper() for part in parts) or text in _OWN_CLASS:
             return True  # a class: its constructor or a classmethod keeps it
         if _helper_keeps(view, call, arg, depth, closers):
             return True

@@ -481,6 +481,12 @@ RESOURCE_TYPES: Mapping[str, tuple[str, Optional[int]]] = {
     "asyncio.streams.open_connection": ("stream", 1),
     "asyncio.open_unix_connection": ("stream", 1),
 }
+# Calls whose awaited result is their first argument's: `await asyncio.wait_for(make(), t)`
+# hands back what `await make()` would (argument keyword, by name).
+PASS_THROUGH_AWAITS: Mapping[str, str] = {
+    **{name: "fut" for name in _asyncio(("wait_for",), "asyncio.tasks")},
+    **{name: "arg" for name in _asyncio(("shield",), "asyncio.tasks")},
+}
 # Kinds that pool connections: one per loop iteration defeats the pooling (AC204).
 POOLING_KINDS: frozenset[str] = frozenset(("session", "pool", "connector"))
 # aiohttp sessions, made here or handed out by a framework (for AC203's responses).

@@ -25,6 +25,7 @@ from asynccheck.rules.catalog import (
     AIOHTTP_REQUESTS,
     AIOHTTP_SESSIONS,
     ASYNC_ONLY_CONTEXT_MANAGERS,
+    PASS_THROUGH_AWAITS,
     POOLING_KINDS,
     RESOURCE_TYPES,
     RESPONSE_RELEASES,
@@ -164,9 +165,15 @@ def _use_of(ctx: FileContext, site: Site, element: Optional[int]) -> tuple[str, 
     chain = _chain(site)
     node: Any = site.node
     index = 0
-    while index < len(chain) and isinstance(chain[index], cst.Await):
-        node = chain[index]
-        index += 1
+    while index < len(chain):
+        if isinstance(chain[index], cst.Await):
+            node = chain[index]
+            index += 1
+        elif _passed_through(chain, index, site.scope):
+            node = chain[index + 1]  # `asyncio.wait_for(open_connection(...), t)`
+            index += 2
+        else:
+            break
     parent = chain[index] if index < len(chain) else None
     kind = type(parent).__name__
     if kind == "Expr":
@@ -190,6 +197,20 @@ def _use_of(ctx: FileContext, site: Site, element: Optional[int]) -> tuple[str, 
     if kind in ("Return", "Yield", "Element", "DictElement", "NamedExpr", "StarredElement"):
         return KEPT, None, None
     return "", None, None  # a context this rule does not follow: no finding
+
+
+def _passed_through(chain: list[Any], index: int, scope: Scope) -> bool:
+    """`chain[index]` is the awaitable argument of a call that hands back its result."""
+    arg = chain[index]
+    call = chain[index + 1] if index + 1 < len(chain) else None
+    if not isinstance(arg, cst.Arg) or not isinstance(call, cst.Call):
+        return False
+    keyword = PASS_THROUGH_AWAITS.get(names.resolve(call.func, scope) or "")
+    if keyword is None:
+        return False
+    if arg.keyword is not None:
+        return arg.keyword.value == keyword
+    return not arg.star and call.args[0] is arg
 
 
 def _cons(items: list[Any]) -> Any:

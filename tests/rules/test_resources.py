@@ -200,3 +200,47 @@ def test_ac204_not_for_a_loop_that_sleeps_between_rounds() -> None:
     assert codes_at(source.replace("await asyncio.sleep(60)", "pass"), "AC204") == [
         ("AC204", 5, 20)
     ]
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        # wait_for / shield hand back their argument's result: bound, then followed
+        (
+            "import asyncio\nasync def f(h, t):\n"
+            "    r, w = await asyncio.wait_for(asyncio.open_connection(h, 1), t)\n"
+            "    try:\n        return await r.read()\n    finally:\n        w.close()\n",
+            [],
+        ),
+        (
+            "import asyncio\nasync def f(h, t):\n"
+            "    r, w = await asyncio.wait_for(asyncio.open_connection(h, 1), timeout=t)\n"
+            "    return await r.read()\n",
+            [("AC201", 3, 35)],
+        ),
+        (
+            "import asyncio, aiohttp\nasync def f(u):\n"
+            "    s = await asyncio.shield(aiohttp.ClientSession())\n",
+            [("AC201", 3, 30)],
+        ),
+        # a coroutine argument of something else is still inline
+        (
+            "import asyncio, aiohttp\nasync def f(u):\n"
+            "    await asyncio.wait_for(fetch(aiohttp.ClientSession(), u), 1)\n",
+            [("AC202", 3, 34)],
+        ),
+        # handed to the class's own constructor from a classmethod or method
+        (
+            "import aiohttp\nclass C:\n    @classmethod\n    def make(cls):\n"
+            "        s = aiohttp.ClientSession()\n        return cls(session=s)\n",
+            [],
+        ),
+        (
+            "import aiohttp\nclass C:\n    def copy(self):\n"
+            "        s = aiohttp.ClientSession()\n        return self.__class__(s)\n",
+            [],
+        ),
+    ],
+)
+def test_resources_through_wrappers_and_own_class(source: str, expected: list) -> None:
+    assert codes_at(source) == expected
