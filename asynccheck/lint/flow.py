@@ -147,6 +147,7 @@ class FlowView:
     order: dict[int, int] = field(default_factory=dict)  # id(statement) -> source order
     _uses: Optional[dict[str, list[Use]]] = None
     _may_raise: dict[int, bool] = field(default_factory=dict)
+    _always_raises: Optional[bool] = None
 
     # --- AC301/AC302 --------------------------------------------------------------------
     def handler_exits(self, handler: Any) -> frozenset[str]:
@@ -222,10 +223,25 @@ class FlowView:
         return found
 
     def noreturn(self, stmt: Any) -> bool:
+        """`sys.exit()`, or a helper of this module or class that always raises
+        (`self._convert_error(exc)` in a handler re-raises as another exception)."""
         value = stmt.value if isinstance(stmt, cst.Expr) else None
         if not isinstance(value, cst.Call):
             return False
-        return names.resolve(value.func, self.scope, _KNOWN) in NORETURN_CALLS
+        if names.resolve(value.func, self.scope, _KNOWN) in NORETURN_CALLS:
+            return True
+        definition = _local_definition(self, value.func)
+        if definition is None or definition is self.node or self.ctx is None:
+            return False
+        return flow_view(self.ctx, definition).always_raises()
+
+    def always_raises(self) -> bool:
+        """Every way out of the function is a raise (memoized; a recursive helper is not)."""
+        if self._always_raises is None:
+            self._always_raises = False  # while it is being worked out
+            out = _Run(self, {}, implicit=False).block(self.node.body, UNBOUND)
+            self._always_raises = bool(out[RAISE]) and not any(out[kind] for kind in (NEXT, RETURN))
+        return self._always_raises
 
 
 def flow_view(ctx: FileContext, node: Any) -> FlowView:
@@ -690,6 +706,19 @@ def takes_ownership(
     return False
 
 
+def _local_definition(view: FlowView, func: Any) -> Any:
+    """The `def` a call refers to: a function of this module, or a method of the class
+    around the function (`self.helper(...)`); None for anything else."""
+    bindings: Any = ()
+    if isinstance(func, cst.Name):
+        _scope, bindings = view.scope.lookup(func.value)
+    elif isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
+        owner = view.scope.parent
+        if owner is not None and owner.kind == "class":
+            bindings = owner.bindings.get(func.attr.value, ())
+    return next((p for kind, p in bindings if kind == DEF), None)
+
+
 def _helper_keeps(view: FlowView, call: Any, arg: Any, depth: int, closers: frozenset[str]) -> bool:
     """A function of this module (or a method of this class) that closes or keeps the
     parameter it receives the resource as."""
@@ -697,15 +726,7 @@ def _helper_keeps(view: FlowView, call: Any, arg: Any, depth: int, closers: froz
     if ctx is None or depth >= _MAX_HELPER_DEPTH:
         return False
     func = call.func
-    definition = None
-    if isinstance(func, cst.Name):
-        _scope, bindings = view.scope.lookup(func.value)
-        definition = next((p for kind, p in bindings if kind == DEF), None)
-    elif isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
-        owner = view.scope.parent
-        if owner is not None and owner.kind == "class":
-            bindings = owner.bindings.get(func.attr.value, ())
-            definition = next((p for kind, p in bindings if kind == DEF), None)
+    definition = _local_definition(view, func)
     if definition is None or definition is view.node:
         return False
     param = _parameter_for(definition, call, arg, isinstance(func, cst.Attribute))

@@ -470,3 +470,28 @@ def test_ac304_is_opt_in() -> None:
 )
 def test_ac305(source: str, expected: list[tuple[str, int, int]]) -> None:
     assert codes_at(source, "AC305") == expected
+
+
+@pytest.mark.parametrize(
+    ("helper", "flagged"),
+    [
+        ("def convert(self, exc):\n        raise ValueError() from exc", False),
+        (
+            "def convert(self, exc):\n        if isinstance(exc, OSError):\n"
+            "            raise ValueError() from exc\n        raise exc",
+            False,
+        ),
+        ("def convert(self, exc):\n        print(exc)", True),
+        ("def convert(self, exc):\n        if exc:\n            raise exc", True),
+        ("def convert(self, exc):\n        return self.convert(exc)", True),  # recursion
+    ],
+)
+def test_a_handler_that_calls_a_helper_which_always_raises_re_raises(
+    helper: str, flagged: bool
+) -> None:
+    source = (
+        "class S:\n    " + helper + "\n"
+        "    async def recv(self):\n        try:\n            return await self.sock.recv(1)\n"
+        "        except BaseException as exc:\n            self.convert(exc)\n"
+    )
+    assert bool(codes_at(source, "AC302")) is flagged
