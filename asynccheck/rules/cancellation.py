@@ -128,6 +128,50 @@ def _deliberate(handler: Any) -> bool:
     return False
 
 
+def _reraises_cancel_by_type(handler: Handler) -> bool:
+    """A statement of the handler re-raises when the caught exception is a cancellation:
+    `if isinstance(e, asyncio.CancelledError): raise` or `if not isinstance(e, Exception):
+    raise`. The handler's other paths only see other exceptions."""
+    caught = handler.node.name.name.value if handler.node.name is not None else None
+    if caught is None:
+        return False
+    scope = handler.site.scope
+    for stmt in statements_of(handler.node):
+        if not isinstance(stmt, cst.If) or not _ends_in_raise(stmt.body):
+            continue
+        test, negated = stmt.test, False
+        if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+            test, negated = test.expression, True
+        checked = _isinstance_of(test, caught)
+        if checked is None:
+            continue
+        resolved = {_resolve(t, scope) for t in checked}
+        if negated and resolved == {"builtins.Exception"}:
+            return True
+        if not negated and resolved & (CANCELLED_ERRORS | BROAD_EXCEPTIONS):
+            return True
+    return False
+
+
+def _isinstance_of(test: Any, name: str) -> Optional[list[Any]]:
+    """The type expressions of `isinstance(name, T)` / `isinstance(name, (T1, T2))`."""
+    if not (
+        isinstance(test, cst.Call)
+        and _is_name(test.func, "isinstance")
+        and len(test.args) == 2
+        and _is_name(test.args[0].value, name)
+    ):
+        return None
+    types = test.args[1].value
+    return [e.value for e in types.elements] if isinstance(types, cst.Tuple) else [types]
+
+
+def _ends_in_raise(block: Any) -> bool:
+    body = statements_of(block)
+    last = body[-1] if body else None
+    return isinstance(last, cst.SimpleStatementLine) and isinstance(last.body[-1], cst.Raise)
+
+
 def _is_name(node: Any, name: str) -> bool:
     return isinstance(node, cst.Name) and node.value == name
 
@@ -387,6 +431,8 @@ class CancelledErrorSwallowed(Rule):
                 continue
             if _deliberate(handler.node) or _waits_for_cancelled_task(ctx, handler):
                 continue
+            if _reraises_cancel_by_type(handler):
+                continue
             yield RawFinding(
                 self.code, self.message, handler.node, handler.site.stmt, self._fix(handler)
             )
@@ -517,6 +563,8 @@ class BroadExceptSwallowsCancel(Rule):
     def check(self, ctx: FileContext) -> Iterable[RawFinding]:
         for handler in cancel_handlers(ctx):
             if handler.catches != _BROAD or not handler.swallows or _deliberate(handler.node):
+                continue
+            if _reraises_cancel_by_type(handler):
                 continue
             try_node = handler.site.parent
             if _cancel_handled_earlier(try_node, handler.node, handler.site.scope):

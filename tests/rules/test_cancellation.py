@@ -495,3 +495,33 @@ def test_a_handler_that_calls_a_helper_which_always_raises_re_raises(
         "        except BaseException as exc:\n            self.convert(exc)\n"
     )
     assert bool(codes_at(source, "AC302")) is flagged
+
+
+@pytest.mark.parametrize(
+    ("handler", "guard", "flagged"),
+    [
+        ("except BaseException as e:", "if isinstance(e, asyncio.CancelledError):", False),
+        ("except BaseException as e:", "if not isinstance(e, Exception):", False),
+        (
+            "except BaseException as e:",
+            "if isinstance(e, (KeyboardInterrupt, BaseException)):",
+            False,
+        ),
+        (
+            "except (asyncio.CancelledError, OSError) as e:",
+            "if isinstance(e, asyncio.CancelledError):",
+            False,
+        ),
+        ("except BaseException as e:", "if isinstance(e, ValueError):", True),
+        ("except BaseException as e:", "if isinstance(other, asyncio.CancelledError):", True),
+        ("except BaseException:", "if flag:", True),
+    ],
+)
+def test_a_handler_that_re_raises_cancellation_by_type(
+    handler: str, guard: str, flagged: bool
+) -> None:
+    source = (
+        "import asyncio\nasync def f(other, flag):\n    try:\n        await asyncio.sleep(1)\n"
+        f"    {handler}\n        {guard}\n            raise\n        return None\n"
+    )
+    assert bool(codes_at(source)) is flagged
