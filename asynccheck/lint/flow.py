@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 from asynccheck.lint import names
 from asynccheck.lint.cst import cst
 from asynccheck.lint.facts import dotted
-from asynccheck.lint.scopes import DEF
+from asynccheck.lint.scopes import CLASS, DEF
 from asynccheck.lint.walk import children
 
 if TYPE_CHECKING:
@@ -71,7 +71,7 @@ BIND, CLOSE, WHOLE = 1, 2, 3  # WHOLE: a compound statement that closes it as a 
 USED, CLOSED, ESCAPED, REBOUND = "used", "closed", "escaped", "rebound"
 
 CLOSE_METHODS = frozenset(
-    ("close", "aclose", "release", "terminate", "disconnect", "shutdown", "__aexit__")
+    ("close", "aclose", "release", "terminate", "disconnect", "shutdown", "stop", "__aexit__")
 )
 # Calls that keep what they are given: exit stacks, callbacks, containers, task starters.
 # How a classmethod or method spells its own class: `return cls(client=client)`.
@@ -103,6 +103,10 @@ _KEEPER = re.compile(
     r"|start|spawn|bind|from)(_|$)|(client|api|session|connection|connector|pool|hub"
     r"|bridge|transport|stream)$",
     re.IGNORECASE,
+)
+# Return annotations that promise the function never returns.
+_NEVER = frozenset(
+    ("typing.NoReturn", "typing.Never", "typing_extensions.NoReturn", "typing_extensions.Never")
 )
 NORETURN_CALLS = frozenset(
     ("sys.exit", "os._exit", "os.abort", "builtins.exit", "builtins.quit", "pytest.fail",
@@ -233,6 +237,9 @@ class FlowView:
         definition = _local_definition(self, value.func)
         if definition is None or definition is self.node or self.ctx is None:
             return False
+        returns = definition.returns
+        if returns is not None and names.resolve(returns.annotation, self.scope) in _NEVER:
+            return True  # `-> NoReturn`: its author says so
         return flow_view(self.ctx, definition).always_raises()
 
     def always_raises(self) -> bool:
@@ -708,15 +715,38 @@ def takes_ownership(
 
 def _local_definition(view: FlowView, func: Any) -> Any:
     """The `def` a call refers to: a function of this module, or a method of the class
-    around the function (`self.helper(...)`); None for anything else."""
-    bindings: Any = ()
+    around the function or of a base class defined in this module (`self.helper(...)`);
+    None for anything else."""
     if isinstance(func, cst.Name):
         _scope, bindings = view.scope.lookup(func.value)
-    elif isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
-        owner = view.scope.parent
-        if owner is not None and owner.kind == "class":
-            bindings = owner.bindings.get(func.attr.value, ())
-    return next((p for kind, p in bindings if kind == DEF), None)
+        return next((p for kind, p in bindings if kind == DEF), None)
+    if not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name)):
+        return None
+    owner = view.scope.parent
+    if owner is None or owner.kind != "class" or view.ctx is None:
+        return None
+    return _method(view.ctx, owner, func.attr.value, _MAX_HELPER_DEPTH)
+
+
+def _method(ctx: FileContext, owner: Scope, name: str, depth: int) -> Any:
+    """`name` defined in the class `owner`, or else in the first of its bases (defined in
+    this module, at module level) that defines it."""
+    found = next((p for kind, p in owner.bindings.get(name, ()) if kind == DEF), None)
+    if found is not None or depth == 0:
+        return found
+    module = ctx.facts.module_scope
+    for base in owner.node.bases:
+        if not isinstance(base.value, cst.Name):
+            continue  # `Generic[T]`, `abc.Base`: not a class of this module
+        definition = next(
+            (p for kind, p in module.bindings.get(base.value.value, ()) if kind == CLASS), None
+        )
+        base_scope = ctx.facts.scopes.get(id(definition)) if definition is not None else None
+        if base_scope is not None:
+            found = _method(ctx, base_scope, name, depth - 1)
+            if found is not None:
+                return found
+    return None
 
 
 def _helper_keeps(view: FlowView, call: Any, arg: Any, depth: int, closers: frozenset[str]) -> bool:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Optional
 from asynccheck.lint import names
 from asynccheck.lint.context import FixPlan, NodeEdit, RawFinding
 from asynccheck.lint.cst import cst
+from asynccheck.lint.facts import dotted
 from asynccheck.lint.finding import UNSAFE
 from asynccheck.lint.flow import ESCAPED, flow_view, statements_of
 from asynccheck.lint.scopes import VALUE
@@ -116,7 +117,7 @@ def _deliberate(handler: Any) -> bool:
             if (
                 caught is not None
                 and method in _FORWARDS
-                and any(_is_name(arg.value, caught) for arg in node.args)
+                and any(_carries(arg.value, caught) for arg in node.args)
             ):
                 return True
         if (
@@ -170,6 +171,21 @@ def _ends_in_raise(block: Any) -> bool:
     body = statements_of(block)
     last = body[-1] if body else None
     return isinstance(last, cst.SimpleStatementLine) and isinstance(last.body[-1], cst.Raise)
+
+
+def _carries(value: Any, caught: str) -> bool:
+    """The caught exception itself, or wrapped whole in an object that can raise it again
+    (`Error(exc)`, `Outcome(exc)`): a class call with it as an argument."""
+    if _is_name(value, caught):
+        return True
+    if not isinstance(value, cst.Call):
+        return False
+    callee = dotted(value.func)
+    return (
+        callee is not None
+        and callee.rpartition(".")[2][:1].isupper()
+        and any(_is_name(arg.value, caught) for arg in value.args)
+    )
 
 
 def _is_name(node: Any, name: str) -> bool:
@@ -433,6 +449,8 @@ class CancelledErrorSwallowed(Rule):
                 continue
             if _reraises_cancel_by_type(handler):
                 continue
+            if not _awaits_in(statements_of(handler.site.parent)):
+                continue  # no suspension point: the task's cancellation cannot arrive there
             yield RawFinding(
                 self.code, self.message, handler.node, handler.site.stmt, self._fix(handler)
             )

@@ -525,3 +525,36 @@ def test_a_handler_that_re_raises_cancellation_by_type(
         f"    {handler}\n        {guard}\n            raise\n        return None\n"
     )
     assert bool(codes_at(source)) is flagged
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        # the helper is a method of a base class in this module, and says it never returns
+        "from typing import NoReturn\nclass Base:\n    def convert(self, exc) -> NoReturn:\n"
+        "        log(exc)\nclass S(Base):\n    async def recv(self):\n        try:\n"
+        "            await self.sock.recv(1)\n        except BaseException as exc:\n"
+        "            self.convert(exc)\n",
+        # ... or raises on every path
+        "class Base:\n    def convert(self, exc):\n        raise ValueError() from exc\n"
+        "class Mid(Base):\n    pass\nclass S(Mid):\n    async def recv(self):\n        try:\n"
+        "            await self.sock.recv(1)\n        except BaseException as exc:\n"
+        "            self.convert(exc)\n",
+        # the exception is kept, wrapped, to be raised again by whoever reads the outcome
+        "async def f(holder):\n    try:\n        await work()\n    except BaseException as exc:\n"
+        "        holder.append(Error(exc))\n",
+        # no suspension point in the try: the task's own cancellation cannot arrive there
+        "import asyncio\nasync def f(fut, data):\n    try:\n        fut.set_result(data)\n"
+        "    except (asyncio.CancelledError, asyncio.InvalidStateError):\n        pass\n",
+    ],
+)
+def test_handlers_that_do_not_swallow_this_tasks_cancellation(source: str) -> None:
+    assert codes_at(source) == []
+
+
+def test_a_wrapped_exception_reduced_to_text_is_swallowed() -> None:
+    source = (
+        "async def f(log):\n    try:\n        await work()\n    except BaseException as exc:\n"
+        "        log.append(str(exc))\n"
+    )
+    assert codes_at(source) == [("AC302", 4, 5)]

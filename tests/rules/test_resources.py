@@ -244,3 +244,11 @@ def test_ac204_not_for_a_loop_that_sleeps_between_rounds() -> None:
 )
 def test_resources_through_wrappers_and_own_class(source: str, expected: list) -> None:
     assert codes_at(source) == expected
+
+
+def test_stop_closes_a_connection() -> None:
+    source = (
+        "import aiosqlite\nasync def f(p):\n    db = await aiosqlite.connect(p)\n"
+        "    try:\n        await db.execute('select 1')\n    finally:\n        await db.stop()\n"
+    )
+    assert codes_at(source) == []
