@@ -736,10 +736,11 @@ def _method(ctx: FileContext, owner: Scope, name: str, depth: int) -> Any:
         return found
     module = ctx.facts.module_scope
     for base in owner.node.bases:
-        if not isinstance(base.value, cst.Name):
-            continue  # `Generic[T]`, `abc.Base`: not a class of this module
+        spelled = base.value.value if isinstance(base.value, cst.Subscript) else base.value
+        if not isinstance(spelled, cst.Name):
+            continue  # `abc.Base`: not a class of this module
         definition = next(
-            (p for kind, p in module.bindings.get(base.value.value, ()) if kind == CLASS), None
+            (p for kind, p in module.bindings.get(spelled.value, ()) if kind == CLASS), None
         )
         base_scope = ctx.facts.scopes.get(id(definition)) if definition is not None else None
         if base_scope is not None:

@@ -532,7 +532,7 @@ def test_a_handler_that_re_raises_cancellation_by_type(
     [
         # the helper is a method of a base class in this module, and says it never returns
         "from typing import NoReturn\nclass Base:\n    def convert(self, exc) -> NoReturn:\n"
-        "        log(exc)\nclass S(Base):\n    async def recv(self):\n        try:\n"
+        "        log(exc)\nclass S(Base[int]):\n    async def recv(self):\n        try:\n"
         "            await self.sock.recv(1)\n        except BaseException as exc:\n"
         "            self.convert(exc)\n",
         # ... or raises on every path
