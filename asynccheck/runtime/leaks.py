@@ -7,7 +7,9 @@ Three sources, each at the moment it is reliable:
 - unclosed objects: their `__del__` warns with `ResourceWarning` (transports, sockets, files,
   aiohttp's "Unclosed client session"). Those are ignored by default, so while a loop runs
   we let them through, catch them in `warnings._showwarnmsg` (which carries the object, for
-  tracemalloc) and collect garbage at close so cycles speak up before the report is made;
+  tracemalloc) and collect garbage at close so cycles speak up before the report is made.
+  A program that records warnings itself and asks for these (`assertWarns`, `pytest.warns`)
+  gets them too;
 - task exceptions never retrieved, and tasks destroyed while pending: asyncio passes those to
   `loop.call_exception_handler`, which `TimingEventLoop` overrides.
 """
@@ -18,6 +20,7 @@ import asyncio
 import gc
 import importlib
 import itertools
+import os
 import sys
 import threading
 import tracemalloc
@@ -204,11 +207,40 @@ class ResourceWarningCatcher:
 
     def _show(self, msg: Any) -> None:
         recorder = current_recorder()
+        orig = self._orig or warnings._showwarnmsg_impl  # type: ignore[attr-defined]
         if issubclass(msg.category, ResourceWarning) and recorder is not None:
             record_resource_warning(recorder, msg)
-            return
-        orig = self._orig or warnings._showwarnmsg_impl  # type: ignore[attr-defined]
+            if not (_being_recorded() and self._wanted_without_us(msg)):
+                return
         orig(msg)
+
+    def _wanted_without_us(self, msg: Any) -> bool:
+        """The program's own warning filters, ours left out, would show this warning
+        (`assertWarns` and `pytest.warns` set "always"; Python's default ignores it)."""
+        text = str(msg.message)
+        module = os.path.splitext(os.path.basename(msg.filename or ""))[0]
+        for entry in warnings.filters:
+            if entry is self._filter:
+                continue
+            action, message, category, module_re, lineno = entry
+            if (
+                (message is None or message.match(text))
+                and issubclass(msg.category, category)
+                and (module_re is None or module_re.match(module))
+                and (lineno == 0 or lineno == msg.lineno)
+            ):
+                return bool(action != "ignore")
+        return warnings.defaultaction != "ignore"  # type: ignore[attr-defined]
+
+
+# What `warnings` shows with when nobody records: `catch_warnings(record=True)` (under
+# `assertWarns`, `pytest.warns`, pytest's own capture) swaps it for a list's append.
+_SHOW_IMPL = warnings._showwarnmsg_impl  # type: ignore[attr-defined]
+
+
+def _being_recorded() -> bool:
+    """Someone records warnings: those that ask for ResourceWarnings must still get them."""
+    return warnings._showwarnmsg_impl is not _SHOW_IMPL  # type: ignore[attr-defined]
 
 
 def _finalizing_object() -> Any:

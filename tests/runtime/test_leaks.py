@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import warnings
 
 import pytest
 
@@ -96,3 +97,43 @@ def test_closed_resources_are_not_leaks() -> None:
         await server.wait_closed()
 
     assert run_monitored(main, trace_leaks=True).leaks == ()
+
+
+class _Unclosed:
+    def __del__(self) -> None:
+        warnings.warn("unclosed thing", ResourceWarning, source=self, stacklevel=1)
+
+
+def test_a_program_recording_resource_warnings_still_gets_them() -> None:
+    """`assertWarns(ResourceWarning)` / `pytest.warns` inside a monitored loop: the warning
+    is in the report and in the program's own record (it once vanished into the report)."""
+    seen: list[str] = []
+
+    async def main() -> None:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            thing = _Unclosed()
+            del thing
+        seen.extend(str(w.message) for w in caught)
+
+    leaks = run_monitored(main).leaks
+    assert seen == ["unclosed thing"]
+    assert [leak.what for leak in leaks] == ["_Unclosed: unclosed thing"]
+
+
+def test_a_recorder_that_ignores_resource_warnings_does_not_get_them() -> None:
+    """pytest records every test's warnings, with Python's default filter that ignores
+    ResourceWarning: the report has them, pytest's summary does not repeat them."""
+    seen: list[str] = []
+
+    async def main() -> None:
+        with warnings.catch_warnings(record=True) as caught:
+            # where Python's default filter stands: after the monitor's own "always"
+            warnings.filterwarnings("ignore", category=ResourceWarning, append=True)
+            thing = _Unclosed()
+            del thing
+        seen.extend(str(w.message) for w in caught)
+
+    leaks = run_monitored(main).leaks
+    assert seen == []
+    assert [leak.what for leak in leaks] == ["_Unclosed: unclosed thing"]
