@@ -134,3 +134,18 @@ def test_time_sleep_wrapper_is_removed_after_monitoring() -> None:
 
     run_monitored(main)
     assert time.sleep is original
+
+
+def test_folded_calls_say_their_duration_is_the_longest_one() -> None:
+    from asynccheck.runtime.render.text import render
+
+    async def main() -> None:
+        for delay in (0.001, 0.02, 0.001):
+            time.sleep(delay)
+            await asyncio.sleep(0)
+
+    report = run_monitored(main)
+    [call] = calls(report, "time.sleep")
+    assert call.count == 3 and call.duration_ms >= 20
+    text = render(report, profile_tree=False)
+    assert "time.sleep (task " in text and "the longest of 3 calls here" in text

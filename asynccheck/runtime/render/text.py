@@ -54,9 +54,10 @@ def render(report: Report, *, profile_tree: bool = True, color: bool = False) ->
         out += ["", "Blocking calls on the loop thread:"]
         for b in report.blocking_calls[:MAX_BLOCKING]:
             approx = "" if b.exact else "<= "
-            count = f" x{b.count}" if b.count > 1 else ""
             task = f"task {b.task!r}" if b.task else "no task"
-            out.append(f"  {approx + ms(b.duration_ms):>12}  {b.call}{count} ({task})")
+            # the duration is the longest call's: say so when the line made several
+            count = f", the longest of {b.count} calls here" if b.count > 1 else ""
+            out.append(f"  {approx + ms(b.duration_ms):>12}  {b.call} ({task}){count}")
             out.append(f"{'':14}at {where(b.location)}")
             line = source_line(b.location)
             if line:
