@@ -13,6 +13,7 @@ contenders and reported as a median: these machines are shared and noisy.
 from __future__ import annotations
 
 import argparse
+import ast
 import concurrent.futures
 import os
 import re
@@ -127,22 +128,7 @@ def bench_helpers(helpers: Path, cwd: Path, rounds: int) -> None:
         "<= 1.25x",
         ratio_all <= 1.25,
     )
-    files = sorted(str(p) for p in helpers.rglob("*.py"))
-    start = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-m", "flake8_async", "--asyncio", *files],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    flake8 = time.perf_counter() - start
-    if "SyntaxError" in done.stderr:
-        # Its standalone mode reads files with `ast`: 3.12+ syntax stops it on older Pythons.
-        row("flake8-async standalone / parse", "n/a", "(peer)")
-        print(f"    flake8-async stopped on a SyntaxError under Python {sys.version.split()[0]}")
-    else:
-        row("flake8-async standalone (1 run) / parse", f"{flake8 / parse:.2f}x", "(peer)")
+    bench_flake8_async(helpers, cwd, rounds)
     ruff = statistics.median(
         wall(
             [
@@ -159,6 +145,52 @@ def bench_helpers(helpers: Path, cwd: Path, rounds: int) -> None:
         for _ in range(rounds)
     )
     row("ruff --select ASYNC,RUF006 (cold)", f"{ruff:.2f} s", "(peer)")
+
+
+PARSE_FILES = """
+import sys, libcst
+for path in sys.argv[1:]:
+    with open(path, "rb") as fh:
+        libcst.parse_module(fh.read().decode("utf-8"))
+"""
+
+
+def parsed_by_this_python(files: list[str]) -> list[str]:
+    """The files this interpreter's own parser reads: flake8-async's standalone mode reads
+    with `ast`, so newer syntax (Home Assistant needs 3.14) stops it on an older Python."""
+    readable = []
+    for path in files:
+        try:
+            compile(Path(path).read_bytes(), path, "exec", flags=ast.PyCF_ONLY_AST)
+        except SyntaxError:
+            continue
+        readable.append(path)
+    return readable
+
+
+def bench_flake8_async(helpers: Path, cwd: Path, rounds: int) -> None:
+    """flake8-async (standalone, on libcst too) against bare parsing and asynccheck, on the
+    helpers files it can read here."""
+    files = sorted(str(p) for p in helpers.rglob("*.py"))
+    readable = parsed_by_this_python(files)
+    medians = alternated(
+        {
+            "parse": [sys.executable, "-c", PARSE_FILES, *readable],
+            "asynccheck": asynccheck("--jobs", "1", "--no-cache", *readable),
+            "flake8-async": [sys.executable, "-m", "flake8_async", "--asyncio", *readable],
+        },
+        rounds,
+        cwd,
+    )
+    label = f"on the {len(readable)} of {len(files)} files Python {sys.version.split()[0]} reads"
+    print(f"  {label}:")
+    parse = medians["parse"]
+    row("  flake8-async standalone / parse", f"{medians['flake8-async'] / parse:.2f}x", "(peer)")
+    row("  asynccheck --jobs 1 --no-cache / parse", f"{medians['asynccheck'] / parse:.2f}x")
+    row(
+        "  asynccheck / flake8-async",
+        f"{medians['asynccheck'] / medians['flake8-async']:.2f}x",
+    )
 
 
 def instructions(cmd: list[str], cwd: Path) -> int:
