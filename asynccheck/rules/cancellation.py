@@ -95,6 +95,9 @@ def _catches(expr: Any, scope: Scope) -> Optional[str]:
     return None
 
 
+# What a cancelled task is waited for through (`await asyncio.shield(task)` raises too).
+_CANCELLED_WAITS = TASK_WAITS | SHIELDS
+
 # A handler that asks the task about its cancellation state decides deliberately.
 _DELIBERATE = frozenset(("uncancel", "cancelling"))
 # Calls that hand the caught exception on, to be raised or reported elsewhere.
@@ -140,17 +143,59 @@ def _reraises_cancel_by_type(handler: Handler) -> bool:
     for stmt in statements_of(handler.node):
         if not isinstance(stmt, cst.If) or not _ends_in_raise(stmt.body):
             continue
-        test, negated = stmt.test, False
-        if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
-            test, negated = test.expression, True
-        checked = _isinstance_of(test, caught)
-        if checked is None:
-            continue
-        resolved = {_resolve(t, scope) for t in checked}
-        if negated and resolved == {"builtins.Exception"}:
+        # `if a or isinstance(e, CancelledError): raise` raises whenever the guard holds
+        if any(_is_cancel_guard(test, caught, scope) for test in _disjuncts(stmt.test)):
             return True
-        if not negated and resolved & (CANCELLED_ERRORS | BROAD_EXCEPTIONS):
-            return True
+    return False
+
+
+def _disjuncts(test: Any) -> Iterator[Any]:
+    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.Or):
+        yield from _disjuncts(test.left)
+        yield from _disjuncts(test.right)
+    else:
+        yield test
+
+
+def _is_cancel_guard(test: Any, caught: str, scope: Scope) -> bool:
+    """`isinstance(e, asyncio.CancelledError)` (or BaseException), `not isinstance(e,
+    Exception)`: true whenever the caught exception is a cancellation."""
+    negated = isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not)
+    checked = _isinstance_of(test.expression if negated else test, caught)
+    if checked is None:
+        return False
+    resolved = {_resolve(t, scope) for t in checked}
+    if negated:
+        return resolved == {"builtins.Exception"}
+    return bool(resolved & (CANCELLED_ERRORS | BROAD_EXCEPTIONS))
+
+
+def _raises_after(handler: Handler) -> bool:
+    """The handler only swallows by falling off its end, and the statements after its `try`
+    raise before anything else can jump: `try: await ws.close()` / `except BaseException:
+    pass` / `raise` in cleanup code. The function ends with an exception either way."""
+    if handler.exits - {"raise"} != {"end"}:
+        return False
+    try_node = handler.site.parent
+    for block in descendants([handler.site.scope.node.body]):
+        if isinstance(block, cst.IndentedBlock) and any(s is try_node for s in block.body):
+            following = list(block.body)
+            return _raises_first(following[following.index(try_node) + 1 :])
+    return False
+
+
+_JUMPS = (cst.Return, cst.Break, cst.Continue)
+
+
+def _raises_first(statements: Iterable[Any]) -> bool:
+    for stmt in statements:
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            return False  # a compound statement may leave some other way
+        for small in stmt.body:
+            if isinstance(small, cst.Raise):
+                return True
+            if isinstance(small, _JUMPS):
+                return False
     return False
 
 
@@ -193,9 +238,27 @@ def _is_name(node: Any, name: str) -> bool:
 
 
 def _cancelled_receivers(ctx: FileContext, scope: Scope) -> set[str]:
-    """The code of everything `.cancel()` is called on in this function."""
+    """The code of everything `.cancel()` is called on in this function; in a method, also
+    the `self.x` tasks any method of the class cancels (`stop()` cancels the task that
+    `run()` waits for; a `self._cancel_sync()` helper)."""
     per_scope: dict[int, set[str]] = ctx.memo("cancelled-receivers", _index_cancels)
-    return per_scope.get(id(scope), set())
+    found = per_scope.get(id(scope), set())
+    owner = scope.parent
+    if owner is None or owner.kind != "class":
+        return found
+    per_class: dict[int, set[str]] = ctx.memo("cancelled-attributes", _index_class_cancels)
+    return found | per_class.get(id(owner), set())
+
+
+def _index_class_cancels(ctx: FileContext) -> dict[int, set[str]]:
+    per_scope: dict[int, set[str]] = ctx.memo("cancelled-receivers", _index_cancels)
+    found: dict[int, set[str]] = {}
+    for scope in ctx.facts.scopes.values():
+        owner = scope.parent
+        if owner is not None and owner.kind == "class":
+            attributes = {r for r in per_scope.get(id(scope), ()) if r.startswith("self.")}
+            found.setdefault(id(owner), set()).update(attributes)
+    return found
 
 
 def _index_cancels(ctx: FileContext) -> dict[int, set[str]]:
@@ -230,25 +293,40 @@ def _closure_owners(scope: Scope, receiver: Any) -> Iterator[Scope]:
 
 def _waits_for_cancelled_task(ctx: FileContext, handler: Handler) -> bool:
     """`t.cancel()` ... `try: await t` / `except CancelledError: pass`: the try body only
-    waits for a task this function cancelled (also through gather/wait/wait_for)."""
+    waits for tasks this function (or, for `self.x`, its class) cancelled, maybe cancelling
+    them first in the try itself; directly or through gather/wait/wait_for/shield."""
     try_node = handler.site.parent
     body = statements_of(try_node)
     while len(body) == 1 and isinstance(body[0], cst.With):
         body = statements_of(body[0])  # `async with asyncio.timeout(1): await task`
-    if len(body) != 1 or not isinstance(body[0], cst.SimpleStatementLine):
-        return False
-    small = body[0].body
-    if len(small) != 1:
-        return False
-    value = getattr(small[0], "value", None)
-    if not isinstance(value, cst.Await):
-        return False
     scope = handler.site.scope
-    cancelled = _cancelled_receivers(ctx, scope)
+    cancelled = set(_cancelled_receivers(ctx, scope))
+    awaits = 0
+    for stmt in body:
+        if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
+            return False
+        value = getattr(stmt.body[0], "value", None)
+        if _is_cancel_call(value):
+            cancelled.add(ctx.code_for(value.func.value))
+        elif isinstance(value, cst.Await) and _waits_for(ctx, value.expression, scope, cancelled):
+            awaits += 1
+        else:
+            return False
+    return awaits > 0
+
+
+def _is_cancel_call(value: Any) -> bool:
+    return (
+        isinstance(value, cst.Call)
+        and isinstance(value.func, cst.Attribute)
+        and value.func.attr.value == _CANCEL
+    )
+
+
+def _waits_for(ctx: FileContext, awaited: Any, scope: Scope, cancelled: set[str]) -> bool:
     if not cancelled:
         return False
-    awaited = value.expression
-    if isinstance(awaited, cst.Call) and _resolve(awaited.func, scope) in TASK_WAITS:
+    if isinstance(awaited, cst.Call) and _resolve(awaited.func, scope) in _CANCELLED_WAITS:
         # `for t in tasks: t.cancel()` then `await asyncio.gather(*tasks)`
         return True
     return ctx.code_for(awaited) in cancelled
@@ -447,7 +525,7 @@ class CancelledErrorSwallowed(Rule):
                 continue
             if _deliberate(handler.node) or _waits_for_cancelled_task(ctx, handler):
                 continue
-            if _reraises_cancel_by_type(handler):
+            if _reraises_cancel_by_type(handler) or _raises_after(handler):
                 continue
             if not _awaits_in(statements_of(handler.site.parent)):
                 continue  # no suspension point: the task's cancellation cannot arrive there
@@ -582,7 +660,9 @@ class BroadExceptSwallowsCancel(Rule):
         for handler in cancel_handlers(ctx):
             if handler.catches != _BROAD or not handler.swallows or _deliberate(handler.node):
                 continue
-            if _reraises_cancel_by_type(handler):
+            if _reraises_cancel_by_type(handler) or _waits_for_cancelled_task(ctx, handler):
+                continue
+            if _raises_after(handler):
                 continue
             try_node = handler.site.parent
             if _cancel_handled_earlier(try_node, handler.node, handler.site.scope):

@@ -558,3 +558,78 @@ def test_a_wrapped_exception_reduced_to_text_is_swallowed() -> None:
         "        log.append(str(exc))\n"
     )
     assert codes_at(source) == [("AC302", 4, 5)]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        # cancelled inside the try, then awaited
+        "import asyncio\nasync def f(fut):\n    try:\n        fut.cancel()\n        await fut\n"
+        "    except asyncio.CancelledError:\n        pass\n",
+        # cancelled by a sibling method of the class (or a helper of it)
+        "import asyncio\nclass C:\n    def stop(self):\n        self._task.cancel()\n"
+        "    async def run(self):\n        try:\n            await self._task\n"
+        "        except asyncio.CancelledError:\n            pass\n",
+        # waited for through shield, and two tasks one after the other
+        "import asyncio\nasync def f(t, u):\n    t.cancel()\n    u.cancel()\n    try:\n"
+        "        await asyncio.shield(t)\n        await u\n    except asyncio.CancelledError:\n"
+        "        pass\n",
+        # the same idiom with a broad handler
+        "import asyncio\nasync def f(t):\n    t.cancel()\n    try:\n        await t\n"
+        "    except BaseException:\n        pass\n",
+    ],
+)
+def test_waiting_for_tasks_this_code_cancelled(source: str) -> None:
+    assert codes_at(source) == []
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        # the try does more than wait for the cancelled task
+        "import asyncio\nasync def f(t):\n    t.cancel()\n    try:\n        await t\n"
+        "        await other()\n    except asyncio.CancelledError:\n        pass\n",
+        # another class's method cancelling its own self._task says nothing here
+        "import asyncio\nclass A:\n    def stop(self):\n        self._task.cancel()\n"
+        "class B:\n    async def run(self):\n        try:\n            await self._task\n"
+        "        except asyncio.CancelledError:\n            pass\n",
+    ],
+)
+def test_waiting_for_tasks_nobody_here_cancelled(source: str) -> None:
+    assert [code for code, _, _ in codes_at(source)] == ["AC301"]
+
+
+@pytest.mark.parametrize(
+    ("after", "flagged"),
+    [
+        ("        raise\n", False),
+        ("        log()\n        raise RuntimeError('closed')\n", False),
+        ("        return None\n", True),
+        ("        if x:\n            raise\n", True),  # may not raise
+        ("", True),
+    ],
+)
+def test_a_swallow_followed_by_a_raise_ends_the_function_anyway(after: str, flagged: bool) -> None:
+    source = (
+        "import asyncio\nasync def f(ws, x):\n    try:\n        await ws.send()\n"
+        "    except BaseException:\n        try:\n            await ws.close()\n"
+        "        except BaseException:\n            pass\n" + after
+    )
+    found = [row for code, row, _ in codes_at(source) if code == "AC302"]
+    assert (8 in found) is flagged
+
+
+@pytest.mark.parametrize(
+    ("guard", "flagged"),
+    [
+        ("if dropped or isinstance(e, asyncio.CancelledError):", False),
+        ("if isinstance(e, ValueError) or not isinstance(e, Exception):", False),
+        ("if dropped and isinstance(e, asyncio.CancelledError):", True),
+    ],
+)
+def test_cancel_guards_inside_or(guard: str, flagged: bool) -> None:
+    source = (
+        "import asyncio\nasync def f(dropped):\n    try:\n        await asyncio.sleep(1)\n"
+        f"    except BaseException as e:\n        {guard}\n            raise\n"
+    )
+    assert bool(codes_at(source)) is flagged
