@@ -170,6 +170,36 @@ def _is_cancel_guard(test: Any, caught: str, scope: Scope) -> bool:
     return bool(resolved & (CANCELLED_ERRORS | BROAD_EXCEPTIONS))
 
 
+# Scopes that keep cancellation out when given `shield=True`.
+_SHIELDING_SCOPES = frozenset(
+    ("anyio.CancelScope", "anyio.move_on_after", "anyio.fail_after", "trio.CancelScope")
+)
+
+
+def _shielded(handler: Handler) -> bool:
+    """The try sits in `with anyio.CancelScope(shield=True):`: no cancellation reaches it."""
+    try_node, scope = handler.site.parent, handler.site.scope
+    for node in descendants([scope.node.body]):
+        if (
+            isinstance(node, cst.With)
+            and any(_shields(item.item, scope) for item in node.items)
+            and any(n is try_node for n in descendants(statements_of(node)))
+        ):
+            return True
+    return False
+
+
+def _shields(expr: Any, scope: Scope) -> bool:
+    return (
+        isinstance(expr, cst.Call)
+        and _resolve(expr.func, scope) in _SHIELDING_SCOPES
+        and any(
+            a.keyword is not None and a.keyword.value == "shield" and _is_name(a.value, "True")
+            for a in expr.args
+        )
+    )
+
+
 def _raises_after(handler: Handler) -> bool:
     """The handler only swallows by falling off its end, and the statements after its `try`
     raise before anything else can jump: `try: await ws.close()` / `except BaseException:
@@ -243,6 +273,14 @@ def _cancelled_receivers(ctx: FileContext, scope: Scope) -> set[str]:
     `run()` waits for; a `self._cancel_sync()` helper)."""
     per_scope: dict[int, set[str]] = ctx.memo("cancelled-receivers", _index_cancels)
     found = per_scope.get(id(scope), set())
+    module = ctx.facts.module_scope
+    globals_cancelled = {
+        name
+        for name in per_scope.get(id(module), ())
+        if name not in scope.bindings or name in scope.global_names
+    }
+    if globals_cancelled:
+        found = found | globals_cancelled
     owner = scope.parent
     if owner is None or owner.kind != "class":
         return found
@@ -269,6 +307,9 @@ def _index_cancels(ctx: FileContext) -> dict[int, set[str]]:
             receiver = ctx.code_for(func.value)
             for scope in _closure_owners(site.scope, func.value):
                 found.setdefault(id(scope), set()).add(receiver)
+            if isinstance(func.value, cst.Name) and func.value.value in site.scope.global_names:
+                # `global _task` ... `_task.cancel()`: the module's task, for every function
+                found.setdefault(id(ctx.facts.module_scope), set()).add(receiver)
     return found
 
 
@@ -292,27 +333,34 @@ def _closure_owners(scope: Scope, receiver: Any) -> Iterator[Scope]:
 
 
 def _waits_for_cancelled_task(ctx: FileContext, handler: Handler) -> bool:
-    """`t.cancel()` ... `try: await t` / `except CancelledError: pass`: the try body only
-    waits for tasks this function (or, for `self.x`, its class) cancelled, maybe cancelling
-    them first in the try itself; directly or through gather/wait/wait_for/shield."""
-    try_node = handler.site.parent
-    body = statements_of(try_node)
-    while len(body) == 1 and isinstance(body[0], cst.With):
-        body = statements_of(body[0])  # `async with asyncio.timeout(1): await task`
+    """`t.cancel()` ... `try: await t` / `except CancelledError: pass`: every await in the
+    try is on a task this function (or, for `self.x`, its class; for a global, its module)
+    cancelled, maybe in the try itself; directly or through gather/wait/wait_for/shield.
+    Statements without an await cannot receive the task's own cancellation."""
+    body = statements_of(handler.site.parent)
     scope = handler.site.scope
+    nodes = list(descendants(body))
     cancelled = set(_cancelled_receivers(ctx, scope))
+    cancelled.update(ctx.code_for(n.func.value) for n in nodes if _is_cancel_call(n))
     awaits = 0
-    for stmt in body:
-        if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
-            return False
-        value = getattr(stmt.body[0], "value", None)
-        if _is_cancel_call(value):
-            cancelled.add(ctx.code_for(value.func.value))
-        elif isinstance(value, cst.Await) and _waits_for(ctx, value.expression, scope, cancelled):
+    for node in nodes:
+        if isinstance(node, cst.Await):
+            if not _waits_for(ctx, node.expression, scope, cancelled):
+                return False
             awaits += 1
-        else:
+        elif isinstance(node, cst.For) and node.asynchronous is not None:
             return False
+        elif (
+            isinstance(node, cst.With)
+            and node.asynchronous is not None
+            and not all(_is_timeout(item.item, scope) for item in node.items)
+        ):
+            return False  # `async with asyncio.timeout(1): await task` is fine
     return awaits > 0
+
+
+def _is_timeout(expr: Any, scope: Scope) -> bool:
+    return isinstance(expr, cst.Call) and _resolve(expr.func, scope) in CLEANUP_TIMEOUTS
 
 
 def _is_cancel_call(value: Any) -> bool:
@@ -525,7 +573,7 @@ class CancelledErrorSwallowed(Rule):
                 continue
             if _deliberate(handler.node) or _waits_for_cancelled_task(ctx, handler):
                 continue
-            if _reraises_cancel_by_type(handler) or _raises_after(handler):
+            if _reraises_cancel_by_type(handler) or _raises_after(handler) or _shielded(handler):
                 continue
             if not _awaits_in(statements_of(handler.site.parent)):
                 continue  # no suspension point: the task's cancellation cannot arrive there
@@ -662,7 +710,7 @@ class BroadExceptSwallowsCancel(Rule):
                 continue
             if _reraises_cancel_by_type(handler) or _waits_for_cancelled_task(ctx, handler):
                 continue
-            if _raises_after(handler):
+            if _raises_after(handler) or _shielded(handler):
                 continue
             try_node = handler.site.parent
             if _cancel_handled_earlier(try_node, handler.node, handler.site.scope):

@@ -633,3 +633,43 @@ def test_cancel_guards_inside_or(guard: str, flagged: bool) -> None:
         f"    except BaseException as e:\n        {guard}\n            raise\n"
     )
     assert bool(codes_at(source)) is flagged
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        # statements without an await cannot receive the task's cancellation
+        "import asyncio\nasync def murder(fut, log):\n    try:\n        log('killing')\n"
+        "        fut.cancel()\n        await fut\n    except asyncio.CancelledError:\n        pass\n",
+        # awaits under an if in the try
+        "import asyncio\nclass C:\n    async def stop(self):\n        self.a.cancel()\n"
+        "        if self.b:\n            self.b.cancel()\n        try:\n            await self.a\n"
+        "            if self.b:\n                await self.b\n"
+        "        except asyncio.CancelledError:\n            pass\n",
+        # a module's task, cancelled by a module function that declares it global
+        "import asyncio\n_task = None\ndef stop():\n    global _task\n    _task.cancel()\n"
+        "async def run():\n    try:\n        await _task\n    except asyncio.CancelledError:\n"
+        "        pass\n",
+    ],
+)
+def test_more_shapes_of_waiting_for_a_cancelled_task(source: str) -> None:
+    assert codes_at(source) == []
+
+
+def test_a_local_named_like_a_cancelled_global_is_not_it() -> None:
+    source = (
+        "import asyncio\n_task = None\ndef stop():\n    global _task\n    _task.cancel()\n"
+        "async def run(make):\n    _task = make()\n    try:\n        await _task\n"
+        "    except asyncio.CancelledError:\n        pass\n"
+    )
+    assert [code for code, _, _ in codes_at(source)] == ["AC301"]
+
+
+@pytest.mark.parametrize(("shield", "flagged"), [("shield=True", False), ("", True)])
+def test_a_handler_in_a_shielded_anyio_scope(shield: str, flagged: bool) -> None:
+    source = (
+        "import anyio\nasync def close(gen):\n"
+        f"    with anyio.CancelScope({shield}):\n        try:\n            await gen.aclose()\n"
+        "        except BaseException:\n            pass\n"
+    )
+    assert bool(codes_at(source)) is flagged
