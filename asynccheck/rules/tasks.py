@@ -18,6 +18,7 @@ from asynccheck.rules.base import Example, Rule
 from asynccheck.rules.catalog import (
     AS_COMPLETED,
     ASYNCIO_COROUTINE_METHODS,
+    BLOCKING_CALLS,
     COROUTINE_FUNCTIONS,
     GATHER,
     LOOP_TASK_METHODS,
@@ -730,9 +731,17 @@ def _sequential_on_purpose(loop: Any) -> bool:
 
 
 # --- AC404 -----------------------------------------------------------------------------------
-# A condition on the clock is a deadline, not a flag: `while time.monotonic() < end`.
-_CLOCK_CALLS = frozenset(("time", "monotonic", "monotonic_ns", "perf_counter", "time_ns",
-                          "utcnow", "now"))  # fmt: skip
+# A condition on the clock is a deadline, not a flag: `while time.monotonic() < end`,
+# `while (delay := due - self._clock()) > 0`.
+_CLOCK_CALL = re.compile(
+    r"^(time|monotonic|monotonic_ns|perf_counter|time_ns|utcnow|now)$|(^|_)clock($|_)"
+)
+# State no asyncio.Event can stand for: another thread's or process's, or the disk's.
+_FOREIGN_STATE_METHODS = frozenset(("is_alive", "poll", "exists", "is_file", "is_dir"))
+_FOREIGN_STATE_TYPES = frozenset(
+    ("thread-event", "thread", "thread-lock", "thread-queue", "bounded-queue", "future",
+     "popen", "path", "async-result")
+)  # fmt: skip
 
 
 def _loop_statements(body: Any) -> list[Any]:
@@ -756,7 +765,7 @@ def _is_sleep(small: Any, scope: Scope) -> bool:
     )
 
 
-def _polls_a_flag(test: Any) -> bool:
+def _polls_a_flag(test: Any, scope: Scope) -> bool:
     if isinstance(test, (cst.Integer, cst.SimpleString)) or (
         isinstance(test, cst.Name) and test.value == "True"
     ):
@@ -764,14 +773,23 @@ def _polls_a_flag(test: Any) -> bool:
     for node in (test, *body_nodes(test)):
         if isinstance(node, cst.Await):
             return False  # asks a server or the disk: no Event can stand for that
-        if isinstance(node, cst.Call):
-            func = node.func
-            last = (
-                func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", "")
-            )
-            if last in _CLOCK_CALLS:
-                return False
+        if isinstance(node, cst.Call) and _asks_the_world(node, scope):
+            return False
     return True
+
+
+def _asks_the_world(call: Any, scope: Scope) -> bool:
+    """The clock, the disk, another thread or process (`os.path.exists(p)`,
+    `stop.is_set()` on a threading.Event, `proc.poll()`): nothing an asyncio.Event is set by."""
+    func = call.func
+    last = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", "")
+    if _CLOCK_CALL.search(last) or last in _FOREIGN_STATE_METHODS:
+        return True
+    if names.resolve(func, scope) in BLOCKING_CALLS:
+        return True
+    return (
+        isinstance(func, cst.Attribute) and names.type_of(func.value, scope) in _FOREIGN_STATE_TYPES
+    )
 
 
 class BusyWait(Rule):
@@ -813,7 +831,7 @@ class BusyWait(Rule):
     def check(self, ctx: FileContext) -> Iterable[RawFinding]:
         for site in ctx.sites("While"):
             node = site.node
-            if not in_coroutine(site) or not _polls_a_flag(node.test):
+            if not in_coroutine(site) or not _polls_a_flag(node.test, site.scope):
                 continue
             # The body is the sleep alone (flake8-async's ASYNC110 reading): anything more
             # is work done per round, a retry or a periodic job rather than a bare poll.

@@ -245,6 +245,9 @@ def test_await_in_loop_flags_the_inner_loop_only() -> None:
         "import asyncio\nasync def f(s):\n    while s.state() != 'up':\n"
         "        await asyncio.sleep(1)\n",
         "import asyncio\nasync def f(s):\n    while ...:\n        await asyncio.sleep(1)\n",
+        # an asyncio.Event, or an event of unknown kind, is a flag
+        "import asyncio\nasync def f(ev: asyncio.Event):\n    while not ev.is_set():\n"
+        "        await asyncio.sleep(1)\n",
     ],
 )
 def test_busy_wait_flagged(source: str) -> None:
@@ -268,6 +271,16 @@ def test_busy_wait_flagged(source: str) -> None:
         "        await asyncio.sleep(1)\n        await asyncio.sleep(0)\n",
         "import asyncio\nasync def f(s):\n    while not s.ready:\n        ...\n"
         "        await asyncio.sleep(1)\n",
+        # the disk, another thread or process, a clock: no asyncio.Event is set by those
+        "import asyncio, os\nasync def f(p):\n    while not os.path.exists(p):\n"
+        "        await asyncio.sleep(1)\n",
+        "import asyncio, threading\nasync def f(stop: threading.Event):\n"
+        "    while not stop.is_set():\n        await asyncio.sleep(1)\n",
+        "import asyncio\nasync def f(t):\n    while t.is_alive():\n        await asyncio.sleep(1)\n",
+        "import asyncio\nasync def f(proc):\n    while proc.poll() is None:\n"
+        "        await asyncio.sleep(1)\n",
+        "import asyncio\nasync def f(self, due):\n    while due - self._pump_clock() > 0:\n"
+        "        await asyncio.sleep(0.01)\n",
     ],
 )
 def test_busy_wait_not_flagged(source: str) -> None:
