@@ -318,3 +318,11 @@ def test_fix_on_a_file_with_a_syntax_error_leaves_it_alone(tree, cli, tmp_path):
     assert "bad.py:2:13: AC001" in result.stdout
     assert (tmp_path / "bad.py").read_text() == "import time\nasync def f(:\n    time.sleep(1)\n"
     assert "await asyncio.sleep(1)" in (tmp_path / "good.py").read_text()
+
+
+def test_a_stub_is_parsed_but_its_code_is_not_checked(tree, cli):
+    """A `.pyi` never runs: no rule reports its bodies (gradio ships stubs with whole
+    bodies, which repeated every finding of the module), but a syntax error still shows."""
+    tree({"good.py": SLEEP, "good.pyi": SLEEP, "broken.pyi": "def f(:\n"})
+    _, findings = lint_json(cli, ".")
+    assert [(f[0], f[3]) for f in findings] == [("broken.pyi", "AC001"), ("good.py", "AC101")]
