@@ -12,6 +12,7 @@ from typing import Any, Optional
 from asynccheck.lint.cst import cst
 from asynccheck.lint.facts import dotted, self_class
 from asynccheck.lint.scopes import ANNOTATED, IMPORT, NONE, PARAM, VALUE, WITH, Scope
+from asynccheck.lint.walk import descendants
 from asynccheck.rules.catalog import (
     ANNOTATION_TYPES,
     ATTRIBUTE_RESULTS,
@@ -21,6 +22,7 @@ from asynccheck.rules.catalog import (
     IN_MEMORY_MARKERS,
     KNOWN_NAMES,
     METHOD_RESULTS,
+    NO_WAIT_FLAGS,
     SIZED_CONSTRUCTORS,
 )
 
@@ -126,6 +128,28 @@ def _argument_given(call: Any, position: int, keyword: str) -> bool:
     """The argument is passed and is not the literal 0 (`Queue(maxsize=0)` is unbounded)."""
     value = _argument(call, position, keyword)
     return value is not None and not (isinstance(value, cst.Integer) and value.value == "0")
+
+
+def passes_no_wait_flag(call: Any, name: str, scope: Scope) -> bool:
+    """`os.waitpid(pid, os.WNOHANG)`, also through a constant of the module
+    (`_NUMERIC = socket.AI_NUMERICHOST | socket.AI_NUMERICSERV`)."""
+    parameter = NO_WAIT_FLAGS.get(name)
+    if parameter is None:
+        return False
+    position, keyword, flag = parameter
+    value = _argument(call, position, keyword)
+    if isinstance(value, cst.Name):
+        _scope, bindings = scope.lookup(value.value)
+        values = [p for kind, p in bindings if kind == VALUE]
+        value = values[0] if len(values) == 1 and len(bindings) == 1 else value
+    return value is not None and any(
+        isinstance(node, (cst.Name, cst.Attribute)) and _last_name(node) == flag
+        for node in (value, *descendants([value]))
+    )
+
+
+def _last_name(node: Any) -> str:
+    return node.attr.value if isinstance(node, cst.Attribute) else node.value  # type: ignore[no-any-return]
 
 
 def opens_in_memory(call: Any, name: str) -> bool:

@@ -68,7 +68,10 @@ def classify_call(ctx: FileContext, site: Site) -> Optional[BlockingSite]:
     name = names.resolve(func, scope, known)
     if name is not None:
         code = BLOCKING_CALLS.get(name) or ("AC109" if name in extra else None)
-        if code is not None and names.opens_in_memory(site.node, name):
+        if code is not None and (
+            names.opens_in_memory(site.node, name)
+            or names.passes_no_wait_flag(site.node, name, scope)
+        ):
             return None
         if code is not None and (not site.awaited or code == "AC101"):
             return BlockingSite(site, code, names.display_name(name))

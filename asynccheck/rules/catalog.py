@@ -177,6 +177,17 @@ SIZED_CONSTRUCTORS: Mapping[str, tuple[int, str, str]] = {
                  "multiprocessing.Queue", "multiprocessing.JoinableQueue")
 }  # fmt: skip
 
+# Calls that return at once when an argument carries a flag: name -> (position of the
+# argument, its keyword, the flag). `os.waitpid(pid, os.WNOHANG)` does not wait;
+# `getaddrinfo(h, p, flags=AI_NUMERICHOST)` parses an address without asking DNS.
+NO_WAIT_FLAGS: Mapping[str, tuple[int, str, str]] = {
+    "os.waitpid": (1, "options", "WNOHANG"),
+    "os.wait3": (0, "options", "WNOHANG"),
+    "os.wait4": (1, "options", "WNOHANG"),
+    "os.waitid": (2, "options", "WNOHANG"),
+    "socket.getaddrinfo": (5, "flags", "AI_NUMERICHOST"),
+}
+
 # Connections to an in-memory database touch no file or socket: name -> (position of the
 # database argument, its keyword). `sqlite3.connect(":memory:")` is neither blocking nor a
 # "db-connection" whose queries wait on a disk.

@@ -284,3 +284,22 @@ def test_a_socket_expected_to_raise_blocking_io_error_is_non_blocking(
 def test_an_in_memory_sqlite_database_does_not_block(connect: str, rows: list[int]) -> None:
     source = f"import sqlite3\nasync def f(path):\n    db = {connect}\n    db.execute('select 1')\n"
     assert [row for _, row, _ in codes_at(source)] == rows
+
+
+@pytest.mark.parametrize(
+    ("call", "rows"),
+    [
+        ("os.waitpid(-1, os.WNOHANG)", []),
+        ("os.waitpid(pid, options=os.WNOHANG)", []),
+        ("os.waitpid(pid, 0)", [4]),
+        ("socket.getaddrinfo(h, 80, flags=socket.AI_NUMERICHOST)", []),
+        ("socket.getaddrinfo(h, 80, 0, 0, 0, NUMERIC)", []),  # through a module constant
+        ("socket.getaddrinfo(h, 80)", [4]),
+    ],
+)
+def test_a_flag_that_asks_not_to_wait(call: str, rows: list[int]) -> None:
+    source = (
+        "import os, socket\nNUMERIC = socket.AI_NUMERICHOST | socket.AI_NUMERICSERV\n"
+        f"async def f(pid, h):\n    {call}\n"
+    )
+    assert [row for _, row, _ in codes_at(source)] == rows
