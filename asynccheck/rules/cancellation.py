@@ -372,12 +372,24 @@ def _is_cancel_call(value: Any) -> bool:
 
 
 def _waits_for(ctx: FileContext, awaited: Any, scope: Scope, cancelled: set[str]) -> bool:
+    """`await t` or `await asyncio.wait_for(t, 1)` on a cancelled `t`; or, after a loop that
+    cancels each of them, `await asyncio.gather(*tasks)`."""
     if not cancelled:
         return False
     if isinstance(awaited, cst.Call) and _resolve(awaited.func, scope) in _CANCELLED_WAITS:
-        # `for t in tasks: t.cancel()` then `await asyncio.gather(*tasks)`
-        return True
+        return any(
+            arg.star == "*" or any(ctx.code_for(v) in cancelled for v in _elements(arg.value))
+            for arg in awaited.args
+            if arg.keyword is None
+        )
     return ctx.code_for(awaited) in cancelled
+
+
+def _elements(value: Any) -> list[Any]:
+    """The tasks an argument names: itself, or the items of `[t1, t2]` / `(t1, t2)`."""
+    if isinstance(value, (cst.List, cst.Tuple, cst.Set)):
+        return [element.value for element in value.elements]
+    return [value]
 
 
 class CancelledErrorSwallowed(Rule):

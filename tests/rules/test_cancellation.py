@@ -673,3 +673,21 @@ def test_a_handler_in_a_shielded_anyio_scope(shield: str, flagged: bool) -> None
         "        except BaseException:\n            pass\n"
     )
     assert bool(codes_at(source)) is flagged
+
+
+@pytest.mark.parametrize(
+    ("wait", "flagged"),
+    [
+        ("await asyncio.wait([t, u])", False),
+        ("await asyncio.gather(*tasks)", False),
+        ("await asyncio.wait_for(t, 1)", False),
+        ("await asyncio.wait_for(other, 1)", True),  # not what was cancelled
+        ("await asyncio.wait([other])", True),
+    ],
+)
+def test_waits_on_cancelled_tasks_name_them(wait: str, flagged: bool) -> None:
+    source = (
+        "import asyncio\nasync def f(t, u, tasks, other):\n    t.cancel()\n    u.cancel()\n"
+        f"    try:\n        {wait}\n    except asyncio.CancelledError:\n        pass\n"
+    )
+    assert bool(codes_at(source)) is flagged
