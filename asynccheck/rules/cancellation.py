@@ -271,8 +271,8 @@ def _cancelled_receivers(ctx: FileContext, scope: Scope) -> set[str]:
     """The code of everything `.cancel()` is called on in this function; in a method, also
     the `self.x` tasks any method of the class cancels (`stop()` cancels the task that
     `run()` waits for; a `self._cancel_sync()` helper)."""
-    per_scope: dict[int, set[str]] = ctx.memo("cancelled-receivers", _index_cancels)
-    found = per_scope.get(id(scope), set())
+    per_scope: dict[int, dict[str, int]] = ctx.memo("cancelled-receivers", _index_cancels)
+    found = set(per_scope.get(id(scope), ()))
     module = ctx.facts.module_scope
     globals_cancelled = {
         name
@@ -289,7 +289,7 @@ def _cancelled_receivers(ctx: FileContext, scope: Scope) -> set[str]:
 
 
 def _index_class_cancels(ctx: FileContext) -> dict[int, set[str]]:
-    per_scope: dict[int, set[str]] = ctx.memo("cancelled-receivers", _index_cancels)
+    per_scope: dict[int, dict[str, int]] = ctx.memo("cancelled-receivers", _index_cancels)
     found: dict[int, set[str]] = {}
     for scope in ctx.facts.scopes.values():
         owner = scope.parent
@@ -299,17 +299,23 @@ def _index_class_cancels(ctx: FileContext) -> dict[int, set[str]]:
     return found
 
 
-def _index_cancels(ctx: FileContext) -> dict[int, set[str]]:
-    found: dict[int, set[str]] = {}
+def _index_cancels(ctx: FileContext) -> dict[int, dict[str, int]]:
+    """Per scope: what `.cancel()` is called on there, and how many times."""
+    found: dict[int, dict[str, int]] = {}
+
+    def count(scope: Scope, receiver: str) -> None:
+        per_receiver = found.setdefault(id(scope), {})
+        per_receiver[receiver] = per_receiver.get(receiver, 0) + 1
+
     for site in ctx.facts.calls:
         func = site.node.func
         if isinstance(func, cst.Attribute) and func.attr.value == _CANCEL:
             receiver = ctx.code_for(func.value)
             for scope in _closure_owners(site.scope, func.value):
-                found.setdefault(id(scope), set()).add(receiver)
+                count(scope, receiver)
             if isinstance(func.value, cst.Name) and func.value.value in site.scope.global_names:
                 # `global _task` ... `_task.cancel()`: the module's task, for every function
-                found.setdefault(id(ctx.facts.module_scope), set()).add(receiver)
+                count(ctx.facts.module_scope, receiver)
     return found
 
 
@@ -340,7 +346,7 @@ def _waits_for_cancelled_task(ctx: FileContext, handler: Handler) -> bool:
     body = statements_of(handler.site.parent)
     scope = handler.site.scope
     nodes = list(descendants(body))
-    cancelled = set(_cancelled_receivers(ctx, scope))
+    cancelled = _cancelled_receivers(ctx, scope) - _cancelled_only_in(ctx, handler)
     cancelled.update(ctx.code_for(n.func.value) for n in nodes if _is_cancel_call(n))
     awaits = 0
     for node in nodes:
@@ -361,6 +367,21 @@ def _waits_for_cancelled_task(ctx: FileContext, handler: Handler) -> bool:
 
 def _is_timeout(expr: Any, scope: Scope) -> bool:
     return isinstance(expr, cst.Call) and _resolve(expr.func, scope) in CLEANUP_TIMEOUTS
+
+
+def _cancelled_only_in(ctx: FileContext, handler: Handler) -> set[str]:
+    """Tasks cancelled in the handler itself and nowhere else in the function: that cancel
+    comes after the exception was caught, so it cannot be what raised it."""
+    here: dict[str, int] = {}
+    for node in descendants(statements_of(handler.node)):
+        if _is_cancel_call(node):
+            receiver = ctx.code_for(node.func.value)
+            here[receiver] = here.get(receiver, 0) + 1
+    if not here:
+        return set()
+    per_scope: dict[int, dict[str, int]] = ctx.memo("cancelled-receivers", _index_cancels)
+    everywhere = per_scope.get(id(handler.site.scope), {})
+    return {r for r, n in here.items() if everywhere.get(r, 0) <= n}
 
 
 def _is_cancel_call(value: Any) -> bool:

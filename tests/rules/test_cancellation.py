@@ -691,3 +691,11 @@ def test_waits_on_cancelled_tasks_name_them(wait: str, flagged: bool) -> None:
         f"    try:\n        {wait}\n    except asyncio.CancelledError:\n        pass\n"
     )
     assert bool(codes_at(source)) is flagged
+
+
+def test_a_task_cancelled_only_in_the_handler_is_not_what_was_caught() -> None:
+    source = (
+        "import asyncio\nasync def f(stop):\n    try:\n        await asyncio.wait([stop])\n"
+        "    except asyncio.CancelledError:\n        stop.cancel()\n"
+    )
+    assert [code for code, _, _ in codes_at(source)] == ["AC301"]
