@@ -420,10 +420,14 @@ class CancelledErrorSwallowed(Rule):
     `asyncio.timeout()` cannot convert it into `TimeoutError`, and `TaskGroup`/`asyncio.run`
     shutdown can hang. Clean up, then re-raise.
 
-    Not flagged: sync code (a sync function is never the target of its task's cancellation),
-    a handler that calls `.uncancel()` or asks `.cancelling()` (a deliberate decision), and waiting for a task this
-    function has just cancelled (`t.cancel()`, then `try: await t` /
-    `except CancelledError: pass`)."""
+    Not flagged: sync code (a sync function is never the target of its task's cancellation);
+    a `try` without an `await` (the task's cancellation cannot arrive there) or inside
+    `anyio.CancelScope(shield=True)`; a handler that calls `.uncancel()` or asks
+    `.cancelling()` (a deliberate decision), that re-raises when `isinstance(e,
+    CancelledError)`, or that hands the exception on to be raised later; a swallow followed
+    by an unconditional `raise`; and waiting for a task this code cancelled (`t.cancel()`,
+    then `try: await t` / `except CancelledError: pass`; also a `self.x` task a method of the
+    class cancels)."""
 
     code = "AC301"
     name = "cancelled-error-swallowed"
@@ -645,7 +649,13 @@ class BroadExceptSwallowsCancel(Rule):
     """Since Python 3.8 `CancelledError` derives from `BaseException`, so `except Exception`
     lets it through, but a bare `except:` or `except BaseException:` around an `await`
     catches it. If the handler does not re-raise, the task cannot be cancelled while it
-    waits there: shutdown hangs and timeouts do not fire. Catch `Exception`, or re-raise."""
+    waits there: shutdown hangs and timeouts do not fire. Catch `Exception`, or re-raise.
+
+    Not flagged, as for AC301: a handler that re-raises when the exception is a
+    cancellation (`if not isinstance(e, Exception): raise`), that calls a helper which
+    always raises (`self._convert_error(e)`), or that is followed by an unconditional
+    `raise`; a `try` inside `anyio.CancelScope(shield=True)`; waiting for a task this code
+    cancelled."""
 
     code = "AC302"
     name = "broad-except-swallows-cancel"

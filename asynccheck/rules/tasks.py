@@ -796,7 +796,12 @@ class BusyWait(Rule):
     """`while not done: await asyncio.sleep(0.1)` wakes up ten times a second to look at a
     flag, and still reacts up to 100 ms late. An `asyncio.Event` (`await event.wait()`) or an
     `asyncio.Condition` wakes the waiter exactly when the state changes, and costs nothing
-    meanwhile."""
+    meanwhile.
+
+    Not flagged: `while True:` (a periodic loop), a body that does more than sleep, and a
+    condition that awaits or asks the clock, the disk, another thread or a process
+    (`time.monotonic() < end`, `os.path.exists(p)`, `threading.Event.is_set()`,
+    `proc.poll()`): no asyncio.Event can stand for those."""
 
     code = "AC404"
     name = "busy-wait"
