@@ -51,8 +51,14 @@ def draw_sample(findings: list[dict], base: Path) -> None:
     if SAMPLE.exists():
         for entry in json.loads(SAMPLE.read_text(encoding="utf-8")):
             previous[(entry["file"], entry["row"], entry["code"])] = entry
+    # Judged findings that still exist stay in the sample, so a verdict is not lost when a
+    # rule change adds or drops a finding elsewhere; new draws fill the free places.
+    key_of = {id(f): (relative(f, base), f["location"]["row"], f["code"]) for f in findings}
+    kept = [f for f in findings if previous.get(key_of[id(f)], {}).get("verdict")]
+    kept = kept[:SAMPLE_SIZE]
+    rest = [f for f in findings if not previous.get(key_of[id(f)], {}).get("verdict")]
     rng = random.Random(SEED)
-    chosen = rng.sample(findings, min(SAMPLE_SIZE, len(findings)))
+    chosen = kept + rng.sample(rest, min(SAMPLE_SIZE - len(kept), len(rest)))
     sample = []
     for f in sorted(chosen, key=lambda f: (relative(f, base), f["location"]["row"], f["code"])):
         key = (relative(f, base), f["location"]["row"], f["code"])
