@@ -234,11 +234,14 @@ _FILE_METHODS = (
     "flush",
     "truncate",
 )
-# pathlib.Path methods that touch the file system (pure path arithmetic is not listed).
+# pathlib.Path methods that touch the file system (pure path arithmetic is not listed;
+# `resolve` follows symlinks on disk, `absolute` only reads the working directory).
 _PATH_METHODS = (
     "open", "read_text", "read_bytes", "write_text", "write_bytes", "exists", "is_file",
     "is_dir", "is_symlink", "stat", "lstat", "unlink", "mkdir", "rmdir", "touch", "iterdir",
     "glob", "rglob", "rename", "replace", "chmod", "samefile", "readlink", "symlink_to",
+    "resolve", "walk", "owner", "group", "is_mount", "hardlink_to", "lchmod", "copy",
+    "copy_into", "move", "move_into",
 )  # fmt: skip
 _SOCKET_METHODS = (
     "connect", "connect_ex", "recv", "recv_into", "recvfrom", "recvfrom_into", "send",
@@ -414,7 +417,7 @@ DEPRECATED_POLICY_CLASSES: frozenset[str] = _asyncio(
     "asyncio.events", "asyncio.unix_events", "asyncio.windows_events",
 )  # fmt: skip
 # Sleeps that a polling loop waits with.
-SLEEPS: frozenset[str] = _asyncio(("sleep",), "asyncio.tasks")
+SLEEPS: frozenset[str] = _asyncio(("sleep",), "asyncio.tasks") | frozenset(("anyio.sleep",))
 GATHER: frozenset[str] = _asyncio(("gather",), "asyncio.tasks")
 AS_COMPLETED: frozenset[str] = _asyncio(("as_completed",), "asyncio.tasks")
 # Calls that raise asyncio's TimeoutError when time runs out.

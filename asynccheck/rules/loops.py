@@ -131,6 +131,13 @@ def is_event_loop(expr: Any, scope: Scope, depth: int = 0) -> bool:
             return True
         if kind == ANNOTATED and resolve(payload[0], found_in) in LOOP_TYPES:
             return True
+        # `loop: Final = asyncio.get_running_loop()`: the value says what the annotation doesn't
+        if (
+            kind == ANNOTATED
+            and payload[1] is not None
+            and is_event_loop(payload[1], found_in, depth + 1)
+        ):
+            return True
     return _loop_like(expr.value) and all(kind in (PARAM, VALUE) for kind, _ in bindings)
 
 

@@ -770,12 +770,25 @@ def _polls_a_flag(test: Any, scope: Scope) -> bool:
         isinstance(test, cst.Name) and test.value == "True"
     ):
         return False  # `while True:` is a periodic loop, not a poll
-    for node in (test, *body_nodes(test)):
-        if isinstance(node, cst.Await):
-            return False  # asks a server or the disk: no Event can stand for that
-        if isinstance(node, cst.Call) and _asks_the_world(node, scope):
-            return False
-    return True
+    if any(isinstance(node, cst.Await) for node in (test, *body_nodes(test))):
+        return False  # asks a server or the disk: no Event can stand for that
+    # `while job.result is None and time.time() < deadline`: a flag, with a deadline
+    return any(_is_flag(operand, scope) for operand in _operands(test))
+
+
+def _operands(test: Any) -> Iterator[Any]:
+    if isinstance(test, cst.BooleanOperation):
+        yield from _operands(test.left)
+        yield from _operands(test.right)
+    else:
+        yield test
+
+
+def _is_flag(operand: Any, scope: Scope) -> bool:
+    return not any(
+        isinstance(node, cst.Call) and _asks_the_world(node, scope)
+        for node in (operand, *body_nodes(operand))
+    )
 
 
 def _asks_the_world(call: Any, scope: Scope) -> bool:

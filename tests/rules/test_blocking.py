@@ -303,3 +303,11 @@ def test_a_flag_that_asks_not_to_wait(call: str, rows: list[int]) -> None:
         f"async def f(pid, h):\n    {call}\n"
     )
     assert [row for _, row, _ in codes_at(source)] == rows
+
+
+def test_path_resolve_touches_the_disk_absolute_does_not() -> None:
+    source = (
+        "from pathlib import Path\nasync def f(p):\n    a = Path(p).resolve()\n"
+        "    b = Path(p).absolute()\n"
+    )
+    assert [row for _, row, _ in codes_at(source)] == [3]

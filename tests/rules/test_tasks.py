@@ -245,6 +245,12 @@ def test_await_in_loop_flags_the_inner_loop_only() -> None:
         "import asyncio\nasync def f(s):\n    while s.state() != 'up':\n"
         "        await asyncio.sleep(1)\n",
         "import asyncio\nasync def f(s):\n    while ...:\n        await asyncio.sleep(1)\n",
+        # anyio's sleep runs on the same asyncio loop
+        "import anyio\nasync def f(proc):\n    while proc.returncode is None:\n"
+        "        await anyio.sleep(1)\n",
+        # a flag with a deadline is still a flag
+        "import asyncio, time\nasync def f(ack, t0):\n"
+        "    while ack.response is None and time.time() - t0 < 3:\n        await asyncio.sleep(1)\n",
         # an asyncio.Event, or an event of unknown kind, is a flag
         "import asyncio\nasync def f(ev: asyncio.Event):\n    while not ev.is_set():\n"
         "        await asyncio.sleep(1)\n",
@@ -312,3 +318,11 @@ def test_gather_points_at_the_call_and_skips_return_exceptions() -> None:
 )  # fmt: skip
 def test_coroutine_methods_of_asyncio_objects(source: str, expected: int) -> None:
     assert len(found(source, "AC402")) == expected
+
+
+def test_a_loop_annotated_final_is_known_by_its_value() -> None:
+    source = (
+        "import asyncio\nfrom typing import Final\ndef on_error(coro):\n"
+        "    loop: Final = asyncio.get_running_loop()\n    loop.create_task(coro)\n"
+    )
+    assert found(source, "AC401") == [("AC401", 5, 5)]
