@@ -230,6 +230,8 @@ class FlowView:
         """`sys.exit()`, or a helper of this module or class that always raises
         (`self._convert_error(exc)` in a handler re-raises as another exception)."""
         value = stmt.value if isinstance(stmt, cst.Expr) else None
+        if isinstance(value, cst.Await):
+            value = value.expression  # `await self._fail(exc)`: an async helper that raises
         if not isinstance(value, cst.Call):
             return False
         if names.resolve(value.func, self.scope, _KNOWN) in NORETURN_CALLS:

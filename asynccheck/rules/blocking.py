@@ -95,7 +95,12 @@ def classify_call(ctx: FileContext, site: Site) -> Optional[BlockingSite]:
 
 # Arguments that make a waiting method return at once: `thread.join(timeout=0)`,
 # `lock.acquire(False)`, `q.get(block=False)`.
-_NO_WAIT_KEYWORDS = {"timeout": ("0", "0.0"), "blocking": ("False",), "block": ("False",)}
+_NO_WAIT_KEYWORDS = {
+    "timeout": ("0", "0.0"),
+    "blocking": ("False",),
+    "block": ("False",),
+    "wait": ("False",),  # `executor.shutdown(wait=False)`
+}
 _NO_WAIT_FIRST_ARGUMENT = {"acquire": "False", "get": "False"}
 
 

@@ -6,7 +6,7 @@ The handler questions (does every path re-raise?) are answered by the function's
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Optional
 
@@ -201,23 +201,83 @@ def _shields(expr: Any, scope: Scope) -> bool:
 
 
 def _raises_after(handler: Handler) -> bool:
-    """The handler only swallows by falling off its end, and the statements after its `try`
-    raise before anything else can jump: `try: await ws.close()` / `except BaseException:
-    pass` / `raise` in cleanup code. The function ends with an exception either way."""
+    """The handler only swallows by falling off its end, and what runs next raises before
+    anything can jump: `try: await ws.close()` / `except BaseException: pass` / `raise` in
+    cleanup code, also from inside a loop or an outer handler that ends in `raise`. The
+    function ends with an exception either way."""
     if handler.exits - {"raise"} != {"end"}:
         return False
-    try_node = handler.site.parent
-    for block in descendants([handler.site.scope.node.body]):
-        if isinstance(block, cst.IndentedBlock) and any(s is try_node for s in block.body):
-            following = list(block.body)
-            return _raises_first(following[following.index(try_node) + 1 :])
+    frames = _frames_to(statements_of(handler.site.scope.node), handler.site.parent, "function")
+    for statements, index, kind, owner in frames or ():
+        verdict = _raises_first(statements[index + 1 :])
+        if verdict is not None:
+            return verdict
+        if not _falls_through(kind, owner):
+            return False
     return False
+
+
+# A frame: the statements of one block, where the path is in it, what kind of block it is
+# and the statement that owns it; innermost first.
+Frame = tuple[Sequence[Any], int, str, Any]
+
+
+def _frames_to(
+    statements: Sequence[Any], target: Any, kind: str, owner: Any = None
+) -> Optional[list[Frame]]:
+    for index, stmt in enumerate(statements):
+        if stmt is target:
+            return [(statements, index, kind, owner)]
+        for inner_kind, block in _blocks_of(stmt):
+            found = _frames_to(statements_of(block), target, inner_kind, stmt)
+            if found is not None:
+                return [*found, (statements, index, kind, owner)]
+    return None
+
+
+def _blocks_of(stmt: Any) -> Iterator[tuple[str, Any]]:
+    """The blocks a compound statement holds, with what ending each one leads to."""
+    if isinstance(stmt, (cst.For, cst.While)):
+        yield ("loop", stmt.body)
+        if stmt.orelse is not None:
+            yield ("after", stmt.orelse)
+    elif isinstance(stmt, cst.If):
+        yield ("after", stmt.body)
+        if stmt.orelse is not None:
+            orelse = stmt.orelse
+            yield from (_blocks_of(orelse) if isinstance(orelse, cst.If) else [("after", orelse)])
+    elif isinstance(stmt, cst.With):
+        yield ("after", stmt.body)
+    elif isinstance(stmt, (cst.Try, cst.TryStar)):
+        yield ("try-body" if stmt.orelse is None else "stop", stmt.body)
+        for clause in stmt.handlers:
+            yield ("after", clause)
+        if stmt.orelse is not None:
+            yield ("after", stmt.orelse)
+        if stmt.finalbody is not None:
+            yield ("stop", stmt.finalbody)  # a finally resumes what was in flight
+    elif isinstance(stmt, cst.Match):
+        for case in stmt.cases:
+            yield ("after", case)
+
+
+def _falls_through(kind: str, owner: Any) -> bool:
+    """Leaving a block of this kind goes on after its statement."""
+    if kind in ("after", "try-body"):
+        return True
+    if kind == "loop":  # it ends when its iterations do, unless it breaks or never ends
+        if isinstance(owner, cst.While) and isinstance(owner.test, cst.Name):
+            return owner.test.value != "True"
+        return not any(isinstance(node, cst.Break) for node in descendants([owner.body]))
+    return False  # the function's end, or a finally
 
 
 _JUMPS = (cst.Return, cst.Break, cst.Continue)
 
 
-def _raises_first(statements: Iterable[Any]) -> bool:
+def _raises_first(statements: Iterable[Any]) -> Optional[bool]:
+    """True when a `raise` comes before any jump or compound statement; False when one of
+    those comes first; None when the block ends first."""
     for stmt in statements:
         if not isinstance(stmt, cst.SimpleStatementLine):
             return False  # a compound statement may leave some other way
@@ -226,7 +286,7 @@ def _raises_first(statements: Iterable[Any]) -> bool:
                 return True
             if isinstance(small, _JUMPS):
                 return False
-    return False
+    return None
 
 
 def _isinstance_of(test: Any, name: str) -> Optional[list[Any]]:

@@ -315,6 +315,9 @@ ANNOTATION_TYPES: Mapping[str, str] = {
     "threading.Thread": "thread",
     "queue.Queue": "thread-queue",
     "concurrent.futures.Future": "future",
+    "concurrent.futures.Executor": "executor",
+    "concurrent.futures.ThreadPoolExecutor": "executor",
+    "concurrent.futures.ProcessPoolExecutor": "executor",
 }
 
 # Human names for type keys, used in messages when the receiver's source is too long.

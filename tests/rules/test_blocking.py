@@ -311,3 +311,14 @@ def test_path_resolve_touches_the_disk_absolute_does_not() -> None:
         "    b = Path(p).absolute()\n"
     )
     assert [row for _, row, _ in codes_at(source)] == [3]
+
+
+@pytest.mark.parametrize(
+    ("call", "rows"), [("pool.shutdown(wait=False)", []), ("pool.shutdown()", [3])]
+)
+def test_an_executor_shutdown_that_does_not_wait(call: str, rows: list[int]) -> None:
+    source = (
+        "import concurrent.futures\nasync def f(pool: concurrent.futures.ThreadPoolExecutor):\n"
+        f"    {call}\n"
+    )
+    assert [row for _, row, _ in codes_at(source)] == rows

@@ -699,3 +699,35 @@ def test_a_task_cancelled_only_in_the_handler_is_not_what_was_caught() -> None:
         "    except asyncio.CancelledError:\n        stop.cancel()\n"
     )
     assert [code for code, _, _ in codes_at(source)] == ["AC301"]
+
+
+@pytest.mark.parametrize(
+    ("shape", "flagged"),
+    [
+        # closing every source, then the outer handler re-raises
+        ("for s in srcs:\n{inner}\n        raise", False),
+        ("if srcs:\n{inner}\n        raise", False),
+        ("for s in srcs:\n{inner}\n            break\n        raise", True),
+        ("while True:\n{inner}\n        raise", True),  # never leaves the loop
+        ("for s in srcs:\n{inner}\n        return", True),
+    ],
+)
+def test_a_swallow_inside_a_block_that_leads_to_a_raise(shape: str, flagged: bool) -> None:
+    inner = (
+        "            try:\n                await s.close()\n"
+        "            except asyncio.CancelledError:\n                log()"
+    )
+    source = (
+        "import asyncio\nasync def f(srcs, log):\n    try:\n        await run()\n"
+        "    except BaseException:\n        " + shape.format(inner=inner) + "\n"
+    )
+    assert ("AC301" in [code for code, _, _ in codes_at(source)]) is flagged
+
+
+def test_an_awaited_local_helper_that_always_raises_re_raises() -> None:
+    source = (
+        "async def app(send):\n    async def fail(ex):\n        await send(500)\n        raise ex\n"
+        "    try:\n        await send(200)\n    except BaseException as exc:\n"
+        "        await fail(exc)\n"
+    )
+    assert codes_at(source) == []
