@@ -110,7 +110,7 @@ _FORWARDS = frozenset(
 def _deliberate(handler: Any) -> bool:
     """`.uncancel()` / `.cancelling()` in the handler: it tells its own cancellation from a
     CancelledError raised by the code it ran. Or it keeps the exception to raise it later:
-    `cancelled = err`, `errors.append(err)`, `waiter.set_exception(err)`."""
+    `cancelled = err`, `errors.append(err)`, `waiter.set_exception(err)`, `return err`."""
     caught = handler.name.name.value if handler.name is not None else None
     for node in descendants(statements_of(handler)):
         if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
@@ -125,10 +125,11 @@ def _deliberate(handler: Any) -> bool:
                 return True
         if (
             caught is not None
-            and isinstance(node, (cst.Assign, cst.AnnAssign))
-            and _is_name(node.value, caught)
+            and isinstance(node, (cst.Assign, cst.AnnAssign, cst.Return))
+            and node.value is not None
+            and any(_carries(value, caught) for value in _elements(node.value))
         ):
-            return True
+            return True  # kept, or handed to the caller (`return err`) to raise
     return False
 
 

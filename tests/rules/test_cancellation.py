@@ -731,3 +731,15 @@ def test_an_awaited_local_helper_that_always_raises_re_raises() -> None:
         "        await fail(exc)\n"
     )
     assert codes_at(source) == []
+
+
+@pytest.mark.parametrize(
+    ("handed", "flagged"),
+    [("return err", False), ("return None, err", False), ("return None", True)],
+)
+def test_a_cancellation_returned_to_the_caller_is_handed_on(handed: str, flagged: bool) -> None:
+    source = (
+        "import asyncio\nasync def wait(task):\n    try:\n        await asyncio.wait((task,))\n"
+        f"    except asyncio.CancelledError as err:\n        {handed}\n"
+    )
+    assert bool(codes_at(source)) is flagged
