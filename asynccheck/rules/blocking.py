@@ -88,6 +88,10 @@ def classify_call(ctx: FileContext, site: Site) -> Optional[BlockingSite]:
         "non-blocking-receivers", _non_blocking_receivers
     ):
         return None
+    if receiver_type == "future" and (id(scope), receiver) in ctx.memo(
+        "settled-futures", _settled_futures
+    ):
+        return None
     if len(receiver) > _RECEIVER_TEXT_LIMIT or "\n" in receiver:
         receiver = TYPE_NAMES.get(receiver_type, receiver_type)
     return BlockingSite(site, entry[0], f"{receiver}.{func.attr.value}")
@@ -151,6 +155,24 @@ def _non_blocking_receivers(ctx: FileContext) -> set[tuple[int, str]]:
         ):
             receivers.add((id(site.scope), ctx.code_for(func.value)))
     return receivers
+
+
+# Ways code learns that a concurrent future has finished before it reads the result.
+_SETTLED_CHECKS = frozenset(("done", "cancelled"))
+_FUTURE_AWAITERS = frozenset(("asyncio.wrap_future", "asyncio.futures.wrap_future"))
+
+
+def _settled_futures(ctx: FileContext) -> set[tuple[int, str]]:
+    """Futures whose state the function checks (`if fut.done(): fut.result()`) or that it
+    awaits first (`await asyncio.wrap_future(fut)`): their result() does not wait."""
+    settled = set()
+    for site in ctx.facts.calls:
+        func = site.node.func
+        if isinstance(func, cst.Attribute) and func.attr.value in _SETTLED_CHECKS:
+            settled.add((id(site.scope), ctx.code_for(func.value)))
+        elif site.node.args and names.resolve(func, site.scope) in _FUTURE_AWAITERS:
+            settled.add((id(site.scope), ctx.code_for(site.node.args[0].value)))
+    return settled
 
 
 # What a call on a non-blocking socket raises instead of waiting.

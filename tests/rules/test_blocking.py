@@ -322,3 +322,18 @@ def test_an_executor_shutdown_that_does_not_wait(call: str, rows: list[int]) -> 
         f"    {call}\n"
     )
     assert [row for _, row, _ in codes_at(source)] == rows
+
+
+@pytest.mark.parametrize(
+    ("body", "rows"),
+    [
+        ("    if fut.done():\n        return fut.result()\n", []),
+        ("    await asyncio.wrap_future(fut)\n    return fut.result()\n", []),
+        ("    return fut.result()\n", [3]),
+    ],
+)
+def test_a_future_known_to_be_done_does_not_wait(body: str, rows: list[int]) -> None:
+    source = (
+        f"import asyncio, concurrent.futures\nasync def f(fut: concurrent.futures.Future):\n{body}"
+    )
+    assert [row for _, row, _ in codes_at(source)] == rows
