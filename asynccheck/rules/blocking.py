@@ -22,6 +22,9 @@ from asynccheck.rules.catalog import (
     BLOCKING_CALLS,
     BLOCKING_METHODS,
     KNOWN_NAMES,
+    LAZY_DISK_CALLS,
+    LAZY_PATH_METHODS,
+    OFFLOADING_CALLS,
     TYPE_NAMES,
 )
 
@@ -51,9 +54,34 @@ def _classify(ctx: FileContext) -> list[BlockingSite]:
     for site in ctx.facts.calls:
         if site.scope.runs_on_loop and id(site.node) not in wrapped:
             blocking = classify_call(ctx, site)
-            if blocking is not None:
+            if blocking is not None and not _consumed_in_a_thread(ctx, blocking):
                 found.append(blocking)
     return found
+
+
+_OFFLOADING_METHODS = frozenset(("run_in_executor",))
+
+
+def _consumed_in_a_thread(ctx: FileContext, blocking: BlockingSite) -> bool:
+    """A lazy iterator (`path.glob("*")`, `os.walk(p)`) made here but handed to a thread
+    (`await asyncio.to_thread(list, path.glob("*"))`): the thread does the reading."""
+    func = blocking.site.node.func
+    lazy = blocking.call in LAZY_DISK_CALLS or (
+        isinstance(func, cst.Attribute) and func.attr.value in LAZY_PATH_METHODS
+    )
+    return lazy and id(blocking.site.node) in ctx.memo("handed-to-threads", _handed_to_threads)
+
+
+def _handed_to_threads(ctx: FileContext) -> set[int]:
+    """The argument expressions of `asyncio.to_thread(...)`, `loop.run_in_executor(...)`."""
+    handed: set[int] = set()
+    for site in ctx.facts.calls:
+        func = site.node.func
+        if (
+            isinstance(func, cst.Attribute) and func.attr.value in _OFFLOADING_METHODS
+        ) or names.resolve(func, site.scope) in OFFLOADING_CALLS:
+            handed.update(id(arg.value) for arg in site.node.args)
+    return handed
 
 
 def classify_call(ctx: FileContext, site: Site) -> Optional[BlockingSite]:

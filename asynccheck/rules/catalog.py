@@ -348,6 +348,11 @@ TYPE_NAMES: Mapping[str, str] = {
 # libraries' own idiom, its reads and writes run in a thread (the open itself is not flagged).
 ASYNC_FILE_WRAPPERS: frozenset[str] = frozenset(("anyio.wrap_file", "trio.wrap_file"))
 
+# Calls that build a lazy iterator: the disk is read as it is consumed, not when it is made,
+# so `await asyncio.to_thread(list, path.glob("*"))` reads in the thread.
+LAZY_DISK_CALLS: frozenset[str] = frozenset(("os.walk", "glob.iglob"))
+LAZY_PATH_METHODS: frozenset[str] = frozenset(("iterdir", "glob", "rglob", "walk"))
+
 # Calls that run their callable argument off the event loop thread.
 OFFLOADING_CALLS: frozenset[str] = frozenset(
     ("asyncio.to_thread", "anyio.to_thread.run_sync", "trio.to_thread.run_sync")

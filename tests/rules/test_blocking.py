@@ -337,3 +337,17 @@ def test_a_future_known_to_be_done_does_not_wait(body: str, rows: list[int]) -> 
         f"import asyncio, concurrent.futures\nasync def f(fut: concurrent.futures.Future):\n{body}"
     )
     assert [row for _, row, _ in codes_at(source)] == rows
+
+
+@pytest.mark.parametrize(
+    ("line", "rows"),
+    [
+        ("a = await asyncio.to_thread(list, Path(p).glob('*'))", []),
+        ("b = await loop.run_in_executor(None, sorted, os.walk(p))", []),
+        ("c = list(Path(p).iterdir())", [4]),  # consumed right here
+        ("d = await asyncio.to_thread(print, open(p))", [4]),  # open() runs before the call
+    ],
+)
+def test_a_lazy_iterator_handed_to_a_thread_reads_there(line: str, rows: list[int]) -> None:
+    source = f"import asyncio, os\nfrom pathlib import Path\nasync def f(p, loop):\n    {line}\n"
+    assert [row for _, row, _ in codes_at(source)] == rows
