@@ -55,7 +55,7 @@ def local_callee(ctx: FileContext, site: Site) -> Optional[Scope]:
             return None
         if isinstance(node, cst.ClassDef):  # `Config()` runs `Config.__init__`
             owner = scopes.get(id(node))
-            return _method(owner, "__init__", scopes, 0) if owner is not None else None
+            return method_scope(owner, "__init__", scopes) if owner is not None else None
         return scopes.get(id(node))
     if not isinstance(func, cst.Attribute) or not isinstance(func.value, cst.Name):
         return None
@@ -63,7 +63,7 @@ def local_callee(ctx: FileContext, site: Site) -> Optional[Scope]:
     owner = _receiver_class(func.value, site.scope, scopes)
     if owner is None or f"self.{attr}" in owner.bindings:  # an instance attribute wins
         return None
-    return _method(owner, attr, scopes, 0)
+    return method_scope(owner, attr, scopes)
 
 
 def _single(bindings: list[tuple[str, Any]]) -> Any:
@@ -117,9 +117,10 @@ def _is_staticmethod(node: Any) -> bool:
     return False
 
 
-def _method(owner: Scope, attr: str, scopes: dict[int, Scope], depth: int) -> Optional[Scope]:
-    """`attr` defined in the class body, else in its bases when they are module classes."""
-    found, _ = _lookup_method(owner, attr, scopes, depth)
+def method_scope(owner: Scope, attr: str, scopes: dict[int, Scope]) -> Optional[Scope]:
+    """`attr` defined in the class body, else in its bases when they are module classes
+    (`Mixin` or a generic `Mixin[T]`)."""
+    found, _ = _lookup_method(owner, attr, scopes, 0)
     return found
 
 
@@ -138,7 +139,7 @@ def _lookup_method(
     if depth >= _MAX_BASES_DEPTH or owner.parent is None:
         return None, False
     for base in owner.node.bases:
-        value = base.value
+        value = base.value.value if isinstance(base.value, cst.Subscript) else base.value
         if not isinstance(value, cst.Name):
             return None, False
         _, base_bindings = owner.parent.lookup(value.value)

@@ -45,9 +45,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from asynccheck.lint import names
+from asynccheck.lint.callgraph import method_scope
 from asynccheck.lint.cst import cst
 from asynccheck.lint.facts import dotted
-from asynccheck.lint.scopes import CLASS, DEF
+from asynccheck.lint.scopes import DEF
 from asynccheck.lint.walk import children
 
 if TYPE_CHECKING:
@@ -727,29 +728,8 @@ def _local_definition(view: FlowView, func: Any) -> Any:
     owner = view.scope.parent
     if owner is None or owner.kind != "class" or view.ctx is None:
         return None
-    return _method(view.ctx, owner, func.attr.value, _MAX_HELPER_DEPTH)
-
-
-def _method(ctx: FileContext, owner: Scope, name: str, depth: int) -> Any:
-    """`name` defined in the class `owner`, or else in the first of its bases (defined in
-    this module, at module level) that defines it."""
-    found = next((p for kind, p in owner.bindings.get(name, ()) if kind == DEF), None)
-    if found is not None or depth == 0:
-        return found
-    module = ctx.facts.module_scope
-    for base in owner.node.bases:
-        spelled = base.value.value if isinstance(base.value, cst.Subscript) else base.value
-        if not isinstance(spelled, cst.Name):
-            continue  # `abc.Base`: not a class of this module
-        definition = next(
-            (p for kind, p in module.bindings.get(spelled.value, ()) if kind == CLASS), None
-        )
-        base_scope = ctx.facts.scopes.get(id(definition)) if definition is not None else None
-        if base_scope is not None:
-            found = _method(ctx, base_scope, name, depth - 1)
-            if found is not None:
-                return found
-    return None
+    found = method_scope(owner, func.attr.value, view.ctx.facts.scopes)
+    return found.node if found is not None else None
 
 
 def _helper_keeps(view: FlowView, call: Any, arg: Any, depth: int, closers: frozenset[str]) -> bool:
