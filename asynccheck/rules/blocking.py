@@ -50,38 +50,12 @@ def blocking_sites(ctx: FileContext) -> list[BlockingSite]:
 
 def _classify(ctx: FileContext) -> list[BlockingSite]:
     found = []
-    wrapped = _wrapped_files(ctx)
     for site in ctx.facts.calls:
-        if site.scope.runs_on_loop and id(site.node) not in wrapped:
+        if site.scope.runs_on_loop:
             blocking = classify_call(ctx, site)
-            if blocking is not None and not _consumed_in_a_thread(ctx, blocking):
+            if blocking is not None:
                 found.append(blocking)
     return found
-
-
-_OFFLOADING_METHODS = frozenset(("run_in_executor",))
-
-
-def _consumed_in_a_thread(ctx: FileContext, blocking: BlockingSite) -> bool:
-    """A lazy iterator (`path.glob("*")`, `os.walk(p)`) made here but handed to a thread
-    (`await asyncio.to_thread(list, path.glob("*"))`): the thread does the reading."""
-    func = blocking.site.node.func
-    lazy = blocking.call in LAZY_DISK_CALLS or (
-        isinstance(func, cst.Attribute) and func.attr.value in LAZY_PATH_METHODS
-    )
-    return lazy and id(blocking.site.node) in ctx.memo("handed-to-threads", _handed_to_threads)
-
-
-def _handed_to_threads(ctx: FileContext) -> set[int]:
-    """The argument expressions of `asyncio.to_thread(...)`, `loop.run_in_executor(...)`."""
-    handed: set[int] = set()
-    for site in ctx.facts.calls:
-        func = site.node.func
-        if (
-            isinstance(func, cst.Attribute) and func.attr.value in _OFFLOADING_METHODS
-        ) or names.resolve(func, site.scope) in OFFLOADING_CALLS:
-            handed.update(id(arg.value) for arg in site.node.args)
-    return handed
 
 
 def classify_call(ctx: FileContext, site: Site) -> Optional[BlockingSite]:
@@ -89,6 +63,13 @@ def classify_call(ctx: FileContext, site: Site) -> Optional[BlockingSite]:
 
     The scope is not checked: AC110 asks the same question about calls in plain helpers.
     """
+    blocking = _catalogue_verdict(ctx, site)
+    if blocking is None or _handed_off(ctx, blocking):
+        return None
+    return blocking
+
+
+def _catalogue_verdict(ctx: FileContext, site: Site) -> Optional[BlockingSite]:
     known = ctx.memo("blocking-known-names", _known_names)
     extra = ctx.settings.blocking_calls
     scope = site.scope
@@ -152,16 +133,42 @@ def _asks_not_to_wait(call: Any) -> bool:
     )
 
 
-def _wrapped_files(ctx: FileContext) -> set[int]:
-    """The calls handed straight to an async file wrapper (`anyio.wrap_file(open(p))`)."""
+_OFFLOADING_METHODS = frozenset(("run_in_executor",))
+
+
+def _handed_off(ctx: FileContext, blocking: BlockingSite) -> bool:
+    """The call's result goes where the waiting happens off the loop: a file opened for an
+    async wrapper (`await anyio.wrap_file(open(p))`), or a lazy iterator handed to a thread
+    (`await asyncio.to_thread(list, path.glob("*"))`, which reads in the thread)."""
+    wrapped, threaded = ctx.memo("handed-off-arguments", _handed_off_arguments)
+    node = blocking.site.node
+    if id(node) in wrapped:
+        return True
+    if id(node) not in threaded:
+        return False
+    return blocking.call in LAZY_DISK_CALLS or (
+        isinstance(node.func, cst.Attribute) and node.func.attr.value in LAZY_PATH_METHODS
+    )
+
+
+def _handed_off_arguments(ctx: FileContext) -> tuple[set[int], set[int]]:
+    """The first arguments of async file wrappers, and every argument of a call that runs
+    its callable in a thread (`asyncio.to_thread`, `loop.run_in_executor`)."""
     wrapped: set[int] = set()
-    if "wrap_file" not in ctx.source:  # the usual case: no call to look up
-        return wrapped
+    threaded: set[int] = set()
     for site in ctx.facts.calls:
-        args = site.node.args
-        if args and names.resolve(site.node.func, site.scope) in ASYNC_FILE_WRAPPERS:
+        func, args = site.node.func, site.node.args
+        if not args:
+            continue
+        if isinstance(func, cst.Attribute) and func.attr.value in _OFFLOADING_METHODS:
+            threaded.update(id(arg.value) for arg in args)
+            continue
+        name = names.resolve(func, site.scope)
+        if name in ASYNC_FILE_WRAPPERS:
             wrapped.add(id(args[0].value))
-    return wrapped
+        elif name in OFFLOADING_CALLS:
+            threaded.update(id(arg.value) for arg in args)
+    return wrapped, threaded
 
 
 def _known_names(ctx: FileContext) -> frozenset[str]:
