@@ -133,6 +133,20 @@ def _deliberate(handler: Any) -> bool:
     return False
 
 
+def _swallows_own_cancellation(ctx: FileContext, handler: Handler) -> bool:
+    """The handler can catch its task's own cancellation and carry on: every way of not
+    doing so that AC301 and AC302 share is ruled out, cheapest first."""
+    if not handler.swallows or not _awaits_in(statements_of(handler.site.parent)):
+        return False  # no suspension point in the try: the cancellation cannot arrive there
+    return not (
+        _deliberate(handler.node)
+        or _reraises_cancel_by_type(handler)
+        or _waits_for_cancelled_task(ctx, handler)
+        or _raises_after(handler)
+        or _shielded(handler)
+    )
+
+
 def _reraises_cancel_by_type(handler: Handler) -> bool:
     """A statement of the handler re-raises when the caught exception is a cancellation:
     `if isinstance(e, asyncio.CancelledError): raise` or `if not isinstance(e, Exception):
@@ -179,15 +193,11 @@ _SHIELDING_SCOPES = frozenset(
 
 def _shielded(handler: Handler) -> bool:
     """The try sits in `with anyio.CancelScope(shield=True):`: no cancellation reaches it."""
-    try_node, scope = handler.site.parent, handler.site.scope
-    for node in descendants([scope.node.body]):
-        if (
-            isinstance(node, cst.With)
-            and any(_shields(item.item, scope) for item in node.items)
-            and any(n is try_node for n in descendants(statements_of(node)))
-        ):
-            return True
-    return False
+    scope = handler.site.scope
+    return any(
+        isinstance(owner, cst.With) and any(_shields(item.item, scope) for item in owner.items)
+        for _statements, _index, _kind, owner in _frames(handler)
+    )
 
 
 def _shields(expr: Any, scope: Scope) -> bool:
@@ -208,8 +218,7 @@ def _raises_after(handler: Handler) -> bool:
     function ends with an exception either way."""
     if handler.exits - {"raise"} != {"end"}:
         return False
-    frames = _frames_to(statements_of(handler.site.scope.node), handler.site.parent, "function")
-    for statements, index, kind, owner in frames or ():
+    for statements, index, kind, owner in _frames(handler):
         verdict = _raises_first(statements[index + 1 :])
         if verdict is not None:
             return verdict
@@ -221,6 +230,12 @@ def _raises_after(handler: Handler) -> bool:
 # A frame: the statements of one block, where the path is in it, what kind of block it is
 # and the statement that owns it; innermost first.
 Frame = tuple[Sequence[Any], int, str, Any]
+
+
+def _frames(handler: Handler) -> list[Frame]:
+    """The blocks from the handler's `try` out to its function's body."""
+    body = statements_of(handler.site.scope.node)
+    return _frames_to(body, handler.site.parent, "function") or []
 
 
 def _frames_to(
@@ -667,14 +682,8 @@ class CancelledErrorSwallowed(Rule):
 
     def check(self, ctx: FileContext) -> Iterable[RawFinding]:
         for handler in cancel_handlers(ctx):
-            if handler.catches != _CANCEL or not handler.swallows:
+            if handler.catches != _CANCEL or not _swallows_own_cancellation(ctx, handler):
                 continue
-            if _deliberate(handler.node) or _waits_for_cancelled_task(ctx, handler):
-                continue
-            if _reraises_cancel_by_type(handler) or _raises_after(handler) or _shielded(handler):
-                continue
-            if not _awaits_in(statements_of(handler.site.parent)):
-                continue  # no suspension point: the task's cancellation cannot arrive there
             yield RawFinding(
                 self.code, self.message, handler.node, handler.site.stmt, self._fix(handler)
             )
@@ -810,16 +819,9 @@ class BroadExceptSwallowsCancel(Rule):
 
     def check(self, ctx: FileContext) -> Iterable[RawFinding]:
         for handler in cancel_handlers(ctx):
-            if handler.catches != _BROAD or not handler.swallows or _deliberate(handler.node):
+            if handler.catches != _BROAD or not _swallows_own_cancellation(ctx, handler):
                 continue
-            if _reraises_cancel_by_type(handler) or _waits_for_cancelled_task(ctx, handler):
-                continue
-            if _raises_after(handler) or _shielded(handler):
-                continue
-            try_node = handler.site.parent
-            if _cancel_handled_earlier(try_node, handler.node, handler.site.scope):
-                continue
-            if not _awaits_in(statements_of(try_node)):
+            if _cancel_handled_earlier(handler.site.parent, handler.node, handler.site.scope):
                 continue
             what = "bare `except:`" if handler.node.type is None else "`except BaseException`"
             yield RawFinding(
