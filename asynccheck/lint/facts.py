@@ -6,6 +6,7 @@ generated file nests deeper than Python's recursion limit) and skips whitespace 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
@@ -289,6 +290,17 @@ def self_class(node: Any, scope: Scope) -> Optional[Scope]:
     if not first or first[0].name.value != node.value:
         return None
     return parent
+
+
+def bool_operands(test: Any, operator: Optional[type] = None) -> Iterator[Any]:
+    """The operands of `a and b or c`, flattened; with `operator=cst.Or`, only through `or`."""
+    if isinstance(test, cst.BooleanOperation) and (
+        operator is None or isinstance(test.operator, operator)
+    ):
+        yield from bool_operands(test.left, operator)
+        yield from bool_operands(test.right, operator)
+    else:
+        yield test
 
 
 def _unpacked(target: Any, value: Any) -> Optional[list[Any]]:

@@ -144,7 +144,7 @@ def passes_no_wait_flag(call: Any, name: str, scope: Scope) -> bool:
         value = values[0] if len(values) == 1 and len(bindings) == 1 else value
     return value is not None and any(
         isinstance(node, (cst.Name, cst.Attribute)) and _last_name(node) == flag
-        for node in (value, *descendants([value]))
+        for node in descendants([value])
     )
 
 

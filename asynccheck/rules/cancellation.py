@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Optional
 from asynccheck.lint import names
 from asynccheck.lint.context import FixPlan, NodeEdit, RawFinding
 from asynccheck.lint.cst import cst
-from asynccheck.lint.facts import dotted
+from asynccheck.lint.facts import bool_operands, dotted
 from asynccheck.lint.finding import UNSAFE
 from asynccheck.lint.flow import ESCAPED, flow_view, statements_of
 from asynccheck.lint.scopes import VALUE
@@ -159,17 +159,9 @@ def _reraises_cancel_by_type(handler: Handler) -> bool:
         if not isinstance(stmt, cst.If) or not _ends_in_raise(stmt.body):
             continue
         # `if a or isinstance(e, CancelledError): raise` raises whenever the guard holds
-        if any(_is_cancel_guard(test, caught, scope) for test in _disjuncts(stmt.test)):
+        if any(_is_cancel_guard(test, caught, scope) for test in bool_operands(stmt.test, cst.Or)):
             return True
     return False
-
-
-def _disjuncts(test: Any) -> Iterator[Any]:
-    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.Or):
-        yield from _disjuncts(test.left)
-        yield from _disjuncts(test.right)
-    else:
-        yield test
 
 
 def _is_cancel_guard(test: Any, caught: str, scope: Scope) -> bool:

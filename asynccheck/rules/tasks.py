@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Optional
 from asynccheck.lint import names
 from asynccheck.lint.context import FixPlan, NodeEdit, RawFinding
 from asynccheck.lint.cst import cst
-from asynccheck.lint.facts import dotted, self_class
+from asynccheck.lint.facts import bool_operands, dotted, self_class
 from asynccheck.lint.finding import SAFE
 from asynccheck.lint.scopes import ANNOTATED, DEF, NONE, PARAM, VALUE, Scope
 from asynccheck.lint.walk import NESTED_SCOPES, children, descendants
@@ -773,15 +773,7 @@ def _polls_a_flag(test: Any, scope: Scope) -> bool:
     if any(isinstance(node, cst.Await) for node in (test, *body_nodes(test))):
         return False  # asks a server or the disk: no Event can stand for that
     # `while job.result is None and time.time() < deadline`: a flag, with a deadline
-    return any(_is_flag(operand, scope) for operand in _operands(test))
-
-
-def _operands(test: Any) -> Iterator[Any]:
-    if isinstance(test, cst.BooleanOperation):
-        yield from _operands(test.left)
-        yield from _operands(test.right)
-    else:
-        yield test
+    return any(_is_flag(operand, scope) for operand in bool_operands(test))
 
 
 def _is_flag(operand: Any, scope: Scope) -> bool:
