@@ -91,6 +91,7 @@ def profile(
     its code is needed. The report goes to stderr; the exit code is the program's own.
     """
     from asynccheck.runtime.program import ProfileConfig, profile_program
+    from asynccheck.runtime.render import render
 
     if module is None and not program:
         raise click.UsageError("give a script to run, or -m MODULE")
@@ -112,7 +113,7 @@ def profile(
     )
     report = profile_program(target, args, module=module is not None, config=config)
     sys.stdout.flush()
-    click.echo(report.render("text", color=sys.stderr.isatty()), err=True, nl=False)
+    click.echo(render(report, "text", color=sys.stderr.isatty()), err=True, nl=False)
     if json_path:
         click.echo(f"JSON report: {json_path}", err=True)
     ctx.exit(report.exit_code)

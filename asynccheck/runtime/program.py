@@ -21,6 +21,7 @@ from types import TracebackType
 from asynccheck.runtime.install import monitor
 from asynccheck.runtime.profiler import ProfileOptions, ProfileSession, write_speedscope
 from asynccheck.runtime.recorder import DEFAULT_SLOW_MS
+from asynccheck.runtime.render import render
 from asynccheck.runtime.report import Report
 from asynccheck.runtime.sites import file_kind
 
@@ -154,7 +155,7 @@ def profile_program(
         profile_speedscope=speedscope,
     )
     if config.html:
-        Path(config.html).write_text(report.render("html"), encoding="utf-8")
+        Path(config.html).write_text(render(report, "html"), encoding="utf-8")
     if config.json:
-        Path(config.json).write_text(report.render("json"), encoding="utf-8")
+        Path(config.json).write_text(render(report, "json"), encoding="utf-8")
     return report

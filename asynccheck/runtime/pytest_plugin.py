@@ -85,12 +85,14 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def failure_message(report: Report, nodeid: str) -> str:
+    from asynccheck.runtime.render import render
+
     worst = report.slow_callbacks[0]
     head = (
         f"{nodeid}: event loop blocked for {worst.duration_ms:.1f} ms "
         f"(threshold {report.threshold_ms:g} ms) at {worst.location.file}:{worst.location.line}"
     )
-    return head + "\n\n" + report.render("text", profile_tree=False)
+    return head + "\n\n" + render(report, "text", profile_tree=False)
 
 
 class AsynccheckPlugin:
@@ -129,7 +131,11 @@ class AsynccheckPlugin:
             return result
         message = failure_message(report, item.nodeid)
         if self.mode == "warn":
-            item.add_report_section("call", "asynccheck", report.render("text", profile_tree=False))
+            from asynccheck.runtime.render import render
+
+            item.add_report_section(
+                "call", "asynccheck", render(report, "text", profile_tree=False)
+            )
             warnings.warn(AsynccheckSlowCallbackWarning(message), stacklevel=1)
             return result
         raise pytest.fail.Exception(message, pytrace=False)

@@ -26,6 +26,10 @@ class Site:
     def to_json(self) -> dict[str, object]:
         return {"file": self.file, "line": self.line, "function": self.function}
 
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> Site:
+        return cls(str(data["file"]), int(data["line"]), str(data["function"]))  # type: ignore[call-overload]
+
     def __str__(self) -> str:
         return f"{self.file}:{self.line} in {self.function}"
 

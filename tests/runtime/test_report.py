@@ -12,7 +12,7 @@ import jsonschema
 import pytest
 
 from asynccheck.runtime.profiler import ProfileSession
-from asynccheck.runtime.render import RENDERERS
+from asynccheck.runtime.render import RENDERERS, render
 from asynccheck.runtime.report import BlockingCall, Leak, Report, Site, SlowCallback
 
 from .conftest import run_monitored
@@ -39,7 +39,7 @@ def report() -> Report:
 
 
 def test_json_matches_the_schema_and_names_file_line_task(report: Report) -> None:
-    data = json.loads(report.render("json"))
+    data = json.loads(render(report, "json"))
     jsonschema.validate(data, SCHEMA)
     [cb] = data["slow_callbacks"]
     assert cb["task"] == "staller" and cb["coroutine"] == "stalls"
@@ -62,7 +62,7 @@ def test_renderers_are_a_table() -> None:
 
 
 def test_text_report_ranks_and_shows_the_source_line(report: Report) -> None:
-    text = report.render("text")
+    text = render(report, "text")
     assert text.startswith("asynccheck: 1 slow callback(s) >= 100 ms")
     assert "task 'staller' stalls()" in text
     assert "time.sleep(0.15)" in text  # the line itself, from linecache
@@ -71,7 +71,7 @@ def test_text_report_ranks_and_shows_the_source_line(report: Report) -> None:
 
 
 def test_html_is_one_self_contained_file(report: Report) -> None:
-    page = report.render("html")
+    page = render(report, "html")
     assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
     # nothing fetched from elsewhere: no external scripts, styles, images or frames
     assert not re.search(r"""<(script|link|img|iframe)[^>]+(src|href)=["']?(https?:)?//""", page)
@@ -81,15 +81,15 @@ def test_html_is_one_self_contained_file(report: Report) -> None:
 
 
 def test_html_without_profile_says_so() -> None:
-    page = Report().render("html")
+    page = render(Report(), "html")
     assert "Profiling was off" in page and "<iframe" not in page
 
 
 def test_speedscope_comes_from_pyinstrument(report: Report) -> None:
-    data = json.loads(report.render("speedscope"))
+    data = json.loads(render(report, "speedscope"))
     assert data["$schema"] == "https://www.speedscope.app/file-format-schema.json"
     with pytest.raises(ValueError, match="no-profile"):
-        Report().render("speedscope")
+        render(Report(), "speedscope")
 
 
 def test_ordering_is_deterministic() -> None:

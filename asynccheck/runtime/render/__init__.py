@@ -1,6 +1,6 @@
 """Renderers of a `Report`: one format per module, one `render(report) -> str` each.
 
-`RENDERERS` backs `Report.render(fmt)` and the CLI's file options; a new format is one line.
+`render(report, fmt)` picks one from `RENDERERS`; a new format is one line.
 """
 
 from __future__ import annotations
@@ -42,3 +42,8 @@ RENDERERS: dict[str, Callable[..., str]] = {
     "html": _html,
     "speedscope": _speedscope,
 }
+
+
+def render(report: Report, fmt: str = "text", **options: Any) -> str:
+    """`report` in one of the formats of `RENDERERS` (text, json, html, speedscope)."""
+    return RENDERERS[fmt](report, **options)
