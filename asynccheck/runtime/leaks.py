@@ -28,7 +28,8 @@ import warnings
 import weakref
 from typing import Any, Callable
 
-from asynccheck.runtime.probe import LoopProbe, coroutine_name
+from asynccheck.runtime.describe import describe_task
+from asynccheck.runtime.probe import LoopProbe
 from asynccheck.runtime.recorder import Recorder, current_recorder, pop_recorder, push_recorder
 from asynccheck.runtime.report import Leak
 from asynccheck.runtime.sites import Site, file_kind, frames_outward, pick_location, site_of
@@ -39,12 +40,6 @@ _MESSAGES = {
     "Unclosed client session": "resource",
     "Unclosed connector": "resource",
 }
-
-
-def describe_task(task: Any) -> str:
-    name = task.get_name() if hasattr(task, "get_name") else repr(task)
-    coro = coroutine_name(task)
-    return f"{name} {coro}()" if coro else name
 
 
 def note_pending_tasks(loop: asyncio.AbstractEventLoop, probe: LoopProbe) -> None:

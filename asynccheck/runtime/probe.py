@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import Any
 
+from asynccheck.runtime.describe import coroutine_name, describe_callback
 from asynccheck.runtime.recorder import Recorder, Settings, current_recorder
 from asynccheck.runtime.report import LagPoint, SlowCallback
 from asynccheck.runtime.sites import (
@@ -67,41 +68,6 @@ class SeenBlocking:
     end: float
     call: str
     task_id: int | None
-
-
-def describe_callback(handle: Any) -> str:
-    """A short, side-effect-free name for a handle: no repr() of user arguments."""
-    if handle is None:
-        return "<loop internals>"
-    cb = getattr(handle, "_callback", None)
-    kind = type(handle).__name__
-    if cb is None:
-        return f"<{kind}>"
-    name = getattr(cb, "__name__", None) or type(cb).__name__
-    if name == "TaskStepMethWrapper":  # the C Task's step
-        name = "__step"
-    owner = getattr(cb, "__self__", None)
-    if owner is not None:
-        protocol = getattr(owner, "_protocol", None)
-        label = f"{type(owner).__name__}.{name}"
-        if protocol is not None:
-            return f"<{kind} {label}() -> {type(protocol).__name__}>"
-        return f"<{kind} {label}()>"
-    qualname = getattr(cb, "__qualname__", None) or name
-    module = getattr(cb, "__module__", None)
-    if module and file_kind(getattr(sys.modules.get(module), "__file__", "") or "<") != "user":
-        qualname = f"{module}.{qualname}"  # time.sleep, functools.partial...: say whose
-    return f"<{kind} {qualname}()>"
-
-
-def coroutine_name(task: Any) -> str | None:
-    try:
-        coro = task.get_coro()
-    except Exception:
-        return None
-    if coro is None:
-        return None
-    return getattr(coro, "__qualname__", None) or type(coro).__name__
 
 
 def callback_frames(frame: FrameType | None) -> tuple[list[FrameType], Any]:
