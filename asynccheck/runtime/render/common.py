@@ -33,8 +33,8 @@ def source_line(site: Site) -> str:
 
 def source_lines(site: Site, around: int = 2) -> list[tuple[int, str]]:
     """(line number, text) for the lines around `site`, for a code excerpt."""
-    if site.line <= 0:
-        return []
+    if site.line <= 0 or not linecache.getline(site.file, site.line):
+        return []  # the file is not here (another machine, a child's temp file)
     out = []
     for n in range(max(1, site.line - around), site.line + around + 1):
         text = linecache.getline(site.file, n)
@@ -42,6 +42,11 @@ def source_lines(site: Site, around: int = 2) -> list[tuple[int, str]]:
             break
         out.append((n, text.rstrip("\n")))
     return out
+
+
+def percent(share: float) -> str:
+    """A share of 0-100 as '34%', and '<1%' rather than a misleading '0%'."""
+    return f"{share:.0f}%" if share >= 0.5 else "<1%"
 
 
 def ms(value: float) -> str:
@@ -72,6 +77,20 @@ def several_processes(report: Report) -> bool:
     seen = {cb.pid for cb in report.slow_callbacks} | {b.pid for b in report.blocking_calls}
     seen |= {leak.pid for leak in report.leaks} | {st.pid for st in report.stalls}
     return len(seen | pids) > 1
+
+
+def notes_of(report: Report) -> list[str]:
+    """What the reader must see before anything else. Never a silent "0 loops": a run that
+    timed nothing says so, and why that may be, when the recorder has not said it already."""
+    notes = list(report.notes)
+    observed = report.loops or report.slow_callbacks or report.stalls
+    if not observed and not any("loop" in n for n in notes):
+        notes.append(
+            "no event loop was observed, so nothing was timed: the program may not use asyncio,"
+            " may make its loop in a way asynccheck does not hook, or may run it in a process"
+            " or thread that was not followed"
+        )
+    return notes
 
 
 def ran_on(thread: str, pid: int, *, show_pid: bool) -> str:

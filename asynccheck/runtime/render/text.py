@@ -14,6 +14,8 @@ from asynccheck.runtime.render.common import (
     hotspots_of,
     longest_by_site,
     ms,
+    notes_of,
+    percent,
     plural,
     ran_on,
     several_processes,
@@ -67,27 +69,13 @@ def _summary(report: Report, spots: Sequence[Hotspot]) -> str:
     )
 
 
-def _notes(report: Report) -> list[str]:
-    notes = list(report.notes)
-    observed = report.loops or report.slow_callbacks or report.stalls
-    if not observed and not any("loop" in n for n in notes):
-        # Never a silent "0 loops": the run timed nothing, and the reader must know why it may be.
-        notes.append(
-            "no event loop was observed, so nothing was timed: the program may not use asyncio,"
-            " may make its loop in a way asynccheck does not hook, or may run it in a process"
-            " or thread that was not followed"
-        )
-    return notes
-
-
 def _source(site: Site, indent: str) -> list[str]:
     line = source_line(site)
     return [f"{indent}{site.line:>6} | {line.strip()}"] if line else []
 
 
 def _site_row(total: float, share: float, count: int, longest: float, site: Site) -> str:
-    pct = f"{share:.0f}%" if share >= 0.5 else "<1%"
-    return f"  {ms(total):>10} {pct:>5} {count:>7,} {ms(longest):>10}  {where(site)}"
+    return f"  {ms(total):>10} {percent(share):>5} {count:>7,} {ms(longest):>10}  {where(site)}"
 
 
 def _hotspots(report: Report, spots: Sequence[Hotspot], color: bool) -> list[str]:
@@ -244,7 +232,7 @@ def render(report: Report, *, profile_tree: bool = True, color: bool = False) ->
     pids = list(dict.fromkeys(report.processes))
     if len(pids) > 1:
         out.append(f"processes: {pids[0]} (parent), " + ", ".join(str(p) for p in pids[1:]))
-    out += [_paint(f"note: {note}", "note", color) for note in _notes(report)]
+    out += [_paint(f"note: {note}", "note", color) for note in notes_of(report)]
 
     if spots:
         out += _hotspots(report, spots, color)
