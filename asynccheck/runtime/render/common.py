@@ -105,10 +105,10 @@ def ran_on(thread: str, pid: int, *, show_pid: bool) -> str:
 
 
 def hotspots_of(report: Report) -> tuple[Hotspot, ...]:
-    """The report's hotspots; for a report made without them (an older JSON file), the slow
-    callbacks it kept, grouped by location the same way."""
+    """The report's hotspots, ranked by total; for a report made without them (an older JSON
+    file), the slow callbacks it kept, grouped by location the same way."""
     if report.hotspots or not report.slow_callbacks:
-        return report.hotspots
+        return tuple(sorted(report.hotspots, key=Hotspot.sort_key))
     groups: dict[Site, list[SlowCallback]] = {}
     for cb in report.slow_callbacks:
         groups.setdefault(cb.location, []).append(cb)
