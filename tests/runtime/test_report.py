@@ -65,6 +65,10 @@ def test_text_report_ranks_and_shows_the_source_line(report: Report) -> None:
     text = render(report, "text")
     assert text.startswith("asynccheck: 1 slow callback(s) >= 100 ms")
     assert "task 'staller' stalls()" in text
+    # the site leads, then the callback that proves it
+    assert text.index("Hotspots: where the time went, by total (1 site):") < text.index(
+        "Slow callbacks (longest first):"
+    )
     assert "time.sleep(0.15)" in text  # the line itself, from linecache
     assert "Left behind when the loop closed:" in text and "left-behind" in text
     assert "Profile (pyinstrument" in text
@@ -76,6 +80,7 @@ def test_html_is_one_self_contained_file(report: Report) -> None:
     # nothing fetched from elsewhere: no external scripts, styles, images or frames
     assert not re.search(r"""<(script|link|img|iframe)[^>]+(src|href)=["']?(https?:)?//""", page)
     assert "<svg" in page and "staller" in page
+    assert page.count('<div class="spot"') == 1 and 'class="cb c0"' in page  # coloured by site
     assert "<iframe" in page and "srcdoc=" in page  # pyinstrument's page, inlined
     assert page.count("<html") == 1  # the embedded page is escaped inside srcdoc
 

@@ -11,6 +11,10 @@ from dataclasses import replace
 from asynccheck.runtime.report import CallbackGroup, Hotspot, Report, SlowCallback, Stall
 from asynccheck.runtime.sites import Site
 
+# A slow callback's unsampled time is worth a line once it is this share of its duration; below
+# it, it is the sampler's own jitter (a few ms in a 250 ms pure-Python loop), not a C call.
+GIL_WORTH_SAYING = 0.1
+
 
 def short_path(path: str) -> str:
     """A path relative to the working directory when it is under it, else as it is."""

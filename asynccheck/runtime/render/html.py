@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, Callable, TypeVar
 
 from asynccheck.runtime.render.common import (
+    GIL_WORTH_SAYING,
     example_of,
     hotspots_of,
     longest_by_site,
@@ -75,7 +76,7 @@ body { margin:0; font:14px/1.45 -apple-system, "Segoe UI", Roboto, Helvetica, Ar
 header { padding:18px 24px 8px; }
 h1 { margin:0 0 4px; font-size:20px; }
 h1 small { font-weight:400; color:var(--muted); font-size:13px; margin-left:8px; }
-.mono, .argv, .loc, pre, ol.stack { font-family:ui-monospace, Menlo, Consolas, monospace; }
+.mono, .argv, .loc, .src, pre, ol.stack { font-family:ui-monospace, Menlo, Consolas, monospace; }
 .argv { color:var(--muted); font-size:12px; }
 .notes { margin:6px 24px 4px; }
 .notes p { margin:0 0 6px; padding:8px 12px; background:#fff8e1; border:1px solid #f0b429;
@@ -87,6 +88,7 @@ h1 small { font-weight:400; color:var(--muted); font-size:13px; margin-left:8px;
 .card b { display:block; font-size:20px; }
 .card span { color:var(--muted); font-size:12px; }
 .card.bad b { color:var(--bad); } .card.ok b { color:var(--ok); }
+.wide { padding:0 24px; }
 main { display:grid; grid-template-columns:minmax(0,1fr); gap:16px; padding:0 24px 24px; }
 main.two { grid-template-columns:minmax(0,1fr) minmax(0,1fr); }
 @media (max-width:1100px) { main.two { grid-template-columns:1fr; } }
@@ -386,7 +388,7 @@ def _slow(cb: SlowCallback, colors: SiteColors, show_pid: bool) -> str:
     gil = (
         f'<div class="loc">a C call held the GIL for {_e(ms(cb.gil_held_ms))}'
         " (no sample could be taken)</div>"
-        if cb.gil_held_ms > 0
+        if cb.gil_held_ms >= GIL_WORTH_SAYING * cb.duration_ms
         else ""
     )
     return (
@@ -586,9 +588,9 @@ def render(report: Report, **options: Any) -> str:
 <div class="argv">{_e(argv)}</div></header>
 {f'<div class="notes">{notes}</div>' if notes else ""}
 <div class="cards">{cards_html}</div>
+<div class="wide">{timeline}</div>
 <main class="{"two" if profile else "one"}">
 <div>
-{timeline}
 {_section("Hotspots: where the time went, by total", len(spots), _hotspots(report, spots, colors))}
 {_section("Stalls", len(report.stalls), stalls) if stalls else ""}
 {_section("Slow callbacks", seen, _slow_list(report, colors, show_pid))}

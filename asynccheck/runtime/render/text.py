@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from asynccheck.runtime.render.common import (
+    GIL_WORTH_SAYING,
     example_of,
     hotspots_of,
     longest_by_site,
@@ -129,7 +130,7 @@ def _slow(report: Report, color: bool) -> list[str]:
             out.append(f"{pad}on {place}")
         if cb.blocking_call:
             out.append(f"{pad}blocking call: {cb.blocking_call}")
-        if cb.gil_held_ms > 0:
+        if cb.gil_held_ms >= GIL_WORTH_SAYING * cb.duration_ms:
             out.append(
                 f"{pad}a C call held the GIL for {ms(cb.gil_held_ms)} (no sample could be taken)"
             )
