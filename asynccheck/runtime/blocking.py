@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import logging
+import os
 import sys
 import threading
 import time
@@ -30,9 +31,17 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import Any, Callable
 
-from asynccheck.runtime.probe import LoopProbe, SeenBlocking, callback_frames
+from asynccheck.runtime.probe import LoopProbe, SeenBlocking
 from asynccheck.runtime.report import BlockingCall
-from asynccheck.runtime.sites import Site, file_kind, is_asyncio_file, pick_location, site_of
+from asynccheck.runtime.sites import (
+    Site,
+    callback_frames,
+    file_kind,
+    is_asyncio_file,
+    is_machinery,
+    pick_location,
+    site_of,
+)
 
 logger = logging.getLogger("asynccheck")
 _perf = time.perf_counter
@@ -153,13 +162,8 @@ def record(
     start: float,
     exact: bool,
 ) -> None:
-    iteration = probe.busy_start
-    if iteration is not None:
-        probe.seen_blocking.append(
-            SeenBlocking(
-                iteration, start, start + duration, call, id(task) if task is not None else None
-            )
-        )
+    if probe.burst_start is not None:
+        probe.seen_blocking.append(SeenBlocking(start, start + duration, call))
     probe.recorder.add_blocking(
         BlockingCall(
             call=call,
@@ -169,11 +173,42 @@ def record(
             stack=stack,
             at_s=probe.recorder.since_start(start),
             exact=exact,
+            pid=os.getpid(),
         )
     )
 
 
-def _call_site(frame: FrameType | None) -> tuple[tuple[Site, ...], FrameType | None] | None:
+def public_name(frame: FrameType) -> str | None:
+    """`requests.get` for the frame of `requests.api.get`: the name the user's code called,
+    so a blocking call is named for what it waited on, not for its first system call."""
+    module = frame.f_globals.get("__name__")
+    code = frame.f_code
+    if not isinstance(module, str) or code.co_name.startswith("<"):
+        return None
+    qualname = getattr(code, "co_qualname", code.co_name)
+    top = sys.modules.get(module.partition(".")[0])
+    exported = getattr(top, code.co_name, None)
+    if "." not in qualname and getattr(exported, "__code__", None) is code:
+        return f"{top.__name__}.{code.co_name}"  # type: ignore[union-attr]
+    return f"{module}.{qualname}"
+
+
+def _called_name(frames: list[FrameType], watch: FrameType | None) -> str | None:
+    """The package or stdlib function the user's frame `watch` called, if it is Python code."""
+    if watch is None:
+        return None
+    try:
+        i = frames.index(watch)
+    except ValueError:
+        return None
+    if i == 0:
+        return None  # the user's frame called C directly: the audit event names it
+    return public_name(frames[i - 1])
+
+
+def _call_site(
+    frame: FrameType | None,
+) -> tuple[tuple[Site, ...], FrameType | None, str | None] | None:
     """The callback's frames from the blocking call outward, or None if the loop made the call.
 
     asyncio's own socket work (`sock_connect` on a non-blocking socket), imports (`open` from
@@ -182,7 +217,7 @@ def _call_site(frame: FrameType | None) -> tuple[tuple[Site, ...], FrameType | N
     """
     frames, _ = callback_frames(frame)
     if not frames:  # a C function scheduled directly: loop.call_later(1, time.sleep, 2)
-        return (), None
+        return (), None, None
     watch: FrameType | None = None
     for f in frames:
         name = f.f_code.co_filename
@@ -192,9 +227,9 @@ def _call_site(frame: FrameType | None) -> tuple[tuple[Site, ...], FrameType | N
             watch = f
             break
     stack = tuple(
-        site_of(f) for f in reversed(frames[:40]) if file_kind(f.f_code.co_filename) != "asynccheck"
+        site_of(f) for f in reversed(frames[:40]) if not is_machinery(f.f_code.co_filename)
     )
-    return stack, watch or frames[0]
+    return stack, watch or frames[0], _called_name(frames, watch)
 
 
 def _current_task(probe: LoopProbe) -> Any:
@@ -210,7 +245,7 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
     if describe is None:
         return
     probe = _by_thread.get(_get_ident())
-    if probe is None or probe.busy_start is None or probe.suppress:
+    if probe is None or probe.burst_start is None or probe.suppress:
         return
     label = describe(args)
     if label is None:
@@ -228,7 +263,9 @@ def _on_event(probe: LoopProbe, event: str, label: str, args: tuple[Any, ...]) -
     site = _call_site(sys._getframe(2))
     if site is None:
         return
-    stack, watch = site
+    stack, watch, called = site
+    if called is not None:
+        label = called
     pending = probe.pending
     if pending is not None:
         if pending.frame is watch:  # one user call, several audit events (connect after DNS)
@@ -285,7 +322,7 @@ def _make_wrapper(w: Wrapper, orig: Callable[..., Any]) -> Callable[..., Any]:
         probe = _by_thread.get(_get_ident())
         if (
             probe is None
-            or probe.busy_start is None
+            or probe.burst_start is None
             or probe.suppress
             or (harmless is not None and harmless(*args, **kwargs))
         ):
@@ -300,7 +337,8 @@ def _make_wrapper(w: Wrapper, orig: Callable[..., Any]) -> Callable[..., Any]:
         finally:
             probe.suppress = False
             with contextlib.suppress(Exception):  # never turn the user's call into an error
-                record(probe, w.label, _perf() - start, _current_task(probe), site[0], start, True)
+                label = site[2] or w.label
+                record(probe, label, _perf() - start, _current_task(probe), site[0], start, True)
 
     wrapper.__wrapped__ = orig  # type: ignore[attr-defined]
     wrapper.__name__ = getattr(orig, "__name__", w.label)
@@ -356,3 +394,9 @@ def detach(probe: LoopProbe) -> None:
             del _by_thread[_get_ident()]
         if not _by_thread:
             _remove_wrappers()
+
+
+def reset_after_fork() -> None:
+    """In a forked child: the lock may have been held by a thread that is gone."""
+    global _lock
+    _lock = threading.Lock()

@@ -1,37 +1,46 @@
-"""`TimingEventLoop`: the platform's default event loop, timed per iteration.
+"""Putting a `LoopProbe` on a running loop, whatever made the loop.
 
-How it times (see probe.py for the numbers): the loop's selector `select()` is wrapped, so the
-loop thread stamps the start of each burst of callbacks and checks its length when the loop
-next waits for I/O. That is two `perf_counter()` calls per iteration and nothing per callback.
-A shared watchdog thread samples the stack of any iteration that runs past half the threshold,
-which names the callback, its task and the line where the time went. Overriding `_run_once`
-would give exact per-callback times, but it is a private method whose body changes between
-Python versions, and timing each `Handle._run` costs ~17% on callback-heavy code.
+Two kinds of loop, two hooks (probe.py explains the timing and its costs):
+- asyncio's own loops (`BaseEventLoop`: selector and proactor loops, their subclasses, uvicorn's
+  `loop="asyncio"`, aiohttp's): the selector's `select()` is wrapped to stamp each burst, and the
+  ready queue becomes a `deque` subclass whose class the watchdog flips to `TimedReady` for a
+  long burst, so `popleft()` stamps each callback only then.
+- uvloop: libuv runs the ready queue in C, out of reach. The loop's `call_soon`, `call_later`,
+  `call_at` and `call_soon_threadsafe` are replaced on the instance, so every callback scheduled
+  through them (task steps and wake-ups, future callbacks, the program's own) runs inside
+  `run_timed`. I/O callbacks that libuv calls directly are covered by a heartbeat: a beat that
+  comes late by the threshold, with no timed callback to explain it, is a slow callback too.
 
-uvloop has no Python-level selector to wrap; `uvloop_loop_class()` builds the same loop on
-`uvloop.Loop` with a heartbeat instead (a `call_later` every quarter threshold; a late beat is
-a blocked loop).
+`run_monitored()` is what every monitored `run_forever` does: `TimingEventLoop` calls it, and
+`install.monitor()` patches it into `BaseEventLoop` and `uvloop.Loop` so that a loop made by
+anyone (a class given as a loop factory, `uvicorn.Server.run`, a thread's own loop) is observed
+while it runs, and left as it was afterwards.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
+import contextvars
 import dataclasses
 import sys
 import time
 from typing import Any, Callable
 
 from asynccheck.runtime import blocking, leaks
-from asynccheck.runtime.probe import LoopProbe
+from asynccheck.runtime.probe import REQUEST, LoopProbe
 from asynccheck.runtime.recorder import Recorder, Settings, current_recorder
 from asynccheck.runtime.report import Report
-from asynccheck.runtime.sites import creation_site
+from asynccheck.runtime.serving import request_of_coroutine
+from asynccheck.runtime.sites import user_creation_site
 from asynccheck.runtime.watchdog import Watchdog
 
-__all__ = ["TimingEventLoop", "uvloop_loop_class"]
+__all__ = ["TimingEventLoop", "run_monitored", "uvloop_loop_class"]
 
 _perf = time.perf_counter
+_popleft = collections.deque.popleft
+_HAS_TASK_CONTEXT = sys.version_info >= (3, 11)  # create_task(context=...)
 
 if sys.platform == "win32":  # pragma: no cover - the default loop there is the proactor
     _DefaultLoop: type[asyncio.AbstractEventLoop] = asyncio.ProactorEventLoop
@@ -39,105 +48,327 @@ else:
     _DefaultLoop = asyncio.SelectorEventLoop
 
 
-def _timed_select(select: Callable[..., Any], probe: LoopProbe) -> Callable[..., Any]:
-    """The selector's `select`, stamping where each burst of callbacks starts and ends."""
+# -- asyncio's loops: bursts at select(), callbacks at popleft() in long bursts -------------
+class PlainReady(collections.deque):  # type: ignore[type-arg]
+    """A monitored loop's ready queue while its bursts are short: deque's own C popleft."""
 
+    __slots__ = ("probe",)
+
+
+class TimedReady(collections.deque):  # type: ignore[type-arg]
+    """The same queue during a long burst: each popleft() ends one callback, starts the next."""
+
+    __slots__ = ("probe",)
+
+    def popleft(self) -> Any:
+        now = _perf()
+        probe = self.probe
+        _close_callback(probe, now)
+        handle = _popleft(self)
+        probe.cb_handle = handle
+        probe.cb_start = _perf()  # not `now`: attributing the last one is not this one's time
+        return handle
+
+
+def _close_callback(probe: LoopProbe, now: float) -> None:
+    """End the running callback at `now`; the next one starts when this returns."""
+    flip = probe.flip
+    if flip is not None:  # the watchdog switched timing on while this callback ran
+        probe.flip = None
+        start, handle = (flip[0], flip[1]) if flip[0] == probe.burst_start else (None, None)
+    else:
+        start, handle = probe.cb_start, probe.cb_handle
+    if probe.pending is not None:
+        probe.pending.finish(now, exact=False)
+    probe.cb_start = None
+    probe.cb_handle = None
+    if start is not None and now - start >= probe.floor_s:
+        probe.callback_ended(start, now, handle)
+
+
+def _end_burst(probe: LoopProbe, ready: Any, now: float) -> None:
+    start = probe.burst_start
+    if start is None:
+        return
+    if probe.timing or probe.flip is not None:
+        _close_callback(probe, now)
+        if ready is not None:
+            ready.__class__ = PlainReady
+        probe.timing = False
+    probe.burst_start = None
+    if now - start >= probe.note_s:
+        probe.burst_ended(start, now)
+    elif probe.ended or probe.samples:
+        probe.ended, probe.samples = [], []
+
+
+def _timed_select(select: Callable[..., Any], probe: LoopProbe, ready: Any) -> Callable[..., Any]:
     def timed_select(timeout: float | None = None) -> Any:
         __tracebackhide__ = True  # pytest and pyinstrument hide this frame
-        start = probe.busy_start
-        if start is not None:
-            end = _perf()
-            if probe.pending is not None:
-                probe.pending.finish(end, exact=False)
-            if end - start >= probe.note_s:
-                probe.end_iteration(start, end)
-        probe.busy_start = None
+        if probe.burst_start is not None:
+            _end_burst(probe, ready, _perf())
         try:
             return select(timeout)
         finally:
-            probe.busy_start = _perf()
+            probe.burst_start = _perf()
 
+    timed_select.__wrapped__ = select  # type: ignore[attr-defined]
     return timed_select
 
 
+def _switch_on(ready: Any, probe: LoopProbe) -> Callable[[], None]:
+    """What the watchdog calls to time each callback of the current burst."""
+
+    def switch_on() -> None:
+        ready.__class__ = TimedReady
+        probe.timing = True
+
+    return switch_on
+
+
+def _instrument_asyncio(loop: Any, probe: LoopProbe) -> Callable[[], None] | None:
+    selector = getattr(loop, "_selector", None) or getattr(loop, "_proactor", None)
+    queue = getattr(loop, "_ready", None)
+    if selector is None or type(queue) not in (collections.deque, PlainReady, TimedReady):
+        return None
+    ready = PlainReady(queue)
+    ready.probe = probe
+    loop._ready = ready
+    select = selector.select
+    selector.select = _timed_select(select, probe, ready)
+    probe.switch_on = _switch_on(ready, probe)
+
+    def undo() -> None:
+        with contextlib.suppress(Exception):
+            del selector.select
+        if getattr(loop, "_ready", None) is ready:
+            loop._ready = collections.deque(ready)
+        probe.switch_on = None
+
+    return undo
+
+
+# -- uvloop: every callback scheduled through the loop's methods runs in run_timed ----------
+_GAP_S = 0.001  # callbacks closer than this belong to one burst (uvloop shows no iterations)
+
+
+def run_timed(probe: LoopProbe, callback: Callable[..., Any], args: tuple[Any, ...]) -> Any:
+    __tracebackhide__ = True
+    start = _perf()
+    last = probe.last_end
+    if probe.burst_start is None or (last is not None and start - last > _GAP_S):
+        if probe.burst_start is not None and last is not None:
+            probe.burst_ended(probe.burst_start, last)
+        probe.burst_start = start
+    probe.cb_start = start
+    try:
+        return callback(*args)
+    finally:
+        end = _perf()
+        probe.cb_start = None
+        probe.last_end = end
+        probe.timed_total += end - start
+        if probe.pending is not None:
+            probe.pending.finish(end, exact=False)
+        if end - start >= probe.floor_s:
+            probe.callback_ended(start, end, callback, request=REQUEST.get())
+
+
+def _instrument_uvloop(loop: Any, probe: LoopProbe) -> Callable[[], None]:
+    cls = type(loop)
+    call_soon, call_later, call_at = cls.call_soon, cls.call_later, cls.call_at
+    threadsafe = cls.call_soon_threadsafe
+
+    def timed_call_soon(callback: Any, *args: Any, context: Any = None) -> Any:
+        return call_soon(loop, run_timed, probe, callback, args, context=context)
+
+    def timed_call_soon_threadsafe(callback: Any, *args: Any, context: Any = None) -> Any:
+        return threadsafe(loop, run_timed, probe, callback, args, context=context)
+
+    def timed_call_later(delay: float, callback: Any, *args: Any, context: Any = None) -> Any:
+        return call_later(loop, delay, run_timed, probe, callback, args, context=context)
+
+    def timed_call_at(when: float, callback: Any, *args: Any, context: Any = None) -> Any:
+        return call_at(loop, when, run_timed, probe, callback, args, context=context)
+
+    loop.call_soon = timed_call_soon
+    loop.call_soon_threadsafe = timed_call_soon_threadsafe
+    loop.call_later = timed_call_later
+    loop.call_at = timed_call_at
+    interval = probe.threshold_s / 4.0
+    beat_handle: list[Any] = []
+
+    def beat() -> None:
+        # A late beat with no timed callback to explain it: libuv ran an I/O callback that long.
+        now = _perf()
+        due, timed = probe.beat_due, probe.beat_timed
+        if probe.burst_start is not None and probe.cb_start is None:
+            last = probe.last_end
+            if last is not None and now - last > _GAP_S:
+                probe.burst_ended(probe.burst_start, last)
+                probe.burst_start = None
+        if due is not None:
+            untimed = (now - due) - (probe.timed_total - timed)
+            if untimed >= probe.threshold_s:
+                probe.untimed_stretch(now - untimed, now)
+        probe.beat_due = now + interval
+        probe.beat_timed = probe.timed_total
+        beat_handle[:] = [call_later(loop, interval, beat)]
+
+    probe.beat_due = _perf() + interval
+    probe.beat_timed = probe.timed_total
+    beat_handle.append(call_later(loop, interval, beat))
+
+    def undo() -> None:
+        for name in ("call_soon", "call_soon_threadsafe", "call_later", "call_at"):
+            loop.__dict__.pop(name, None)
+        for h in beat_handle:
+            h.cancel()
+        if probe.burst_start is not None and probe.last_end is not None:
+            probe.burst_ended(probe.burst_start, probe.last_end)
+        probe.burst_start = None
+
+    return undo
+
+
+def _is_uvloop(loop: Any) -> bool:
+    return type(loop).__module__.split(".")[0] == "uvloop" or any(
+        c.__module__.split(".")[0] == "uvloop" for c in type(loop).__mro__[1:]
+    )
+
+
+# -- what every monitored loop does ----------------------------------------------------------
+def probe_of(loop: Any, settings: Settings | None = None) -> LoopProbe:
+    """The loop's probe, made on first use with the active monitor's settings."""
+    probe: LoopProbe | None = loop.__dict__.get("_ac_probe")
+    if probe is None:
+        probe = LoopProbe(loop, None, settings or current_recorder().settings)
+        loop._ac_probe = probe
+    elif not probe.permanent and settings is None:
+        probe.configure(current_recorder().settings)  # a loop kept across monitors (pytest)
+    return probe
+
+
+def run_monitored(loop: Any, run_forever: Callable[[], None]) -> None:
+    """Run `run_forever()` of `loop` with its probe attached; leave the loop as it was."""
+    __tracebackhide__ = True
+    probe = probe_of(loop)
+    if probe.running:  # run_forever inside run_forever: asyncio raises; let it
+        return run_forever()
+    probe.running = True
+    recorder = probe.recorder
+    recorder.add_loop(id(loop))
+    probe.attach_thread()
+    undo = _instrument_uvloop(loop, probe) if _is_uvloop(loop) else None
+    if undo is None:
+        undo = _instrument_asyncio(loop, probe)
+    if undo is None:
+        recorder.add_note(
+            f"a {type(loop).__name__} ran, but asynccheck cannot time its callbacks "
+            "(no selector or ready queue it knows)"
+        )
+    if not probe.catching:
+        leaks.CATCHER.acquire()
+        probe.catching = True
+    if probe.settings.detect_blocking:
+        blocking.attach(probe)
+    Watchdog.shared().add(probe)
+    if undo is not None and probe.switch_on is not None:
+        probe.burst_start = _perf()
+    try:
+        run_forever()
+    finally:
+        Watchdog.shared().remove(probe)
+        ready = loop.__dict__.get("_ready")
+        _end_burst(probe, ready if isinstance(ready, (PlainReady, TimedReady)) else None, _perf())
+        if probe.settings.detect_blocking:
+            blocking.detach(probe)
+        if undo is not None and not probe.permanent:
+            undo()
+        probe.running = False
+
+
+def run_until_complete_monitored(loop: Any, future: Any, run: Callable[[Any], Any]) -> Any:
+    __tracebackhide__ = True
+    probe: LoopProbe | None = loop.__dict__.get("_ac_probe")
+    # asyncio.run()/Runner cancel the tasks main() left pending from this function; seen from
+    # here, they are exactly the tasks that were still pending when main() returned.
+    if probe is not None and sys._getframe(2).f_code.co_name == "_cancel_all_tasks":
+        with contextlib.suppress(Exception):  # bookkeeping must not break the shutdown
+            leaks.note_pending_tasks(loop, probe)
+    return run(future)
+
+
+def create_task_monitored(
+    loop: Any, coro: Any, args: tuple[Any, ...], kwargs: dict[str, Any], create: Any
+) -> Any:
+    probe: LoopProbe | None = loop.__dict__.get("_ac_probe")
+    if probe is None:
+        return create(coro, *args, **kwargs)
+    request = request_of_coroutine(coro)
+    if request is not None and _HAS_TASK_CONTEXT:
+        context = kwargs.get("context") or contextvars.copy_context()
+        context.run(REQUEST.set, request)
+        kwargs["context"] = context
+    task = create(coro, *args, **kwargs)
+    probe.note_task(task, user_creation_site(sys._getframe(2)))
+    return task
+
+
+def exception_handler_monitored(loop: Any, context: dict[str, Any]) -> None:
+    probe: LoopProbe | None = loop.__dict__.get("_ac_probe")
+    if probe is not None:
+        with contextlib.suppress(Exception):
+            leaks.note_exception_context(probe, context)
+
+
+def close_monitored(loop: Any, close: Callable[[], None]) -> None:
+    probe: LoopProbe | None = loop.__dict__.get("_ac_probe")
+    closing = probe is not None and not loop.is_closed() and not loop.is_running()
+    if closing:
+        with contextlib.suppress(Exception):
+            leaks.note_pending_tasks(loop, probe)
+    close()
+    if closing and probe is not None and probe.catching:
+        # Objects kept alive by cycles warn later, when the report collects garbage: a full
+        # collection costs 10-50 ms, too much for every loop close.
+        leaks.CATCHER.release()
+        probe.catching = False
+
+
 class _Instrumented:
-    """What every monitored loop does, whatever its base class: leaks, task sites, the report."""
+    """The methods of a loop class that is always monitored (`TimingEventLoop` and its uvloop
+    twin), with per-loop settings; `install.monitor()` patches the same into other loops."""
 
     _ac_probe: LoopProbe
+    _ac_always = True  # install.monitor()'s patches leave these loops to their own methods
 
-    def _ac_setup(
-        self,
-        recorder: Recorder | None,
-        slow_callback_ms: float | None,
-        detect_blocking: bool | None,
-        trace_leaks: bool | None,
-    ) -> None:
+    def _ac_setup(self, recorder: Recorder | None, **overrides: Any) -> None:
         base = recorder or current_recorder()
-        overrides = {
-            k: v
-            for k, v in (
-                ("slow_callback_ms", slow_callback_ms),
-                ("detect_blocking", detect_blocking),
-                ("trace_leaks", trace_leaks),
-            )
-            if v is not None
-        }
-        settings: Settings = dataclasses.replace(base.settings, **overrides)
-        self._ac_settings = settings
-        # Without an explicit recorder the loop follows whichever monitor() is active.
-        self._ac_probe = LoopProbe(self, recorder, settings)  # type: ignore[arg-type]
-        self._ac_catching = False
+        chosen = {k: v for k, v in overrides.items() if v is not None}
+        settings = dataclasses.replace(base.settings, **chosen)
+        probe = LoopProbe(self, recorder, settings)  # type: ignore[arg-type]
+        probe.permanent = True
+        self._ac_probe = probe
 
-    # -- running ----------------------------------------------------------------------------
-    def _ac_start(self) -> None:
-        probe = self._ac_probe
-        probe.recorder.add_loop(id(self))
-        probe.attach_thread()
-        if not self._ac_catching:
-            leaks.CATCHER.acquire()
-            self._ac_catching = True
-        if self._ac_settings.detect_blocking:
-            blocking.attach(probe)
-        Watchdog.shared().add(probe)
-
-    def _ac_stop(self) -> None:
-        probe = self._ac_probe
-        Watchdog.shared().remove(probe)
-        if self._ac_settings.detect_blocking:
-            blocking.detach(probe)
+    def run_forever(self) -> None:
+        __tracebackhide__ = True
+        run_monitored(self, super().run_forever)  # type: ignore[misc]
 
     def run_until_complete(self, future: Any) -> Any:
         __tracebackhide__ = True
-        # asyncio.run()/Runner cancel the tasks main() left pending from this function; seen
-        # from here, they are exactly the tasks that were still pending when main() returned.
-        if sys._getframe(1).f_code.co_name == "_cancel_all_tasks":
-            with contextlib.suppress(Exception):  # bookkeeping must not break the shutdown
-                leaks.note_pending_tasks(self, self._ac_probe)  # type: ignore[arg-type]
-        return super().run_until_complete(future)  # type: ignore[misc]
+        return run_until_complete_monitored(self, future, super().run_until_complete)  # type: ignore[misc]
 
     def create_task(self, coro: Any, *args: Any, **kwargs: Any) -> Any:
-        task = super().create_task(coro, *args, **kwargs)  # type: ignore[misc]
-        self._ac_probe.note_task(task, creation_site(sys._getframe(1)))
-        return task
+        return create_task_monitored(self, coro, args, kwargs, super().create_task)  # type: ignore[misc]
 
     def call_exception_handler(self, context: dict[str, Any]) -> None:
-        with contextlib.suppress(Exception):
-            leaks.note_exception_context(self._ac_probe, context)
+        exception_handler_monitored(self, context)
         super().call_exception_handler(context)  # type: ignore[misc]
 
     def close(self) -> None:
-        closing = not self.is_closed() and not self.is_running()  # type: ignore[attr-defined]
-        if closing:
-            with contextlib.suppress(Exception):
-                leaks.note_pending_tasks(self, self._ac_probe)  # type: ignore[arg-type]
-        super().close()  # type: ignore[misc]
-        if closing and self._ac_catching:
-            # Objects kept alive by cycles warn later, when the recorder's report() collects
-            # garbage: a full collection costs 10-50 ms, too much for every loop close.
-            leaks.CATCHER.release()
-            self._ac_catching = False
+        close_monitored(self, super().close)  # type: ignore[misc]
 
-    # -- results ----------------------------------------------------------------------------
     def report(self) -> Report:
         """The report of this loop's recorder (shared with every loop of the same monitor)."""
         return self._ac_probe.recorder.report()
@@ -161,25 +392,12 @@ class TimingEventLoop(_Instrumented, _DefaultLoop):  # type: ignore[misc,valid-t
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self._ac_setup(recorder, slow_callback_ms, detect_blocking, trace_leaks)
-        selector = self._selector  # type: ignore[attr-defined]
-        selector.select = _timed_select(selector.select, self._ac_probe)
-
-    def run_forever(self) -> None:
-        __tracebackhide__ = True
-        probe = self._ac_probe
-        self._ac_start()
-        probe.busy_start = _perf()
-        try:
-            super().run_forever()
-        finally:
-            start, probe.busy_start = probe.busy_start, None
-            end = _perf()
-            if probe.pending is not None:
-                probe.pending.finish(end, exact=False)
-            if start is not None and end - start >= probe.note_s:
-                probe.end_iteration(start, end)
-            self._ac_stop()
+        self._ac_setup(
+            recorder,
+            slow_callback_ms=slow_callback_ms,
+            detect_blocking=detect_blocking,
+            trace_leaks=trace_leaks,
+        )
 
 
 _uvloop_class: type[asyncio.AbstractEventLoop] | None = None
@@ -193,7 +411,7 @@ def uvloop_loop_class() -> type[asyncio.AbstractEventLoop]:
     import uvloop
 
     class TimingUVLoop(_Instrumented, uvloop.Loop):  # type: ignore[misc,valid-type]
-        """uvloop, timed by a heartbeat: libuv's poll is out of Python's reach."""
+        """uvloop, with every scheduled callback timed and a heartbeat for the rest."""
 
         def __init__(
             self,
@@ -205,41 +423,12 @@ def uvloop_loop_class() -> type[asyncio.AbstractEventLoop]:
             **kwargs: Any,
         ) -> None:
             super().__init__(*args, **kwargs)
-            self._ac_setup(recorder, slow_callback_ms, detect_blocking, trace_leaks)
-            self._ac_interval = self._ac_probe.threshold_s / 4.0
-            self._ac_beat_handle: asyncio.TimerHandle | None = None
-
-        def _ac_beat(self) -> None:
-            # busy_start holds when this beat was due: the loop was blocked from then on.
-            probe = self._ac_probe
-            now = _perf()
-            due = probe.busy_start
-            if probe.pending is not None:
-                probe.pending.finish(now, exact=False)
-            if due is not None and now - due >= probe.note_s:
-                probe.end_iteration(due, now)
-            probe.busy_start = now + self._ac_interval
-            self._ac_beat_handle = self.call_later(self._ac_interval, self._ac_beat)
-
-        def run_forever(self) -> None:
-            __tracebackhide__ = True
-            probe = self._ac_probe
-            self._ac_start()
-            probe.busy_start = _perf() + self._ac_interval
-            self._ac_beat_handle = self.call_later(self._ac_interval, self._ac_beat)
-            try:
-                super().run_forever()
-            finally:
-                if self._ac_beat_handle is not None:
-                    self._ac_beat_handle.cancel()
-                    self._ac_beat_handle = None
-                due, probe.busy_start = probe.busy_start, None
-                now = _perf()
-                if probe.pending is not None:
-                    probe.pending.finish(now, exact=False)
-                if due is not None and now - due >= probe.note_s:
-                    probe.end_iteration(due, now)
-                self._ac_stop()
+            self._ac_setup(
+                recorder,
+                slow_callback_ms=slow_callback_ms,
+                detect_blocking=detect_blocking,
+                trace_leaks=trace_leaks,
+            )
 
     _uvloop_class = TimingUVLoop
     return TimingUVLoop

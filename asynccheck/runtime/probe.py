@@ -1,118 +1,168 @@
-"""Per-loop instrumentation state: when the running iteration began, what the watchdog saw.
+"""Per-loop state: which callback runs, since when, and what it cost once it ends.
 
-The loop thread pays for two `perf_counter()` calls per loop iteration and nothing per callback:
-it stamps `busy_start` when `select()` returns and checks the elapsed time when the next
-`select()` begins (measured: ~1.008x on a callback-heavy bench; timing every `Handle._run`
-costs ~1.17x). Only an iteration that runs long is looked at closely: the watchdog thread
-samples the loop thread's stack while it is still running (`take_sample`) and, when the
-iteration ends, `end_iteration` turns those samples into `SlowCallback`s.
+How a loop is timed (the hooks live in loop.py; the numbers are from bench/runtime_overhead.py):
+- **Bursts.** The loop thread stamps when `select()` returns (`burst_start`) and when it is next
+  entered: one burst is the callbacks of one loop iteration. Two `perf_counter()` calls per
+  iteration, nothing per callback: this is all a loop whose iterations stay short ever pays.
+- **Callbacks, exactly, when it matters.** A burst that runs past `flip_after` (a tenth of the
+  threshold, 2-10 ms) is switched to per-callback timing by the watchdog thread: it changes the
+  class of the loop's ready queue to one whose `popleft()` stamps each handle as it starts, so
+  every later callback of the burst is timed on its own by the loop thread itself, including
+  time inside C calls that hold the GIL. The burst end switches it back. The callback that was
+  running when the switch came is timed from the burst start: an upper bound, off by at most
+  `flip_after` plus one GIL switch interval.
+- **Where the time went.** The watchdog samples the loop thread's stack while a burst is older
+  than half the threshold; a callback's samples are those taken between its start and end,
+  each weighted by the time since the previous one (a sample taken late, because a C call held
+  the GIL, stands for that whole wait).
+
+A callback at least as long as the threshold becomes a `SlowCallback`; a burst that held the
+loop that long although its callbacks were each shorter becomes a `Stall`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import dataclasses
 import logging
 import os
-import sys
 import threading
 import weakref
-from collections import Counter
+from collections import defaultdict
 from dataclasses import dataclass
-from types import FrameType
 from typing import Any
 
 from asynccheck.runtime.describe import coroutine_name, describe_callback
 from asynccheck.runtime.recorder import Recorder, Settings, current_recorder
-from asynccheck.runtime.report import LagPoint, SlowCallback
-from asynccheck.runtime.sites import (
-    UNKNOWN_SITE,
-    Site,
-    file_kind,
-    frames_outward,
-    is_asyncio_file,
-    pick_location,
-    site_of,
-)
+from asynccheck.runtime.report import CallbackGroup, LagPoint, SlowCallback, Stall
+from asynccheck.runtime.serving import request_of_task
+from asynccheck.runtime.sites import UNKNOWN_SITE, Site, file_kind
 
 logger = logging.getLogger("asynccheck")
-MAX_STACK = 40
-_EVENTS_FILE = os.path.abspath(asyncio.events.__file__)
-# asyncio frames that sit *outside* the callback: walking outward from the running frame stops
-# at the first of these. Handle._run (events.py) is where a callback is entered.
-_OUTER_MACHINERY = frozenset({"_run", "_run_once", "run_forever", "run_until_complete", "run"})
+MAX_STACK = 40  # frames kept per sample, innermost first
+
+# The request a task serves ("GET /orders"), set in the task's context when it is created
+# (see serving.py), so every handle the task schedules carries it too.
+REQUEST: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "asynccheck_request", default=None
+)
 
 
 @dataclass(frozen=True)
 class Sample:
-    """One look at the loop thread's stack during a long iteration."""
+    """One look at the loop thread's stack during a long burst."""
 
-    iteration: float  # the iteration's busy_start: identifies it
     t: float
-    key: tuple[int, int]  # (id of the handle, id of the current task): one callback
-    callback: str
-    task: str | None
-    task_id: int | None
-    task_obj: Any  # held until the iteration ends: an eager task (3.12+) is named after its
-    # first step, and may be done and gone by the time the iteration is attributed
-    coroutine: str | None
-    stack: tuple[Site, ...]  # outermost first
+    stack: tuple[Site, ...]  # outermost first, asynccheck's and the profiler's frames left out
     location: Site
+    late: float = 0.0  # how much later than planned the watchdog got the GIL
 
 
 @dataclass(frozen=True)
 class SeenBlocking:
-    """A blocking call seen during the current iteration, to name it on the slow callback."""
+    """A blocking call seen on the loop thread, to name it on the slow callback it was in."""
 
-    iteration: float
-    t: float
+    start: float
     end: float
     call: str
-    task_id: int | None
 
 
-def callback_frames(frame: FrameType | None) -> tuple[list[FrameType], Any]:
-    """Frames from the innermost outward up to the callback's entry, and the running handle."""
-    frames: list[FrameType] = []
-    for f in frames_outward(frame):
-        code = f.f_code
-        if code.co_name in _OUTER_MACHINERY and is_asyncio_file(code.co_filename):
-            handle = None
-            if code.co_name == "_run" and code.co_filename == _EVENTS_FILE:
-                try:
-                    handle = f.f_locals.get("self")
-                except Exception:
-                    handle = None
-            return frames, handle
-        frames.append(f)
-    return frames, None
+@dataclass
+class _Ended:
+    """A callback of the current burst that ran at least `floor_s`, kept to explain a stall."""
+
+    start: float
+    end: float
+    handle: Any
+    slow: bool
+
+
+def task_of(handle: Any) -> Any:
+    """The task whose step or wake-up `handle` runs, else None."""
+    cb = getattr(handle, "_callback", handle)
+    owner = getattr(cb, "__self__", None)
+    return owner if isinstance(owner, asyncio.Future) and hasattr(owner, "get_coro") else None
+
+
+def callback_site(handle: Any) -> Site:
+    """Where a callback is defined: its function, or its task's coroutine (for grouping)."""
+    task = task_of(handle)
+    if task is not None:
+        coro = task.get_coro()
+        code = getattr(coro, "cr_code", None) or getattr(coro, "gi_code", None)
+        frame = getattr(coro, "cr_frame", None)
+        if code is not None:
+            line = frame.f_lineno if frame is not None else code.co_firstlineno
+            return Site(code.co_filename, line, getattr(code, "co_qualname", code.co_name))
+    cb = getattr(handle, "_callback", handle)
+    cb = getattr(cb, "func", cb)  # functools.partial
+    code = getattr(getattr(cb, "__func__", cb), "__code__", None)
+    if code is not None:
+        return Site(
+            code.co_filename, code.co_firstlineno, getattr(code, "co_qualname", code.co_name)
+        )
+    return Site("<builtin>", 0, describe_callback(handle).strip("<>"))
+
+
+def request_of(handle: Any) -> str | None:
+    context = getattr(handle, "_context", None)
+    if context is not None:
+        try:
+            return context.get(REQUEST)  # type: ignore[no-any-return]
+        except Exception:
+            return None
+    return None
 
 
 class LoopProbe:
-    """What one loop is doing now. Written by the loop thread, read by the watchdog."""
+    """What one loop is doing now. Written by the loop thread; the watchdog reads it, samples
+    the stack and switches on per-callback timing."""
 
     def __init__(
         self, loop: asyncio.AbstractEventLoop, recorder: Recorder | None, settings: Settings
     ) -> None:
         self.loop_ref = weakref.ref(loop)
         self._recorder = recorder
-        self.settings = s = settings
-        self.threshold_s = s.threshold_s
-        self.note_s = s.lag_note_s
-        # Sampling from half the threshold on, every quarter threshold (at most 25 ms): any
-        # callback at least as long as the threshold is then sampled at least once.
-        self.sample_after = s.threshold_s / 2.0
-        self.sample_every = min(0.025, s.threshold_s / 4.0)
-        self.busy_start: float | None = None  # not None while the loop runs callbacks
-        self.thread_id: int | None = None
+        self.configure(settings)
+        self.burst_start: float | None = None  # not None while the loop runs callbacks
+        self.running = False  # inside a monitored run_forever
+        self.permanent = False  # a TimingEventLoop: instrumented for life, its own settings
+        self.catching = False  # holds a reference on leaks.CATCHER
+        self.switch_on: Any = None  # set by loop.py: turns per-callback timing on (asyncio)
+        self.last_end: float | None = None  # uvloop: when the last timed callback ended
+        self.timed_total = 0.0  # uvloop: seconds spent in timed callbacks, ever
+        self.beat_due: float | None = None  # uvloop: when the heartbeat is due
+        self.beat_timed = 0.0  # uvloop: timed_total when the beat was scheduled
+        self.timing = False  # per-callback timing is on for the current burst
+        self.flip: tuple[float, Any] | None = None  # (burst, handle running at the switch)
+        self.flipped_for: float | None = None  # the burst the watchdog switched, once each
+        self.cb_start: float | None = None  # the running callback's start (timing on only)
+        self.cb_handle: Any = None
+        self.ended: list[_Ended] = []
+        self.slow_in_burst = 0.0
         self.samples: list[Sample] = []
         self.seen_blocking: list[SeenBlocking] = []
         self.pending: Any = None  # blocking.Pending: a blocking call in flight on the loop thread
         self.suppress = False  # True while asynccheck itself is on the loop thread's stack
+        self.thread_id: int | None = None
+        self.thread_name = "MainThread"
         # id(task) -> (weak ref, where it was created). Keyed by id, not a WeakKeyDictionary:
         # a garbage cycle clears weak refs before a task's __del__ reports "exception never
         # retrieved", and that is exactly when the creation site is wanted.
         self.task_sites: dict[int, tuple[Any, Site | None]] = {}
         self._sites_prune_at = 1024
+
+    def configure(self, settings: Settings) -> None:
+        self.settings = s = settings
+        self.threshold_s = s.threshold_s
+        self.note_s = s.lag_note_s
+        self.flip_after = min(max(s.threshold_s / 10.0, 0.002), 0.010)
+        self.floor_s = min(s.threshold_s / 20.0, 0.002)
+        # Sampling from half the threshold on, every quarter threshold (at most 25 ms): any
+        # callback at least as long as the threshold is then sampled at least once.
+        self.sample_after = s.threshold_s / 2.0
+        self.sample_every = min(0.025, s.threshold_s / 4.0)
 
     @property
     def recorder(self) -> Recorder:
@@ -122,6 +172,10 @@ class LoopProbe:
         happened during that test.
         """
         return self._recorder or current_recorder()
+
+    def attach_thread(self) -> None:
+        self.thread_id = threading.get_ident()
+        self.thread_name = threading.current_thread().name
 
     # -- task creation sites ---------------------------------------------------------------
     def note_task(self, task: Any, site: Site | None) -> None:
@@ -141,139 +195,122 @@ class LoopProbe:
         entry = self.task_sites.get(task_id)
         return entry[1] if entry else None
 
-    # -- watchdog side -----------------------------------------------------------------------
-    def take_sample(self, start: float, now: float) -> None:
-        """Runs on the watchdog thread while the loop thread is inside a long iteration."""
-        tid = self.thread_id
-        if tid is None:
-            return
-        frame = sys._current_frames().get(tid)
-        if frame is None or self.busy_start != start:
-            return
-        frames, handle = callback_frames(frame)
-        del frame
-        stack = tuple(
-            site_of(f)
-            for f in reversed(frames[:MAX_STACK])
-            if file_kind(f.f_code.co_filename) != "asynccheck"
-        )
-        del frames
-        loop = self.loop_ref()
-        task = None
-        if loop is not None:
+    # -- loop thread: callbacks and bursts -------------------------------------------------
+    def callback_ended(
+        self, start: float, end: float, handle: Any, request: str | None = None
+    ) -> None:
+        """A callback of at least `floor_s` ended (per-callback timing on)."""
+        slow = end - start >= self.threshold_s
+        self.ended.append(_Ended(start, end, handle, slow))
+        if slow:
+            self.slow_in_burst += end - start
             try:
-                task = asyncio.current_task(loop)
-            except Exception:
-                task = None
-        self.samples.append(
-            Sample(
-                iteration=start,
-                t=now,
-                key=(id(handle), id(task)),
-                callback=describe_callback(handle),
-                task=task.get_name() if task is not None else None,
-                task_id=id(task) if task is not None else None,
-                task_obj=task,
-                coroutine=coroutine_name(task) if task is not None else None,
-                stack=stack,
-                location=pick_location(stack),
-            )
-        )
+                self.recorder.add_slow(self._slow_callback(start, end, handle, request))
+            except Exception:  # a bug here must not stop the user's event loop
+                logger.debug("asynccheck: attributing a callback failed", exc_info=True)
 
-    # -- loop side -------------------------------------------------------------------------
-    def end_iteration(self, start: float, end: float) -> None:
-        """Runs on the loop thread when an iteration of at least `note_s` ends."""
+    def untimed_stretch(self, start: float, end: float) -> None:
+        """uvloop ran something it does not schedule through Python (an I/O callback) that long."""
         try:
-            self._end_iteration(start, end)
-        except Exception:  # a bug here must not stop the user's event loop
-            logger.debug("asynccheck: attributing an iteration failed", exc_info=True)
+            slow = self._slow_callback(start, end, None, None)
+            self.recorder.add_slow(
+                dataclasses.replace(slow, callback="<I/O callback run by uvloop>")
+            )
+        except Exception:
+            logger.debug("asynccheck: attributing an untimed stretch failed", exc_info=True)
 
-    def _end_iteration(self, start: float, end: float) -> None:
-        samples = [s for s in self.samples if s.iteration == start]
-        self.samples = []
-        seen = [b for b in self.seen_blocking if b.iteration == start]
-        self.seen_blocking = []
+    def burst_ended(self, start: float, end: float) -> None:
+        """The loop is about to wait for I/O again; `start` is when this burst began."""
         duration = end - start
-        at = self.recorder.since_start(start)
-        if duration < self.threshold_s:
-            self.recorder.add_lag(LagPoint(at, duration * 1000.0, None))
-            return
-        slow = self._attribute(samples, seen, start, end)
-        for cb in slow:
-            self.recorder.add_slow(cb)
-        top = max(slow, key=lambda c: c.duration_ms) if slow else None
-        self.recorder.add_lag(LagPoint(at, duration * 1000.0, top.task if top else None))
-
-    def _attribute(
-        self, samples: list[Sample], seen: list[SeenBlocking], start: float, end: float
-    ) -> list[SlowCallback]:
-        """Split the iteration between the callbacks the watchdog saw running, in order.
-
-        Consecutive samples of the same (handle, task) are one callback; its share runs from
-        the previous callback's last sample (or the iteration start) to its own last sample
-        (or the iteration end, for the last one).
-        """
-        at = self.recorder.since_start(start)
-        if not samples:
-            return [
-                SlowCallback(
-                    duration_ms=(end - start) * 1000.0,
-                    callback="<loop iteration; not sampled: the GIL was held throughout>",
-                    task=None,
-                    coroutine=None,
-                    location=UNKNOWN_SITE,
-                    stack=(),
-                    at_s=at,
+        try:
+            if duration >= self.note_s:
+                top = max(self.ended, key=lambda e: e.end - e.start) if self.ended else None
+                task = task_of(top.handle) if top is not None and top.slow else None
+                self.recorder.add_lag(
+                    LagPoint(
+                        self.recorder.since_start(start),
+                        duration * 1000.0,
+                        task.get_name() if task is not None else None,
+                    )
                 )
-            ]
-        groups: list[list[Sample]] = []
-        for s in samples:
-            if groups and groups[-1][-1].key == s.key:
-                groups[-1].append(s)
-            else:
-                groups.append([s])
-        spans: list[tuple[float, float]] = []
-        begin = start
-        for i, g in enumerate(groups):
-            if i == len(groups) - 1:
-                finish = end
-            else:  # between this group's last sample and the next one's first
-                lo, hi = g[-1].t, groups[i + 1][0].t
-                ends = [b.end for b in seen if b.task_id == g[-1].task_id and lo <= b.end <= hi]
-                finish = max(ends) if ends else (lo + hi) / 2.0
-            spans.append((begin, finish))
-            begin = finish
-        chosen = [i for i, (b, f) in enumerate(spans) if f - b >= self.threshold_s]
-        if not chosen:  # several callbacks shared the time: name the one seen most
-            best = max(range(len(groups)), key=lambda i: len(groups[i]))
-            chosen = [best]
-            spans[best] = (start, end)
-        return [self._slow_callback(groups[i], spans[i], seen) for i in chosen]
+            if duration - self.slow_in_burst >= self.threshold_s:
+                self.recorder.add_stall(self._stall(start, end))
+        except Exception:
+            logger.debug("asynccheck: attributing a burst failed", exc_info=True)
+        finally:
+            self.ended = []
+            self.slow_in_burst = 0.0
+            self.samples = []
+            self.seen_blocking = []
 
+    # -- building the findings ---------------------------------------------------------------
     def _slow_callback(
-        self, group: list[Sample], span: tuple[float, float], seen: list[SeenBlocking]
+        self, start: float, end: float, handle: Any, request: str | None
     ) -> SlowCallback:
-        counts = Counter(s.location for s in group)
-        location = max(counts, key=lambda loc: (counts[loc], file_kind(loc.file) == "user"))
-        last = next(s for s in reversed(group) if s.location == location)
-        first = group[0]
-        blocking = next(
-            (b.call for b in seen if span[0] <= b.t <= span[1] and b.task_id == first.task_id),
-            None,
-        )
-        task = first.task_obj
+        samples = sorted((s for s in self.samples if start <= s.t <= end), key=lambda s: s.t)
+        # Each sample stands for the time since the previous one (or the callback's start): a
+        # sample the watchdog could only take once a C call released the GIL gets that wait.
+        weights: dict[Site, float] = defaultdict(float)
+        previous = start
+        for s in samples:
+            weights[s.location] += s.t - previous
+            previous = s.t
+        if weights:
+            location = max(weights, key=lambda loc: (weights[loc], file_kind(loc.file) == "user"))
+            stack = next(s.stack for s in reversed(samples) if s.location == location)
+        else:  # never sampled (a short burst's last callback): name the function that ran
+            location = callback_site(handle) if handle is not None else UNKNOWN_SITE
+            stack = (location,) if location is not UNKNOWN_SITE else ()
+        blocking = [b for b in self.seen_blocking if start <= b.start < end]
+        worst = max(blocking, key=lambda b: min(b.end, end) - b.start) if blocking else None
+        task = task_of(handle)
+        if request is None:
+            request = request_of(handle)
+        if request is None and task is not None:
+            request = request_of_task(task)
         return SlowCallback(
-            duration_ms=(span[1] - span[0]) * 1000.0,
-            callback=first.callback,
-            task=task.get_name() if task is not None else first.task,
-            coroutine=first.coroutine,
+            duration_ms=(end - start) * 1000.0,
+            callback=describe_callback(handle),
+            task=task.get_name() if task is not None else None,
+            coroutine=coroutine_name(task) if task is not None else None,
             location=location,
-            stack=last.stack,
-            blocking_call=blocking,
-            task_created_at=self.task_site(first.task_id),
-            at_s=self.recorder.since_start(span[0]),
-            samples=len(group),
+            stack=stack,
+            blocking_call=worst.call if worst is not None else None,
+            task_created_at=self.task_site(id(task)) if task is not None else None,
+            at_s=self.recorder.since_start(start),
+            samples=len(samples),
+            thread=self.thread_name,
+            pid=os.getpid(),
+            request=request,
+            gil_held_ms=sum(s.late for s in samples) * 1000.0,
         )
 
-    def attach_thread(self) -> None:
-        self.thread_id = threading.get_ident()
+    def _stall(self, start: float, end: float) -> Stall:
+        groups: dict[tuple[Site, str], list[float]] = {}
+        tasks: dict[tuple[Site, str], str | None] = {}
+        timed = 0.0
+        for e in self.ended:
+            key = (callback_site(e.handle), describe_callback(e.handle))
+            groups.setdefault(key, []).append(e.end - e.start)
+            task = task_of(e.handle)
+            tasks.setdefault(key, task.get_name() if task is not None else None)
+            timed += e.end - e.start
+        callbacks = [
+            CallbackGroup(site, name, tasks[(site, name)], len(d), sum(d) * 1000, max(d) * 1000)
+            for (site, name), d in groups.items()
+        ]
+        rest = (end - start) - timed
+        if rest >= self.floor_s:
+            callbacks.append(
+                CallbackGroup(
+                    UNKNOWN_SITE, "<shorter callbacks and loop work>", None, 0, rest * 1000, 0.0
+                )
+            )
+        callbacks.sort(key=lambda c: -c.total_ms)
+        return Stall(
+            duration_ms=(end - start) * 1000.0,
+            start_s=self.recorder.since_start(start),
+            callbacks=tuple(callbacks),
+            thread=self.thread_name,
+            pid=os.getpid(),
+        )

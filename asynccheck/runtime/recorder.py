@@ -6,18 +6,34 @@ is written from the loop threads and the watchdog thread, so appends take a lock
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import logging
+import os
 import threading
 import time
 from dataclasses import dataclass
 from typing import Any
 
-from asynccheck.runtime.report import BlockingCall, LagPoint, Leak, Report, SlowCallback
+from asynccheck.runtime.report import (
+    BlockingCall,
+    Hotspot,
+    LagPoint,
+    Leak,
+    Report,
+    SlowCallback,
+    Stall,
+)
+from asynccheck.runtime.sites import Site
 
 logger = logging.getLogger("asynccheck")
 
 DEFAULT_SLOW_MS = 100.0
 MAX_LAG_POINTS = 20_000  # a timeline needs shape, not every point of a day-long run
+# A service profiled for an hour may have thousands of slow callbacks: every one is counted in
+# its hotspot, and the longest ones are kept whole (stack and all), so memory stays flat.
+MAX_SLOW_KEPT = 500
+MAX_STALLS_KEPT = 200
 
 
 @dataclass(frozen=True)
@@ -44,12 +60,27 @@ class Recorder:
         self.settings = settings or Settings()
         self.started = time.perf_counter()
         self._lock = threading.Lock()
-        self._slow: list[SlowCallback] = []
+        self._clear()
+
+    def _clear(self) -> None:
+        self._order = itertools.count()
+        # min-heaps of (duration, order, item): the shortest kept one is dropped first
+        self._slow: list[tuple[float, int, SlowCallback]] = []
+        self._slow_seen = 0
+        self._hotspots: dict[Site, _HotspotTotals] = {}
+        self._stalls: list[tuple[float, int, Stall]] = []
         self._blocking: dict[tuple[str, str, int], BlockingCall] = {}
         self._leaks: list[Leak] = []
         self._leak_keys: set[tuple[str, str]] = set()
         self._lag: list[LagPoint] = []
         self._loop_ids: set[int] = set()
+        self._notes: list[str] = []
+
+    def reset_after_fork(self) -> None:
+        """In a forked child: a fresh lock, and nothing of what the parent saw."""
+        self._lock = threading.Lock()
+        self.started = time.perf_counter()
+        self._clear()
 
     def since_start(self, t: float) -> float:
         return t - self.started
@@ -63,9 +94,19 @@ class Recorder:
     def loops(self) -> int:
         return len(self._loop_ids)
 
+    def add_note(self, note: str) -> None:
+        with self._lock:
+            if note not in self._notes:
+                self._notes.append(note)
+
     def add_slow(self, slow: SlowCallback) -> None:
         with self._lock:
-            self._slow.append(slow)
+            self._slow_seen += 1
+            _keep(self._slow, slow.duration_ms, next(self._order), slow, MAX_SLOW_KEPT)
+            totals = self._hotspots.get(slow.location)
+            if totals is None:
+                totals = self._hotspots[slow.location] = _HotspotTotals()
+            totals.add(slow)
         if self.settings.log:
             who = f"task {slow.task} ({slow.coroutine})" if slow.task else slow.callback
             logger.warning(
@@ -75,6 +116,10 @@ class Recorder:
                 slow.location.file,
                 slow.location.line,
             )
+
+    def add_stall(self, stall: Stall) -> None:
+        with self._lock:
+            _keep(self._stalls, stall.duration_ms, next(self._order), stall, MAX_STALLS_KEPT)
 
     def add_lag(self, point: LagPoint) -> None:
         with self._lock:
@@ -98,6 +143,7 @@ class Recorder:
                     count=old.count + 1,
                     at_s=old.at_s,
                     exact=longest.exact,
+                    pid=longest.pid,
                 )
 
     def add_leak(self, leak: Leak, key: str | None = None) -> None:
@@ -118,19 +164,22 @@ class Recorder:
         profile_session: Any = None,
         profile_html: str | None = None,
         profile_speedscope: str | None = None,
-        collect_garbage: bool = True,
     ) -> Report:
-        """Freeze what was seen. `collect_garbage` first runs a full collection so that
-        unclosed objects kept alive by reference cycles report themselves as leaks."""
-        if collect_garbage and self._loop_ids:
-            from asynccheck.runtime.leaks import collect_garbage_into
-
-            collect_garbage_into(self)
+        """Freeze what was seen so far (`install.Monitor.report` collects garbage first, so
+        that unclosed objects kept alive by cycles report themselves as leaks)."""
         with self._lock:
-            slow = tuple(sorted(self._slow, key=SlowCallback.sort_key))
+            slow = tuple(sorted((e[2] for e in self._slow), key=SlowCallback.sort_key))
+            stalls = tuple(sorted((e[2] for e in self._stalls), key=Stall.sort_key))
+            hotspots = tuple(
+                sorted(
+                    (t.freeze(site) for site, t in self._hotspots.items()),
+                    key=Hotspot.sort_key,
+                )
+            )
             blocking = tuple(sorted(self._blocking.values(), key=BlockingCall.sort_key))
             leaks = tuple(sorted(self._leaks, key=Leak.sort_key))
             lag = tuple(sorted(self._lag, key=lambda p: p.at_s))
+            seen, notes = self._slow_seen, tuple(self._notes)
         return Report(
             argv=tuple(argv),
             exit_code=exit_code,
@@ -141,9 +190,49 @@ class Recorder:
             leaks=leaks,
             loop_lag=lag,
             loops=len(self._loop_ids),
+            stalls=stalls,
+            hotspots=hotspots,
+            slow_callbacks_seen=seen,
+            processes=(os.getpid(),),
+            notes=notes,
             profile_html=profile_html,
             profile_speedscope=profile_speedscope,
             profile_session=profile_session,
+        )
+
+
+def _keep(heap: list[Any], size: float, order: int, item: Any, limit: int) -> None:
+    entry = (size, order, item)
+    if len(heap) < limit:
+        heapq.heappush(heap, entry)
+    elif size > heap[0][0]:
+        heapq.heapreplace(heap, entry)
+
+
+class _HotspotTotals:
+    """Running totals of the slow callbacks whose time went to one site."""
+
+    __slots__ = ("blocking_call", "count", "example", "max_ms", "total_ms")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.total_ms = 0.0
+        self.max_ms = 0.0
+        self.blocking_call: str | None = None
+        self.example = ""
+
+    def add(self, slow: SlowCallback) -> None:
+        self.count += 1
+        self.total_ms += slow.duration_ms
+        if slow.duration_ms >= self.max_ms:
+            self.max_ms = slow.duration_ms
+            self.blocking_call = slow.blocking_call or self.blocking_call
+            who = f"task {slow.task!r} {slow.coroutine}()" if slow.task else slow.callback
+            self.example = f"{who} serving {slow.request}" if slow.request else who
+
+    def freeze(self, site: Site) -> Hotspot:
+        return Hotspot(
+            site, self.count, self.total_ms, self.max_ms, self.blocking_call, self.example
         )
 
 
@@ -160,6 +249,11 @@ def push_recorder(recorder: Recorder) -> None:
 def pop_recorder(recorder: Recorder) -> None:
     if recorder in _active:
         _active.remove(recorder)
+
+
+def all_recorders() -> list[Recorder]:
+    """Every recorder a loop may be writing to now (to reset them in a forked child)."""
+    return [*_active, *([_default] if _default is not None else [])]
 
 
 def current_recorder() -> Recorder:

@@ -7,6 +7,7 @@ they stay in the stack but are never named as the location.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 import sysconfig
@@ -104,6 +105,23 @@ def creation_site(frame: FrameType | None) -> Site | None:
     return None
 
 
+def user_creation_site(frame: FrameType | None, limit: int = 40) -> Site | None:
+    """Where a task or object was made: the innermost frame of the user's own code on the
+    stack (the handler that called a framework), else the first frame outside asyncio and
+    asynccheck (the framework's line)."""
+    first: FrameType | None = None
+    for i, f in enumerate(frames_outward(frame)):
+        if i >= limit:
+            break
+        name = f.f_code.co_filename
+        kind = file_kind(name)
+        if kind == "user":
+            return site_of(f)
+        if first is None and kind != "asynccheck" and not is_asyncio_file(name):
+            first = f
+    return site_of(first) if first is not None else None
+
+
 def caller_site(depth: int = 2) -> Site | None:
     """`creation_site` starting at our caller's caller (cheap: no traceback objects)."""
     try:
@@ -111,3 +129,55 @@ def caller_site(depth: int = 2) -> Site | None:
     except ValueError:
         return None
     return creation_site(frame)
+
+
+_EVENTS_FILE = os.path.abspath(__import__("asyncio").events.__file__)
+# asyncio frames that sit *outside* a callback: walking outward from the running frame stops at
+# the first of these. Handle._run (events.py) is where a callback is entered.
+_OUTER_MACHINERY = frozenset(
+    {"_run", "_run_once", "run_forever", "run_until_complete", "run", "_run_forever_setup"}
+)
+
+
+def callback_frames(frame: FrameType | None) -> tuple[list[FrameType], object]:
+    """Frames from the innermost outward up to the callback's entry, and the running handle
+    (None when the callback was entered from C, as uvloop does)."""
+    frames: list[FrameType] = []
+    for f in frames_outward(frame):
+        code = f.f_code
+        name = code.co_filename
+        if code.co_name in _OUTER_MACHINERY and is_asyncio_file(name):
+            handle = None
+            if code.co_name == "_run" and name == _EVENTS_FILE:
+                try:
+                    handle = f.f_locals.get("self")
+                except Exception:
+                    handle = None
+            return frames, handle
+        if file_kind(name) == "asynccheck" and code.co_name in _OUR_ENTRIES:
+            return frames, None
+        frames.append(f)
+    return frames, None
+
+
+# asynccheck frames that enter a callback (uvloop's timed wrapper) or run the loop
+_OUR_ENTRIES = frozenset({"run_timed", "run_forever", "run_until_complete"})
+
+
+def is_machinery(filename: str) -> bool:
+    """Frames never shown in a stack or as a location: asynccheck's and the profiler's own."""
+    kind = _kind_cache.get(filename) or file_kind(filename)
+    return kind == "asynccheck" or filename.startswith(_PYINSTRUMENT)
+
+
+def _package_dir(name: str) -> str:
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None or not spec.origin:
+        return "\0"  # matches no file
+    return os.path.dirname(os.path.abspath(spec.origin)) + os.sep
+
+
+_PYINSTRUMENT = _package_dir("pyinstrument")

@@ -1,20 +1,31 @@
-"""One background thread that samples the stacks of loops stuck in a long iteration.
+"""One background thread that looks at loops stuck in a long burst of callbacks.
 
-It is shared by every monitored loop in the process and sleeps most of the time: while a
-loop's iterations stay short it wakes about twice per threshold (every 50 ms at the default
-100 ms); only an iteration older than half the threshold is sampled.
+It is shared by every monitored loop in the process. For each loop it does two things, and only
+while a burst runs long (probe.py says why these and what they cost):
+- once a burst is older than `flip_after` (2-10 ms), it switches on per-callback timing for the
+  rest of that burst, noting which callback was running;
+- once a burst is older than half the threshold, it samples the loop thread's stack every
+  `sample_every`, so a slow callback can say where its time went.
+Between bursts it wakes every `flip_after` to notice the next long one; it ends after a while
+with no loop to watch. After a fork the child gets a fresh watchdog (the parent's thread and
+lock do not exist there).
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
+import sys
 import threading
 import time
 from time import sleep as _sleep  # bound before blocking.py may wrap time.sleep
 
-from asynccheck.runtime.probe import LoopProbe
+from asynccheck.runtime.probe import MAX_STACK, LoopProbe, Sample
+from asynccheck.runtime.sites import callback_frames, is_machinery, pick_location, site_of
 
 _IDLE_EXIT_S = 2.0  # the thread ends after this long with no loop to watch
+_SWITCH_S = 0.005  # sys.getswitchinterval(): a GIL hand-over takes this long when all is well
+_perf = time.perf_counter
 
 
 class Watchdog:
@@ -49,29 +60,94 @@ class Watchdog:
 
     def _run(self) -> None:
         idle_since: float | None = None
+        planned: float | None = None
         while True:
             with self._cond:
                 probes = list(self._probes)
                 if not probes:
-                    now = time.perf_counter()
+                    now = _perf()
                     idle_since = idle_since or now
                     if now - idle_since > _IDLE_EXIT_S:
                         self._thread = None
                         return
                     self._cond.wait(0.5)
+                    planned = None
                     continue
             idle_since = None
-            now = time.perf_counter()
-            wake = now + min(p.sample_after for p in probes)
+            now = _perf()
+            # Woken this much later than planned: the loop thread held the GIL (a C call).
+            late = max(0.0, now - planned - _SWITCH_S) if planned is not None else 0.0
+            wake = now + 0.05
             for p in probes:
-                start = p.busy_start
-                if start is None:
-                    continue
-                if now - start >= p.sample_after:
-                    with contextlib.suppress(Exception):  # never take the program down
-                        p.take_sample(start, now)
-                    wake = min(wake, now + p.sample_every)
-                else:
-                    wake = min(wake, start + p.sample_after)
-            delay = wake - time.perf_counter()
-            _sleep(max(delay, 0.002))
+                with contextlib.suppress(Exception):  # never take the program down
+                    wake = min(wake, look(p, now, late))
+            planned = wake
+            _sleep(max(wake - _perf(), 0.001))
+
+
+def look(probe: LoopProbe, now: float, late: float) -> float:
+    """Switch timing on or sample, as the probe's burst needs; return when to look again."""
+    start = probe.burst_start
+    if start is None:
+        return now + probe.flip_after
+    age = now - start
+    wake = now + 0.05
+    if probe.switch_on is not None and probe.flipped_for != start:
+        if age >= probe.flip_after:
+            _switch_on(probe, start)
+        else:
+            wake = start + probe.flip_after
+    if age >= probe.sample_after:
+        take_sample(probe, start, now, late)
+        return min(wake, now + probe.sample_every)
+    return min(wake, start + probe.sample_after)
+
+
+def _frames_now(probe: LoopProbe) -> tuple[list, object] | None:
+    tid = probe.thread_id
+    if tid is None:
+        return None
+    frame = sys._current_frames().get(tid)
+    if frame is None:
+        return None
+    return callback_frames(frame)
+
+
+def _switch_on(probe: LoopProbe, start: float) -> None:
+    found = _frames_now(probe)
+    if probe.burst_start != start or probe.switch_on is None:
+        return
+    probe.flipped_for = start
+    probe.flip = (start, found[1] if found else None)
+    probe.switch_on()
+
+
+def take_sample(probe: LoopProbe, start: float, now: float, late: float) -> None:
+    """Runs on the watchdog thread while the loop thread is inside a long burst."""
+    found = _frames_now(probe)
+    if found is None or probe.burst_start != start:
+        return
+    frames = found[0]
+    stack = tuple(
+        site_of(f) for f in reversed(frames[:MAX_STACK]) if not is_machinery(f.f_code.co_filename)
+    )
+    if not stack:  # between callbacks, or idle inside uvloop's run_forever
+        return
+    probe.samples.append(Sample(now, stack, pick_location(stack), late))
+
+
+def _after_fork_in_child() -> None:
+    """The parent's watchdog thread is gone and its lock may be held: start afresh."""
+    old = Watchdog._instance
+    Watchdog._instance_lock = threading.Lock()
+    Watchdog._instance = None
+    if old is not None:
+        running = [p for p in old._probes if p.running]
+        if running:
+            fresh = Watchdog.shared()
+            for p in running:
+                fresh.add(p)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import sys
+import threading
 import time
 import warnings
 
@@ -57,17 +59,35 @@ def test_loop_factory_without_monitor_logs_the_slow_callback(
     assert f"test_install.py:{line_of(blocked, 'time.sleep')}" in record.getMessage()
 
 
-def test_monitor_covers_asyncio_run_and_new_event_loop_and_then_restores_them() -> None:
-    before = asyncio.new_event_loop, asyncio.events.new_event_loop
+def test_monitor_observes_loops_it_did_not_make_and_then_restores_them() -> None:
+    before = {n: asyncio.BaseEventLoop.__dict__[n] for n in ("run_forever", "create_task", "close")}
     with monitor(log=False) as mon:
-        assert asyncio.run(blocked()) == "TimingEventLoop"
-        loop = asyncio.new_event_loop()
-        assert isinstance(loop, TimingEventLoop)
+        asyncio.run(blocked())
+        loop = asyncio.new_event_loop()  # made, never run
         loop.close()
-    assert (asyncio.new_event_loop, asyncio.events.new_event_loop) == before
-    assert type(asyncio.new_event_loop()).__name__ != "TimingEventLoop"
-    assert len(mon.report().slow_callbacks) == 1
-    assert mon.report().loops == 1  # loops that ran: the second one never did
+        by_class = asyncio.SelectorEventLoop()  # a class as the factory (uvicorn, loop="asyncio")
+        by_class.run_until_complete(blocked())
+        assert isinstance(by_class._ready, collections.deque)
+        by_class.close()
+    after = {n: asyncio.BaseEventLoop.__dict__[n] for n in ("run_forever", "create_task", "close")}
+    assert after == before
+    assert type(by_class._ready) is collections.deque  # left as it was once it stopped
+    report = mon.report()
+    assert len(report.slow_callbacks) == 2
+    assert report.loops == 2  # loops that ran: the second one never did
+
+
+def test_a_loop_in_another_thread_is_observed_with_its_thread_name() -> None:
+    def serve() -> None:
+        asyncio.run(blocked())
+
+    with monitor(log=False) as mon:
+        worker = threading.Thread(target=serve, name="side-loop")
+        worker.start()
+        worker.join()
+    [cb] = mon.report().slow_callbacks
+    assert cb.thread == "side-loop"
+    assert cb.location.line == line_of(blocked, "time.sleep")
 
 
 def test_nested_monitors_each_see_their_own_runs() -> None:
@@ -107,8 +127,24 @@ def test_uvloop_as_the_base_loop() -> None:
         return await asyncio.create_task(blocked(), name="on-uv")
 
     with monitor(log=False, use_uvloop=True) as mon:
+        name = asyncio.run(main())
+    assert name == "Loop"
+    [cb] = mon.report().slow_callbacks
+    assert cb.task == "on-uv"
+    assert cb.location.line == line_of(blocked, "time.sleep")
+    assert cb.duration_ms >= 100
+
+
+def test_uvloop_run_is_observed_without_asking() -> None:
+    uvloop = pytest.importorskip("uvloop")
+
+    async def main() -> str:
+        await asyncio.sleep(0.05)
+        return await asyncio.create_task(blocked(), name="on-uv")
+
+    with monitor(log=False) as mon:
         name = uvloop.run(main())
-    assert name == "TimingUVLoop"
+    assert name == "Loop"
     [cb] = mon.report().slow_callbacks
     assert cb.task == "on-uv"
     assert cb.location.line == line_of(blocked, "time.sleep")
