@@ -120,7 +120,7 @@ def test_policy_on_313_and_older_warns_nothing() -> None:
 
 
 def test_uvloop_as_the_base_loop() -> None:
-    uvloop = pytest.importorskip("uvloop")
+    pytest.importorskip("uvloop")
 
     async def main() -> str:
         await asyncio.sleep(0.05)
