@@ -80,7 +80,7 @@ def several_processes(report: Report) -> bool:
         return True
     seen = {cb.pid for cb in report.slow_callbacks} | {b.pid for b in report.blocking_calls}
     seen |= {leak.pid for leak in report.leaks} | {st.pid for st in report.stalls}
-    return len(seen | pids) > 1
+    return len((seen | pids) - {0}) > 1  # 0: a record from before pids were kept
 
 
 def notes_of(report: Report) -> list[str]:
