@@ -143,13 +143,16 @@ def test_a_service_run_reads_top_down() -> None:
 
 def test_profile_tree_and_color_options() -> None:
     report = report_of(
-        [slow(site(1), 150.0)], notes=("a note",), profile_html="p.html", profile_speedscope=None
+        [slow(site(1), 150.0)],
+        notes=("a note",),
+        profile_html="r.html",
+        profile_speedscope="p.json",
     )
     plain = render(report, "text", profile_tree=False, color=False)
     colored = render(report, "text", profile_tree=False, color=True)
     assert "\x1b[" not in plain and "\x1b[1;33mnote: a note\x1b[0m" in colored
     assert re.sub(r"\x1b\[[0-9;]*m", "", colored) == plain
-    assert plain.rstrip().endswith("Profile written: p.html")
+    assert plain.rstrip().endswith("HTML report: r.html\nspeedscope profile: p.json")
 
 
 def test_text_is_deterministic() -> None:

@@ -251,7 +251,11 @@ def render(report: Report, *, profile_tree: bool = True, color: bool = False) ->
 
         out += ["", "Profile (pyinstrument; frames under 1% of the run hidden):"]
         out.append(console_tree(report.profile_session, color=color).rstrip())
-    files = [p for p in (report.profile_html, report.profile_speedscope) if p]
-    if files:
-        out += ["", "Profile written: " + ", ".join(files)]
+    # The HTML file is this report (the profile inside it only when profiling was on).
+    files = [
+        ("HTML report", report.profile_html),
+        ("speedscope profile", report.profile_speedscope),
+    ]
+    if any(path for _, path in files):
+        out += ["", *(f"{label}: {path}" for label, path in files if path)]
     return "\n".join(out) + "\n"
