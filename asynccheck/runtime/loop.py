@@ -202,15 +202,15 @@ def _instrument_uvloop(loop: Any, probe: LoopProbe) -> Callable[[], None]:
         # A late beat with no timed callback to explain it: libuv ran an I/O callback that long.
         now = _perf()
         due, timed = probe.beat_due, probe.beat_timed
+        if due is not None:
+            untimed = (now - due) - (probe.timed_total - timed)
+            if untimed >= probe.threshold_s:
+                probe.untimed_stretch(now - untimed, now)
         if probe.burst_start is not None and probe.cb_start is None:
             last = probe.last_end
             if last is not None and now - last > _GAP_S:
                 probe.burst_ended(probe.burst_start, last)
                 probe.burst_start = None
-        if due is not None:
-            untimed = (now - due) - (probe.timed_total - timed)
-            if untimed >= probe.threshold_s:
-                probe.untimed_stretch(now - untimed, now)
         probe.beat_due = now + interval
         probe.beat_timed = probe.timed_total
         beat_handle[:] = [call_later(loop, interval, beat)]
@@ -259,10 +259,12 @@ def run_monitored(loop: Any, run_forever: Callable[[], None]) -> None:
     recorder = probe.recorder
     recorder.add_loop(id(loop))
     probe.attach_thread()
-    undo = _instrument_uvloop(loop, probe) if _is_uvloop(loop) else None
-    if undo is None:
-        undo = _instrument_asyncio(loop, probe)
-    if undo is None:
+    undo = None
+    if probe.undo_early is None:
+        undo = _instrument_uvloop(loop, probe) if _is_uvloop(loop) else None
+        if undo is None:
+            undo = _instrument_asyncio(loop, probe)
+    if undo is None and probe.undo_early is None:
         recorder.add_note(
             f"a {type(loop).__name__} ran, but asynccheck cannot time its callbacks "
             "(no selector or ready queue it knows)"
@@ -286,11 +288,23 @@ def run_monitored(loop: Any, run_forever: Callable[[], None]) -> None:
         if undo is not None and not probe.permanent:
             undo()
         probe.running = False
+    return None
 
 
 def run_until_complete_monitored(loop: Any, future: Any, run: Callable[[Any], Any]) -> Any:
     __tracebackhide__ = True
-    probe: LoopProbe | None = loop.__dict__.get("_ac_probe")
+    if _is_uvloop(loop) and not loop.is_running():
+        # uvloop schedules the main task's first step before run_forever: time it too
+        probe = probe_of(loop)
+        if probe.undo_early is None and not probe.running:
+            probe.undo_early = _instrument_uvloop(loop, probe)
+            try:
+                return run(future)
+            finally:
+                undo, probe.undo_early = probe.undo_early, None
+                if not probe.permanent:
+                    undo()
+    probe = loop.__dict__.get("_ac_probe")
     # asyncio.run()/Runner cancel the tasks main() left pending from this function; seen from
     # here, they are exactly the tasks that were still pending when main() returned.
     if probe is not None and sys._getframe(2).f_code.co_name == "_cancel_all_tasks":

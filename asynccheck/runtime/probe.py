@@ -134,6 +134,7 @@ class LoopProbe:
         self.timed_total = 0.0  # uvloop: seconds spent in timed callbacks, ever
         self.beat_due: float | None = None  # uvloop: when the heartbeat is due
         self.beat_timed = 0.0  # uvloop: timed_total when the beat was scheduled
+        self.undo_early: Any = None  # uvloop: instrumented by run_until_complete already
         self.timing = False  # per-callback timing is on for the current burst
         self.flip: tuple[float, Any] | None = None  # (burst, handle running at the switch)
         self.flipped_for: float | None = None  # the burst the watchdog switched, once each

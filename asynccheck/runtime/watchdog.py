@@ -89,6 +89,10 @@ def look(probe: LoopProbe, now: float, late: float) -> float:
     """Switch timing on or sample, as the probe's burst needs; return when to look again."""
     start = probe.burst_start
     if start is None:
+        due = probe.beat_due  # uvloop: a late heartbeat is a loop busy outside timed callbacks
+        if due is not None and probe.switch_on is None and now - due >= probe.sample_after:
+            take_sample(probe, None, now, late)
+            return now + probe.sample_every
         return now + probe.flip_after
     age = now - start
     wake = now + 0.05
@@ -122,8 +126,9 @@ def _switch_on(probe: LoopProbe, start: float) -> None:
     probe.switch_on()
 
 
-def take_sample(probe: LoopProbe, start: float, now: float, late: float) -> None:
-    """Runs on the watchdog thread while the loop thread is inside a long burst."""
+def take_sample(probe: LoopProbe, start: float | None, now: float, late: float) -> None:
+    """Runs on the watchdog thread while the loop thread is inside a long burst (`start`), or
+    on uvloop while its heartbeat is overdue (`start` None)."""
     found = _frames_now(probe)
     if found is None or probe.burst_start != start:
         return
