@@ -17,8 +17,8 @@ def describe_callback(handle: Any) -> str:
         return "<loop internals>"
     cb = getattr(handle, "_callback", None)
     kind = type(handle).__name__
-    if cb is None:
-        return f"<{kind}>"
+    if cb is None:  # uvloop: the callback itself (its handles are opaque)
+        return f"<{describe_function(handle)}>" if callable(handle) else f"<{kind}>"
     return f"<{kind} {describe_function(cb)}>"
 
 

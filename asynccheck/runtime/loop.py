@@ -98,8 +98,8 @@ def _end_burst(probe: LoopProbe, ready: Any, now: float) -> None:
     probe.burst_start = None
     if now - start >= probe.note_s:
         probe.burst_ended(start, now)
-    elif probe.ended or probe.samples:
-        probe.ended, probe.samples = [], []
+    elif probe.ended or probe.samples or probe.seen_blocking:
+        probe.forget_before(now)
 
 
 def _timed_select(select: Callable[..., Any], probe: LoopProbe, ready: Any) -> Callable[..., Any]:
@@ -149,24 +149,15 @@ def _instrument_asyncio(loop: Any, probe: LoopProbe) -> Callable[[], None] | Non
 
 
 # -- uvloop: every callback scheduled through the loop's methods runs in run_timed ----------
-_GAP_S = 0.001  # callbacks closer than this belong to one burst (uvloop shows no iterations)
-
-
 def run_timed(probe: LoopProbe, callback: Callable[..., Any], args: tuple[Any, ...]) -> Any:
     __tracebackhide__ = True
     start = _perf()
-    last = probe.last_end
-    if probe.burst_start is None or (last is not None and start - last > _GAP_S):
-        if probe.burst_start is not None and last is not None:
-            probe.burst_ended(probe.burst_start, last)
-        probe.burst_start = start
-    probe.cb_start = start
+    probe.burst_start = start  # on uvloop a "burst" is one timed callback (see beat())
     try:
         return callback(*args)
     finally:
         end = _perf()
-        probe.cb_start = None
-        probe.last_end = end
+        probe.burst_start = None
         probe.timed_total += end - start
         if probe.pending is not None:
             probe.pending.finish(end, exact=False)
@@ -199,18 +190,18 @@ def _instrument_uvloop(loop: Any, probe: LoopProbe) -> Callable[[], None]:
     beat_handle: list[Any] = []
 
     def beat() -> None:
-        # A late beat with no timed callback to explain it: libuv ran an I/O callback that long.
+        # uvloop shows no loop iterations, but a timer tells how responsive the loop was: a
+        # beat late by the threshold means the loop ran without waiting for that long. What
+        # timed callbacks do not explain was libuv calling an I/O callback directly.
         now = _perf()
         due, timed = probe.beat_due, probe.beat_timed
-        if due is not None:
+        if due is not None and now - due >= probe.note_s:
             untimed = (now - due) - (probe.timed_total - timed)
             if untimed >= probe.threshold_s:
                 probe.untimed_stretch(now - untimed, now)
-        if probe.burst_start is not None and probe.cb_start is None:
-            last = probe.last_end
-            if last is not None and now - last > _GAP_S:
-                probe.burst_ended(probe.burst_start, last)
-                probe.burst_start = None
+            probe.burst_ended(due, now)
+        else:
+            probe.forget_before(now)
         probe.beat_due = now + interval
         probe.beat_timed = probe.timed_total
         beat_handle[:] = [call_later(loop, interval, beat)]
@@ -224,9 +215,8 @@ def _instrument_uvloop(loop: Any, probe: LoopProbe) -> Callable[[], None]:
             loop.__dict__.pop(name, None)
         for h in beat_handle:
             h.cancel()
-        if probe.burst_start is not None and probe.last_end is not None:
-            probe.burst_ended(probe.burst_start, probe.last_end)
-        probe.burst_start = None
+        probe.beat_due = None
+        probe.forget_before(_perf())
 
     return undo
 

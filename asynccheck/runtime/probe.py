@@ -130,7 +130,6 @@ class LoopProbe:
         self.permanent = False  # a TimingEventLoop: instrumented for life, its own settings
         self.catching = False  # holds a reference on leaks.CATCHER
         self.switch_on: Any = None  # set by loop.py: turns per-callback timing on (asyncio)
-        self.last_end: float | None = None  # uvloop: when the last timed callback ended
         self.timed_total = 0.0  # uvloop: seconds spent in timed callbacks, ever
         self.beat_due: float | None = None  # uvloop: when the heartbeat is due
         self.beat_timed = 0.0  # uvloop: timed_total when the beat was scheduled
@@ -141,7 +140,6 @@ class LoopProbe:
         self.cb_start: float | None = None  # the running callback's start (timing on only)
         self.cb_handle: Any = None
         self.ended: list[_Ended] = []
-        self.slow_in_burst = 0.0
         self.samples: list[Sample] = []
         self.seen_blocking: list[SeenBlocking] = []
         self.pending: Any = None  # blocking.Pending: a blocking call in flight on the loop thread
@@ -204,7 +202,6 @@ class LoopProbe:
         slow = end - start >= self.threshold_s
         self.ended.append(_Ended(start, end, handle, slow))
         if slow:
-            self.slow_in_burst += end - start
             try:
                 self.recorder.add_slow(self._slow_callback(start, end, handle, request))
             except Exception:  # a bug here must not stop the user's event loop
@@ -221,11 +218,13 @@ class LoopProbe:
             logger.debug("asynccheck: attributing an untimed stretch failed", exc_info=True)
 
     def burst_ended(self, start: float, end: float) -> None:
-        """The loop is about to wait for I/O again; `start` is when this burst began."""
+        """The loop is about to wait for I/O again (uvloop: its heartbeat ran late); `start`
+        is when it last could have waited."""
         duration = end - start
+        ended = [e for e in self.ended if e.end > start]
         try:
             if duration >= self.note_s:
-                top = max(self.ended, key=lambda e: e.end - e.start) if self.ended else None
+                top = max(ended, key=lambda e: e.end - e.start) if ended else None
                 task = task_of(top.handle) if top is not None and top.slow else None
                 self.recorder.add_lag(
                     LagPoint(
@@ -234,15 +233,20 @@ class LoopProbe:
                         task.get_name() if task is not None else None,
                     )
                 )
-            if duration - self.slow_in_burst >= self.threshold_s:
-                self.recorder.add_stall(self._stall(start, end))
+            slow = sum(e.end - e.start for e in ended if e.slow)
+            if duration - slow >= self.threshold_s:
+                self.recorder.add_stall(self._stall(start, end, ended))
         except Exception:
             logger.debug("asynccheck: attributing a burst failed", exc_info=True)
         finally:
-            self.ended = []
-            self.slow_in_burst = 0.0
-            self.samples = []
-            self.seen_blocking = []
+            self.forget_before(end)
+
+    def forget_before(self, t: float) -> None:
+        """Drop what was kept to explain a burst that ended by `t`."""
+        self.ended = [e for e in self.ended if e.end > t] if self.ended else self.ended
+        self.samples = [s for s in self.samples if s.t > t] if self.samples else self.samples
+        if self.seen_blocking:
+            self.seen_blocking = [b for b in self.seen_blocking if b.end > t]
 
     # -- building the findings ---------------------------------------------------------------
     def _slow_callback(
@@ -286,11 +290,11 @@ class LoopProbe:
             gil_held_ms=sum(s.late for s in samples) * 1000.0,
         )
 
-    def _stall(self, start: float, end: float) -> Stall:
+    def _stall(self, start: float, end: float, ended: list[_Ended]) -> Stall:
         groups: dict[tuple[Site, str], list[float]] = {}
         tasks: dict[tuple[Site, str], str | None] = {}
         timed = 0.0
-        for e in self.ended:
+        for e in ended:
             key = (callback_site(e.handle), describe_callback(e.handle))
             groups.setdefault(key, []).append(e.end - e.start)
             task = task_of(e.handle)
