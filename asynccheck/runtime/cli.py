@@ -1,8 +1,6 @@
-"""`asynccheck profile`: parse options, call `profile_program()`, print the report, exit."""
+"""`asynccheck profile`: parse options, call `profile_program()`, end as the program did."""
 
 from __future__ import annotations
-
-import sys
 
 import click
 
@@ -87,11 +85,16 @@ def profile(
 ) -> None:
     """Run SCRIPT [ARGS...] (or -m MODULE [ARGS...]) and report what blocked its event loops.
 
-    Every asyncio.run() and asyncio.Runner the program makes gets a timing loop; no change to
-    its code is needed. The report goes to stderr; the exit code is the program's own.
+    Every event loop the program runs is timed, in its child processes too; no change to its
+    code is needed. The report goes to stderr, however the program ends (also on SIGTERM); the
+    exit status is the one python would give.
     """
-    from asynccheck.runtime.program import ProfileConfig, profile_program
-    from asynccheck.runtime.render import render
+    from asynccheck.runtime.program import (
+        ProfileConfig,
+        ProgramNotRunnable,
+        end_process,
+        profile_program,
+    )
 
     if module is None and not program:
         raise click.UsageError("give a script to run, or -m MODULE")
@@ -111,9 +114,9 @@ def profile(
         json=json_path,
         speedscope=speedscope,
     )
-    report = profile_program(target, args, module=module is not None, config=config)
-    sys.stdout.flush()
-    click.echo(render(report, "text", color=sys.stderr.isatty()), err=True, nl=False)
-    if json_path:
-        click.echo(f"JSON report: {json_path}", err=True)
-    ctx.exit(report.exit_code)
+    try:
+        finished = profile_program(target, args, module=module is not None, config=config)
+    except ProgramNotRunnable as error:
+        click.echo(error.message, err=True)
+        ctx.exit(error.exit_code)
+    ctx.exit(end_process(finished))

@@ -1,0 +1,68 @@
+"""asynccheck's start-up hook for the Python processes a profiled program starts.
+
+`asynccheck profile` puts this directory first on PYTHONPATH, so every child interpreter
+imports this file at start-up (site.py imports `sitecustomize`). With asynccheck's environment
+variable set, it monitors the whole child process and writes the child's report at exit
+(asynccheck/runtime/children.py, `start_child`). Either way it then runs the `sitecustomize`
+it hides, if the user has one, as site.py would have, and takes this directory off sys.path.
+
+Any Python started with this PYTHONPATH reads this file, whatever its version: the syntax stays
+plain, and nothing happens below Python 3.9.
+"""
+
+import os
+import sys
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+_ENV_VAR = "ASYNCCHECK_PROFILE_CHILDREN"  # children.ENV_VAR
+
+
+def _start():
+    if not os.environ.get(_ENV_VAR) or sys.version_info < (3, 9):
+        return
+    try:
+        from asynccheck.runtime.children import start_child
+    except ImportError:
+        # An interpreter without asynccheck installed (another virtualenv of the same Python):
+        # use the copy that started the parent, without leaving it on sys.path.
+        root = os.path.dirname(os.path.dirname(os.path.dirname(_HERE)))
+        sys.path.append(root)
+        try:
+            from asynccheck.runtime.children import start_child
+        except ImportError:
+            return
+        finally:
+            sys.path.remove(root)
+    try:
+        start_child()
+    except Exception as error:  # a child must run even when asynccheck cannot watch it
+        message = "asynccheck: not monitoring process %d: %r\n" % (os.getpid(), error)  # noqa: UP031
+        sys.stderr.write(message)
+
+
+def _unhide_sitecustomize():
+    """Run the next `sitecustomize` on sys.path (the one this file hides) in our place."""
+    if sys.version_info < (3, 5):  # noqa: UP036 - any Python may read this file
+        return
+    import importlib.machinery
+    import importlib.util
+
+    path = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
+    spec = importlib.machinery.PathFinder.find_spec("sitecustomize", path)
+    if spec is None or spec.loader is None:
+        return
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["sitecustomize"] = module  # what `import sitecustomize` gives from now on
+    spec.loader.exec_module(module)
+
+
+def _leave_sys_path():
+    for i, entry in enumerate(sys.path):
+        if os.path.abspath(entry or os.curdir) == _HERE:
+            del sys.path[i]
+            return
+
+
+_start()
+_leave_sys_path()
+_unhide_sitecustomize()

@@ -1,0 +1,227 @@
+"""Child processes of `asynccheck profile` report into the parent's report.
+
+multiprocessing (fork and spawn), a subprocess of sys.executable, a bare os.fork() ending with
+os._exit(), a terminated child, and uvicorn --workers 2 on 127.0.0.1: each child's slow
+callback is in the parent's report with the child's pid, the parent's own once, and the
+private directory the children wrote to is gone afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from asynccheck.runtime.children import BOOTSTRAP_DIR, ENV_VAR, ChildReport, merge
+from asynccheck.runtime.report import Hotspot, Report, Site, SlowCallback
+
+from .conftest import FIXTURES, python_env
+
+APP = str(FIXTURES / "family_app.py")
+PROFILE = (sys.executable, "-m", "asynccheck", "profile")
+
+pytestmark = pytest.mark.skipif(os.name != "posix", reason="fork and POSIX signals")
+
+
+def line_of(path: str, text: str) -> int:
+    return next(i for i, line in enumerate(Path(path).read_text().splitlines(), 1) if text in line)
+
+
+def profile_family(mode: str, tmp_path: Path) -> tuple[subprocess.CompletedProcess[str], dict]:
+    env = python_env()
+    env["TMPDIR"] = str(tmp_path)  # where the children's private directory is made
+    proc = subprocess.run(
+        [*PROFILE, "--no-profile", "--json", str(tmp_path / "r.json"), APP, mode],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["r.json"], "the private directory is gone"
+    return proc, json.loads((tmp_path / "r.json").read_text())
+
+
+@pytest.mark.parametrize("mode", ["fork", "spawn", "subprocess", "bare-fork"])
+def test_a_childs_slow_callback_is_merged_with_its_pid(mode: str, tmp_path: Path) -> None:
+    proc, data = profile_family(mode, tmp_path)
+    child_pid = int(next(w for w in proc.stdout.split("\n") if w.startswith("child")).split()[1])
+    assert "exitcode 0" in proc.stdout
+    parent_pid = data["processes"][0]
+    assert data["processes"] == [parent_pid, child_pid]
+    slow = sorted((cb["location"]["function"], cb["location"]["line"], cb["pid"]) for cb in data["slow_callbacks"])  # fmt: skip
+    assert slow == [
+        ("child_work", line_of(APP, "time.sleep(0.12)"), child_pid),
+        ("parent_work", line_of(APP, "time.sleep(0.15)"), parent_pid),  # once: not the fork's copy
+    ]
+    assert {(h["location"]["function"], h["count"]) for h in data["hotspots"]} == {
+        ("child_work", 1),
+        ("parent_work", 1),
+    }
+    assert sorted((b["call"], b["pid"]) for b in data["blocking_calls"]) == sorted(
+        [("time.sleep", child_pid), ("time.sleep", parent_pid)]
+    )
+    assert data["loops"] == 2
+    assert f"1 child process(es) followed ({child_pid})" in proc.stderr
+
+
+def test_a_terminated_child_reports_and_dies_by_sigterm(tmp_path: Path) -> None:
+    plain = subprocess.run(
+        [sys.executable, APP, "terminate"], capture_output=True, text=True, timeout=60
+    )
+    assert "exitcode -15" in plain.stdout
+    proc, data = profile_family("terminate", tmp_path)
+    assert "exitcode -15" in proc.stdout  # what multiprocessing saw: death by SIGTERM, as plain
+    child_pid = data["processes"][1]
+    assert [(cb["location"]["function"], cb["pid"]) for cb in data["slow_callbacks"]] == [
+        ("parent_work", data["processes"][0]),
+        ("child_work", child_pid),
+    ]
+
+
+# -- uvicorn --------------------------------------------------------------------------------------
+@dataclass
+class Served:
+    status: int
+    pids: set[int]  # the processes that answered /block
+    stderr: str
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def serve_uvicorn(command: tuple[str, ...], *, workers: int, requests: int = 6) -> Served:
+    """`command -m uvicorn asgi_app:app` on 127.0.0.1, `requests` blocking requests once every
+    worker answered, then SIGTERM to the server (the supervisor, with workers)."""
+    port = _free_port()
+    argv = [*command, "-m", "uvicorn", "asgi_app:app", "--app-dir", str(FIXTURES),
+            "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]  # fmt: skip
+    if workers:
+        argv += ["--workers", str(workers)]
+    proc = subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=python_env()
+    )
+    pids: set[int] = set()
+
+    def get() -> None:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/block", timeout=10) as response:
+            pids.add(int(response.read().decode().split()[1]))
+
+    try:
+        deadline = time.monotonic() + 60
+        while len(pids) < max(workers, 1):
+            assert time.monotonic() < deadline and proc.poll() is None, "server did not start"
+            try:
+                get()
+            except OSError:
+                time.sleep(0.1)
+        for _ in range(requests):
+            get()
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+        return Served(proc.returncode, pids, err)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_uvicorn_workers_are_followed(tmp_path: Path) -> None:
+    plain = serve_uvicorn((sys.executable,), workers=2)
+    served = serve_uvicorn((*PROFILE, "--no-profile", "--json", str(tmp_path / "r.json")), workers=2)  # fmt: skip
+    assert served.status == plain.status == 0, served.stderr  # the supervisor exits 0 on SIGTERM
+    assert len(served.pids) == 2
+    data = json.loads((tmp_path / "r.json").read_text())
+    assert set(data["processes"][1:]) == served.pids
+    blocked = line_of(str(FIXTURES / "asgi_app.py"), "time.sleep(0.12)")
+    by_pid = {cb["pid"] for cb in data["slow_callbacks"] if cb["location"]["line"] == blocked}
+    assert by_pid == served.pids
+    assert served.stderr.count("slow callback(s) >= 100 ms") == 1
+    assert "they are monitored, not profiled" not in served.stderr  # --no-profile
+
+
+# -- the bootstrap --------------------------------------------------------------------------------
+def test_bootstrap_does_nothing_without_asynccheck_and_keeps_the_users_sitecustomize(
+    tmp_path: Path,
+) -> None:
+    own = tmp_path / "own"
+    own.mkdir()
+    (own / "sitecustomize.py").write_text("import os\nos.environ['USER_SITECUSTOMIZE'] = 'ran'\n")
+    env = python_env()
+    env.pop(ENV_VAR, None)
+    env["PYTHONPATH"] = os.pathsep.join([BOOTSTRAP_DIR, str(own), env["PYTHONPATH"]])
+    probe = (
+        "import os, sys, sitecustomize\n"
+        "print(os.environ.get('USER_SITECUSTOMIZE'), sitecustomize.__file__)\n"
+        "print(any(m.startswith('asynccheck') for m in sys.modules))\n"
+        f"print({BOOTSTRAP_DIR!r} in sys.path)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split("\n")[:3] == [f"ran {own / 'sitecustomize.py'}", "False", "False"]
+
+
+def test_a_child_keeps_the_users_sitecustomize_while_monitored(tmp_path: Path) -> None:
+    own = tmp_path / "own"
+    own.mkdir()
+    (own / "sitecustomize.py").write_text("import os\nos.environ['USER_SITECUSTOMIZE'] = 'ran'\n")
+    (tmp_path / "parent.py").write_text(
+        "import subprocess, sys\n"
+        'child = \'import os, sitecustomize; print(os.environ.get("USER_SITECUSTOMIZE"), '
+        "sitecustomize.__file__)'\n"
+        "subprocess.run([sys.executable, '-c', child], check=True)\n"
+    )
+    env = python_env()
+    env["PYTHONPATH"] = os.pathsep.join([str(own), env["PYTHONPATH"]])
+    proc = subprocess.run(
+        [*PROFILE, "--no-profile", str(tmp_path / "parent.py")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == f"ran {own / 'sitecustomize.py'}\n"
+
+
+# -- merging --------------------------------------------------------------------------------------
+def _slow(pid: int, ms: float, line: int, at_s: float = 0.0) -> SlowCallback:
+    site = Site("/app.py", line, "handler")
+    return SlowCallback(ms, "<Handle>", None, None, site, (site,), at_s=at_s, pid=pid)
+
+
+def test_merge_keeps_pids_moves_times_and_sums_hotspots_by_site() -> None:
+    site = Site("/app.py", 10, "handler")
+    parent = Report(
+        slow_callbacks=(_slow(1, 150, 10, at_s=1.0),),
+        hotspots=(Hotspot(site, 1, 150.0, 150.0),),
+        loops=1,
+        processes=(1,),
+    )
+    child = Report(
+        slow_callbacks=(_slow(0, 300, 10, at_s=0.5), _slow(1, 999, 99)),  # pid 1: the parent's
+        hotspots=(Hotspot(site, 2, 400.0, 300.0, blocking_call="time.sleep"),),
+        loops=1,
+    )
+    merged = merge(parent, [ChildReport(2, 105.0, child)], parent_pid=1, parent_started_unix=100.0)
+    assert [(s.pid, s.duration_ms, s.at_s) for s in merged.slow_callbacks] == [
+        (2, 300, 5.5),
+        (1, 150, 1.0),
+    ]
+    assert merged.hotspots == (Hotspot(site, 3, 550.0, 300.0, blocking_call="time.sleep"),)
+    assert merged.processes == (1, 2) and merged.loops == 2
+    assert merged.slow_callbacks_seen == 2  # the parent's copy in the child is not counted
