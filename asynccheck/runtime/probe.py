@@ -57,6 +57,8 @@ class Sample:
     stack: tuple[Site, ...]  # outermost first, asynccheck's and the profiler's frames left out
     location: Site
     late: float = 0.0  # how much later than planned the watchdog got the GIL
+    task: Any = None  # the loop's current task then: an eager task (3.12+) runs inside the
+    # callback that created it, and may be done and gone by the time the callback ends
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,19 @@ def callback_site(handle: Any) -> Site:
             code.co_filename, code.co_firstlineno, getattr(code, "co_qualname", code.co_name)
         )
     return Site("<builtin>", 0, describe_callback(handle).strip("<>"))
+
+
+def _heaviest_task(samples: list[Sample], start: float) -> Any:
+    """The task most of the sampled time went to, if the samples saw one."""
+    weights: dict[int, float] = defaultdict(float)
+    tasks: dict[int, Any] = {}
+    previous = start
+    for s in samples:
+        if s.task is not None:
+            weights[id(s.task)] += s.t - previous
+            tasks[id(s.task)] = s.task
+        previous = s.t
+    return tasks[max(weights, key=weights.__getitem__)] if weights else None
 
 
 def request_of(handle: Any) -> str | None:
@@ -268,7 +283,7 @@ class LoopProbe:
             stack = (location,) if location is not UNKNOWN_SITE else ()
         blocking = [b for b in self.seen_blocking if start <= b.start < end]
         worst = max(blocking, key=lambda b: min(b.end, end) - b.start) if blocking else None
-        task = task_of(handle)
+        task = _heaviest_task(samples, start) or task_of(handle)
         if request is None:
             request = request_of(handle)
         if request is None and task is not None:

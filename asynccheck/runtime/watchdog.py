@@ -13,6 +13,7 @@ lock do not exist there).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import sys
@@ -138,7 +139,17 @@ def take_sample(probe: LoopProbe, start: float | None, now: float, late: float) 
     )
     if not stack:  # between callbacks, or idle inside uvloop's run_forever
         return
-    probe.samples.append(Sample(now, stack, pick_location(stack), late))
+    probe.samples.append(Sample(now, stack, pick_location(stack), late, _current_task(probe)))
+
+
+def _current_task(probe: LoopProbe) -> object:
+    loop = probe.loop_ref()
+    if loop is None:
+        return None
+    try:
+        return asyncio.current_task(loop)
+    except Exception:
+        return None
 
 
 def _after_fork_in_child() -> None:
