@@ -123,8 +123,16 @@ class Recorder:
 
     def add_lag(self, point: LagPoint) -> None:
         with self._lock:
-            if len(self._lag) < MAX_LAG_POINTS:
-                self._lag.append(point)
+            self._lag.append(point)
+            if len(self._lag) >= MAX_LAG_POINTS:
+                # A long run keeps its whole timeline at half the resolution: of each two
+                # neighbouring points the longer one stays, so no spike is lost.
+                lag = sorted(self._lag, key=lambda p: p.at_s)
+                self._lag = [
+                    max(pair, key=lambda p: p.duration_ms) for pair in zip(lag[::2], lag[1::2])
+                ]
+                if len(lag) % 2:
+                    self._lag.append(lag[-1])
 
     def add_blocking(self, call: BlockingCall) -> None:
         key = (call.call, call.location.file, call.location.line)
