@@ -67,6 +67,15 @@ def at_site(location: dict[str, Any] | None, kind: str) -> bool:
     )
 
 
+def in_burst_callback(location: dict[str, Any] | None) -> bool:
+    """A stall names each short callback by its site: any line of the planted function."""
+    return (
+        location is not None
+        and location.get("file") == PLANTED_FILE
+        and location.get("function") == "_burst_one"
+    )
+
+
 def planted_kind(location: dict[str, Any] | None) -> str | None:
     return next((k for k in SITES if at_site(location, k)), None)
 
@@ -326,11 +335,15 @@ def test_two_slow_callbacks_in_one_iteration_are_two_entries(full: Run) -> None:
     for kind in PAIR_KINDS:
         entries = [s for s in full.slow if at_site(s["location"], kind)]
         match_durations(entries, full.truth_of(kind), kind, report)
-    both = sum(e["duration_ms"] for e in full.truth_of(*PAIR_KINDS))
-    merged = [
-        s for s in full.slow if close(s["duration_ms"], both) and not planted_kind(s["location"])
+    pair = [s for s in full.slow if planted_kind(s["location"]) in PAIR_KINDS]
+    start = min(s["at_s"] for s in pair)
+    end = max(s["at_s"] + s["duration_ms"] / 1000 for s in pair)
+    overlapping = [
+        s
+        for s in full.slow
+        if s not in pair and s["at_s"] < end and s["at_s"] + s["duration_ms"] / 1000 > start
     ]
-    assert not merged, f"the two callbacks look merged into one entry\n{table(report)}"
+    assert not overlapping, f"another entry covers the pair's time\n{table(report)}"
 
 
 def test_twenty_short_callbacks_are_one_stall_not_one_entry(full: Run) -> None:
@@ -342,24 +355,27 @@ def test_twenty_short_callbacks_are_one_stall_not_one_entry(full: Run) -> None:
     merged = [
         s
         for s in full.slow
-        if at_site(s["location"], BURST_KIND) or "_burst_one" in str(s.get("callback"))
+        if in_burst_callback(s["location"]) or "_burst_one" in str(s.get("callback"))
     ]
     assert not merged, f"burst callbacks reported as slow callbacks\n{table(report)}"
     stalls = [
         st
         for st in report.get("stalls", ())
-        if any(at_site(g["location"], BURST_KIND) for g in st["callbacks"])
+        if any(in_burst_callback(g["location"]) for g in st["callbacks"])
     ]
     assert len(stalls) == 1, f"want one stall holding the burst\n{table(report)}"
     (stall,) = stalls
-    (group,) = [g for g in stall["callbacks"] if at_site(g["location"], BURST_KIND)]
+    (group,) = [g for g in stall["callbacks"] if in_burst_callback(g["location"])]
     total = sum(e["duration_ms"] for e in events)
     longest = max(e["duration_ms"] for e in events)
-    assert group["count"] == 20, table(report)
+    assert group["count"] == 20, f"{group['count']} of the 20 burst callbacks\n{table(report)}"
     assert close(group["total_ms"], total), (group, total)
     assert close(group["max_ms"], longest), (group, longest)
     assert stall["duration_ms"] >= total - tolerance(total), (stall["duration_ms"], total)
     assert stall["pid"] == events[0]["pid"], stall
+    for st in report.get("stalls", ()):
+        for g in st["callbacks"]:
+            assert g["count"] >= 1, f"an empty group in a stall: {g}\n{table(report)}"
 
 
 # -- right blame ------------------------------------------------------------------------------
@@ -380,22 +396,22 @@ def test_blocking_call_is_the_one_that_took_the_time(full: Run) -> None:
 
 
 def test_no_fast_route_is_blamed(full: Run) -> None:
-    """Under load, nothing but planted work is slow: no entry serving a fast route, at a fast
-    handler, at a framework's or asynccheck's line, or charged to a request it did not serve."""
+    """Under load, no entry serves a fast route or names a fast handler, and an entry serving a
+    request is planted work: never a framework's or asynccheck's line (issue 9: aiohttp
+    `_writelines` 150 ms, uvicorn `send` 119 ms, a GIL-holding neighbour's time). Entries
+    serving no request (start-up imports inside the loop, say) are not judged here."""
     report = assert_observed(full)
     fast_requests = {f"GET {p}" for p in FAST_PATHS}
-    planted_requests = {f"GET {p}" for p in PLANTED_SEQUENCE}
     for s in full.slow:
-        loc = s["location"]
         assert s["request"] not in fast_requests, f"fast route blamed\n{table(report)}"
-        assert loc["function"] not in FAST_HANDLERS, f"fast handler blamed\n{table(report)}"
-        if planted_kind(loc) is None:
-            assert s["request"] is None or s["request"] not in planted_requests, (
-                f"a planted request's time charged to another line\n{table(report)}"
-            )
-            assert "site-packages" not in loc["file"] and not loc["file"].startswith(
-                ASYNCCHECK_DIR
-            ), f"a framework line blamed\n{table(report)}"
+        assert s["location"]["function"] not in FAST_HANDLERS, (
+            f"fast handler blamed\n{table(report)}"
+        )
+    stray = [s for s in full.slow if s["request"] and planted_kind(s["location"]) is None]
+    assert not stray, (
+        f"a request's slow callback away from the planted work (a neighbour's time, or a "
+        f"framework's line)\n{table(report)}"
+    )
 
 
 def test_own_frames_never_shown(full: Run) -> None:
