@@ -25,6 +25,10 @@ _EXPORTS = {
 
 __all__ = ["__version__", *_EXPORTS]
 
+# `pytest -p asynccheck` where the `pytest11` entry point is not installed (a source checkout on
+# PYTHONPATH) imports this package as the plugin: pytest then loads the real one named here.
+pytest_plugins = ["asynccheck.runtime.pytest_plugin"]
+
 
 def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
