@@ -59,6 +59,7 @@ class Sample:
     late: float = 0.0  # how much later than planned the watchdog got the GIL
     task: Any = None  # the loop's current task then: an eager task (3.12+) runs inside the
     # callback that created it, and may be done and gone by the time the callback ends
+    coroutine: str | None = None  # its coroutine's name (a done task forgets its coroutine)
 
 
 @dataclass(frozen=True)
@@ -107,17 +108,17 @@ def callback_site(handle: Any) -> Site:
     return Site("<builtin>", 0, describe_callback(handle).strip("<>"))
 
 
-def _heaviest_task(samples: list[Sample], start: float) -> Any:
-    """The task most of the sampled time went to, if the samples saw one."""
+def _heaviest_task(samples: list[Sample], start: float) -> Sample | None:
+    """A sample of the task most of the sampled time went to, if the samples saw one."""
     weights: dict[int, float] = defaultdict(float)
-    tasks: dict[int, Any] = {}
+    seen: dict[int, Sample] = {}
     previous = start
     for s in samples:
         if s.task is not None:
             weights[id(s.task)] += s.t - previous
-            tasks[id(s.task)] = s.task
+            seen[id(s.task)] = s
         previous = s.t
-    return tasks[max(weights, key=weights.__getitem__)] if weights else None
+    return seen[max(weights, key=weights.__getitem__)] if weights else None
 
 
 def request_of(handle: Any) -> str | None:
@@ -283,7 +284,9 @@ class LoopProbe:
             stack = (location,) if location is not UNKNOWN_SITE else ()
         blocking = [b for b in self.seen_blocking if start <= b.start < end]
         worst = max(blocking, key=lambda b: min(b.end, end) - b.start) if blocking else None
-        task = _heaviest_task(samples, start) or task_of(handle)
+        heaviest = _heaviest_task(samples, start)
+        task = heaviest.task if heaviest is not None else task_of(handle)
+        coroutine = heaviest.coroutine if heaviest is not None else None
         if request is None:
             request = request_of(handle)
         if request is None and task is not None:
@@ -292,7 +295,7 @@ class LoopProbe:
             duration_ms=(end - start) * 1000.0,
             callback=describe_callback(handle),
             task=task.get_name() if task is not None else None,
-            coroutine=coroutine_name(task) if task is not None else None,
+            coroutine=coroutine or (coroutine_name(task) if task is not None else None),
             location=location,
             stack=stack,
             blocking_call=worst.call if worst is not None else None,

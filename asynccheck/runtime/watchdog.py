@@ -21,6 +21,7 @@ import threading
 import time
 from time import sleep as _sleep  # bound before blocking.py may wrap time.sleep
 
+from asynccheck.runtime.describe import coroutine_name
 from asynccheck.runtime.probe import MAX_STACK, LoopProbe, Sample
 from asynccheck.runtime.sites import callback_frames, is_machinery, pick_location, site_of
 
@@ -139,7 +140,9 @@ def take_sample(probe: LoopProbe, start: float | None, now: float, late: float) 
     )
     if not stack:  # between callbacks, or idle inside uvloop's run_forever
         return
-    probe.samples.append(Sample(now, stack, pick_location(stack), late, _current_task(probe)))
+    task = _current_task(probe)
+    coroutine = coroutine_name(task) if task is not None else None
+    probe.samples.append(Sample(now, stack, pick_location(stack), late, task, coroutine))
 
 
 def _current_task(probe: LoopProbe) -> object:
