@@ -288,8 +288,12 @@ class _Run:
         wall = time.perf_counter() - self.started
         config = self.config
         speedscope = None
+        problems: list[str] = []
         if config.speedscope and session is not None:
-            speedscope = write_speedscope(session, config.speedscope)
+            try:
+                speedscope = write_speedscope(session, config.speedscope)
+            except OSError as error:
+                problems.append(_cannot_write("--speedscope", config.speedscope, error))
         report = self.monitor.report(
             argv=self.argv,
             exit_code=outcome.exit_code,
@@ -300,12 +304,16 @@ class _Run:
         )
         report = self._with_children(report)
         report = replace(report, notes=report.notes + tuple(self._notes(report, outcome)))
-        if config.html:
-            Path(config.html).write_text(render(report, "html"), encoding="utf-8")
-        if config.json:
-            Path(config.json).write_text(render(report, "json"), encoding="utf-8")
+        for option, fmt, path in (("--html", "html", config.html), ("--json", "json", config.json)):
+            if path:
+                try:
+                    Path(path).write_text(render(report, fmt), encoding="utf-8")
+                except OSError as error:
+                    problems.append(_cannot_write(option, path, error))
         if config.text:
-            _emit_text(report, config)
+            _emit_text(report, config if not problems else replace(config, json=None))
+        for problem in problems:
+            print(problem, file=sys.stderr)
         self.finished = Finished(report, outcome.signal or self.exits.received)
         return self.finished
 
@@ -340,6 +348,24 @@ class _Run:
         return notes
 
 
+def _cannot_write(option: str, path: str, error: OSError) -> str:
+    return f"asynccheck profile: {option}: cannot write {path!r}: {error.strerror or error}"
+
+
+def check_outputs(config: ProfileConfig) -> None:
+    """Refuse, before the program runs, report files whose folder does not exist."""
+    for option, path in (
+        ("--html", config.html),
+        ("--json", config.json),
+        ("--speedscope", config.speedscope),
+    ):
+        if path and not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+            raise _not_runnable(
+                f"{option}: cannot write {path!r}: no such directory "
+                f"{os.path.dirname(os.path.abspath(path))!r}"
+            )
+
+
 def _emit_text(report: Report, config: ProfileConfig) -> None:
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(AttributeError, OSError, ValueError):
@@ -370,6 +396,7 @@ def profile_program(
 
     Raises `ProgramNotRunnable` (nothing written) when the program cannot start."""
     __tracebackhide__ = True
+    check_outputs(config)
     if not module:
         check_script(target)
     argv = (("-m", target) if module else (target,)) + tuple(args)

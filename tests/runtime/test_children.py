@@ -51,11 +51,17 @@ def profile_family(mode: str, tmp_path: Path) -> tuple[subprocess.CompletedProce
     return proc, json.loads((tmp_path / "r.json").read_text())
 
 
-@pytest.mark.parametrize("mode", ["fork", "spawn", "subprocess", "bare-fork"])
-def test_a_childs_slow_callback_is_merged_with_its_pid(mode: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("mode", "child_status"),
+    [("fork", 0), ("spawn", 0), ("subprocess", 0), ("bare-fork", 0), ("fork-returns", 5)],
+)
+def test_a_childs_slow_callback_is_merged_with_its_pid(
+    mode: str, child_status: int, tmp_path: Path
+) -> None:
     proc, data = profile_family(mode, tmp_path)
     child_pid = int(next(w for w in proc.stdout.split("\n") if w.startswith("child")).split()[1])
-    assert "exitcode 0" in proc.stdout
+    assert f"exitcode {child_status}" in proc.stdout  # what the parent saw of its child
+    assert proc.stderr.count("slow callback(s) >= 100 ms") == 1  # the parent's report only
     parent_pid = data["processes"][0]
     assert data["processes"] == [parent_pid, child_pid]
     slow = sorted((cb["location"]["function"], cb["location"]["line"], cb["pid"]) for cb in data["slow_callbacks"])  # fmt: skip
@@ -72,6 +78,16 @@ def test_a_childs_slow_callback_is_merged_with_its_pid(mode: str, tmp_path: Path
     )
     assert data["loops"] == 2
     assert f"1 child process(es) followed ({child_pid})" in proc.stderr
+
+
+def test_pool_workers_are_followed(tmp_path: Path) -> None:
+    proc, data = profile_family("pool", tmp_path)
+    workers = [int(w) for w in proc.stdout.split("workers")[1].split()]
+    assert data["processes"][1:] == sorted(workers)
+    child = [
+        cb["pid"] for cb in data["slow_callbacks"] if cb["location"]["function"] == "child_work"
+    ]
+    assert len(child) == 4 and set(child) <= set(workers)
 
 
 def test_a_terminated_child_reports_and_dies_by_sigterm(tmp_path: Path) -> None:
