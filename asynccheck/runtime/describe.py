@@ -41,11 +41,22 @@ def describe_function(cb: Any) -> str:
     return f"{qualname}()"
 
 
-def coroutine_name(task: Any) -> str | None:
+def task_coroutine(task: Any) -> Any:
+    """`task.get_coro()`, or None where asking is unsafe: before 3.12.5 it crashes the
+    interpreter for an eager task that completed at once (CPython gh-122332)."""
     try:
-        coro = task.get_coro()
+        if _GET_CORO_MAY_CRASH and task.done():
+            return None
+        return task.get_coro()
     except Exception:
         return None
+
+
+_GET_CORO_MAY_CRASH = (3, 12) <= sys.version_info[:3] < (3, 12, 5)
+
+
+def coroutine_name(task: Any) -> str | None:
+    coro = task_coroutine(task)
     if coro is None:
         return None
     return getattr(coro, "__qualname__", None) or type(coro).__name__

@@ -33,7 +33,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from asynccheck.runtime.describe import coroutine_name, describe_callback
+from asynccheck.runtime.describe import coroutine_name, describe_callback, task_coroutine
 from asynccheck.runtime.recorder import Recorder, Settings, current_recorder
 from asynccheck.runtime.report import CallbackGroup, LagPoint, SlowCallback, Stall
 from asynccheck.runtime.serving import request_of_task
@@ -92,7 +92,7 @@ def callback_site(handle: Any) -> Site:
     """Where a callback is defined: its function, or its task's coroutine (for grouping)."""
     task = task_of(handle)
     if task is not None:
-        coro = task.get_coro()
+        coro = task_coroutine(task)
         code = getattr(coro, "cr_code", None) or getattr(coro, "gi_code", None)
         frame = getattr(coro, "cr_frame", None)
         if code is not None:

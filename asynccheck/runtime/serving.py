@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from asynccheck.runtime.describe import task_coroutine
+
 _NAMES = ("request", "scope", "self")
 
 
@@ -68,10 +70,7 @@ def request_of_coroutine(coro: Any) -> str | None:
 def request_of_task(task: Any) -> str | None:
     """Walk a live task's chain of awaited coroutines for a request (eager tasks on 3.12+ are
     made with `asyncio.Task(...)`, out of `create_task`'s reach)."""
-    try:
-        coro = task.get_coro()
-    except Exception:
-        return None
+    coro = task_coroutine(task)
     for _ in range(30):
         frame = getattr(coro, "cr_frame", None) or getattr(coro, "gi_frame", None)
         if frame is None:
