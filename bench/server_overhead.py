@@ -17,7 +17,8 @@ Modes, each a fresh server process, their order rotated every round:
   asyncio-debug     PYTHONASYNCIODEBUG=1 python server
 Printed: median requests/s per mode and its ratio to plain's median (this run only: the machine
 is shared and noisy, compare ratios, not absolute numbers), the server's CPU time per request
-(all its threads, from /proc, over the timed window), how busy the load generator's CPU was
+(all its threads, from /proc, over the timed window) and its ratio to plain's (steadier than
+requests/s when other work shares the CPUs), how busy the load generator's CPU was
 (near 100 %: the client, not the server, set the pace, and the ratios understate the cost), and
 for asynccheck's modes how many loops
 its report saw (0 means nothing was monitored and the ratio means nothing). Targets (issue 9):
@@ -220,10 +221,13 @@ def main() -> None:
             sample = measure(mode, args, cpus)
             results.samples[mode].append(sample)
             print(f"  round {r + 1} {mode:17} {sample.rps:8.0f} req/s", file=sys.stderr)
-    plain = statistics.median(s.rps for s in results.samples["plain"]) if "plain" in modes else 0
+    plain, plain_cpu = 0.0, 0.0
+    if "plain" in modes:
+        plain = statistics.median(s.rps for s in results.samples["plain"])
+        plain_cpu = statistics.median(s.cpu_us_per_request for s in results.samples["plain"])
     print(
-        f"{'mode':18} {'req/s':>8} {'ratio':>6} {'CPU us/req':>11} {'load busy':>9} "
-        f"{'loops':>6}  rounds (req/s)"
+        f"{'mode':18} {'req/s':>8} {'ratio':>6} {'CPU us/req':>11} {'CPU x':>6} "
+        f"{'load busy':>9} {'loops':>6}  rounds (req/s)"
     )
     for mode in modes:
         samples = results.samples[mode]
@@ -233,8 +237,12 @@ def main() -> None:
         loops = {s.loops for s in samples}
         loops_text = "-" if loops == {None} else ",".join(str(n) for n in sorted(loops, key=str))
         ratio = f"{rps / plain:.2f}" if plain else "-"
+        cpu_ratio = f"{cpu / plain_cpu:.2f}" if plain_cpu else "-"
         spread = " ".join(f"{s.rps:.0f}" for s in samples)
-        print(f"{mode:18} {rps:8.0f} {ratio:>6} {cpu:11.0f} {busy:9.0%} {loops_text:>6}  {spread}")
+        print(
+            f"{mode:18} {rps:8.0f} {ratio:>6} {cpu:11.0f} {cpu_ratio:>6} {busy:9.0%} "
+            f"{loops_text:>6}  {spread}"
+        )
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ The expectations are issue 9's ("Runtime truth"); see DESIGN.md for the JSON con
 
 from __future__ import annotations
 
+import contextlib
 import signal
 from collections import Counter
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ from typing import Any
 
 import pytest
 
-from .harness import SERVERS, Run, Server, start_all
+from .harness import SERVERS, Run, Server, ServerError, start_all
 
 pytestmark = pytest.mark.slow
 
@@ -274,9 +275,10 @@ def light(tmp_path_factory: pytest.TempPathFactory) -> dict[str, LightRun]:
             name: LightRun(profiled.collect(), plain.collect() if plain is not None else None)
             for name, (profiled, plain) in servers.items()
         }
-    finally:
+    finally:  # collect() has checked each port; this only cleans up after a failure
         for s in everything:
-            s.kill()
+            with contextlib.suppress(ServerError):
+                s.kill()
 
 
 @pytest.fixture(scope="module")
