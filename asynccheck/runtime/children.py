@@ -4,8 +4,9 @@
 process the program starts report too:
 - **spawned interpreters** (multiprocessing "spawn", `uvicorn --workers`, `subprocess` of
   `sys.executable`): the parent exports `ENV_VAR` (the settings and a private directory) and puts
-  `bootstrap/` first on PYTHONPATH. Its `sitecustomize.py` calls `start_child()`, which keeps a
-  `monitor()` open for the whole interpreter and writes the child's `Report` at exit;
+  `bootstrap/` first on PYTHONPATH. Its `sitecustomize.py` calls `start_child()` once the child
+  imports asyncio, which keeps a `monitor()` open for the rest of the interpreter and writes the
+  child's `Report` at exit;
 - **forked children** (multiprocessing "fork", a bare `os.fork()`): they inherit the parent's
   monitor; an at-fork hook makes them write their own report at exit instead of the parent's.
 

@@ -214,6 +214,27 @@ def test_a_child_keeps_the_users_sitecustomize_while_monitored(tmp_path: Path) -
     assert proc.stdout == f"ran {own / 'sitecustomize.py'}\n"
 
 
+def test_a_child_that_never_imports_asyncio_is_left_alone(tmp_path: Path) -> None:
+    (tmp_path / "child.py").write_text(
+        "import signal, sys\n"
+        "print([m for m in sys.modules if m.startswith('asynccheck')],\n"
+        "      signal.getsignal(signal.SIGTERM) == signal.SIG_DFL)\n"
+    )
+    (tmp_path / "parent.py").write_text(
+        "import subprocess, sys\n"
+        f"subprocess.run([sys.executable, {str(tmp_path / 'child.py')!r}], check=True)\n"
+    )
+    proc = subprocess.run(
+        [*PROFILE, "--no-profile", str(tmp_path / "parent.py")],
+        capture_output=True,
+        text=True,
+        env=python_env(),
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "[] True\n"  # nothing of asynccheck, no handler of ours
+
+
 # -- merging --------------------------------------------------------------------------------------
 def _slow(pid: int, ms: float, line: int, at_s: float = 0.0) -> SlowCallback:
     site = Site("/app.py", line, "handler")
