@@ -14,7 +14,8 @@ Every exit writes: the interpreter's normal exit (atexit), `os._exit()` (which m
 forked children end with; wrapped while monitoring), and SIGTERM/SIGHUP through `ExitSignals`.
 Each child writes `<pid>-<token>.started` when it begins and `<pid>-<token>.json` (atomically)
 when it ends; the parent waits a moment for children still running, then `merge()`s what they
-wrote, each finding marked with its pid, and says in `Report.notes` which ones it missed.
+wrote, each finding marked with its pid, and says in `Report.notes` which ones it missed (a
+child that had not begun monitoring yet by then is not known to it).
 """
 
 from __future__ import annotations

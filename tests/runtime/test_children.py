@@ -235,6 +235,59 @@ def test_a_child_that_never_imports_asyncio_is_left_alone(tmp_path: Path) -> Non
     assert proc.stdout == "[] True\n"  # nothing of asynccheck, no handler of ours
 
 
+def _profile_script(tmp_path: Path, parent: str) -> dict:
+    (tmp_path / "parent.py").write_text(parent)
+    proc = subprocess.run(
+        [*PROFILE, "--no-profile", "--json", str(tmp_path / "r.json"), str(tmp_path / "parent.py")],
+        capture_output=True,
+        text=True,
+        env=python_env(),
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return json.loads((tmp_path / "r.json").read_text())
+
+
+def test_a_child_killed_before_it_could_report_is_named(tmp_path: Path) -> None:
+    (tmp_path / "child.py").write_text(
+        "import asyncio, os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    data = _profile_script(
+        tmp_path,
+        "import subprocess, sys\n"
+        f"print(subprocess.run([sys.executable, {str(tmp_path / 'child.py')!r}]).returncode)\n",
+    )
+    assert any(
+        "ended without leaving their findings (killed by SIGKILL" in note for note in data["notes"]
+    ), data["notes"]
+
+
+def test_a_child_still_running_after_the_grace_period_is_named(tmp_path: Path) -> None:
+    # The child lives until its stdin closes, which is when `asynccheck profile` itself exits.
+    (tmp_path / "child.py").write_text(
+        "import asyncio, sys\nprint('monitored', flush=True)\nsys.stdin.read()\n"
+    )
+    data = _profile_script(
+        tmp_path,
+        "import subprocess, sys\n"
+        f"child = subprocess.Popen([sys.executable, {str(tmp_path / 'child.py')!r}],\n"
+        "                         stdin=subprocess.PIPE, stdout=subprocess.PIPE)\n"
+        "child.stdout.readline()\n",
+    )
+    note = next(n for n in data["notes"] if "were still running when this report was" in n)
+    pid = int(note.split("child process(es) ")[1].split()[0])
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
+    else:
+        os.kill(pid, signal.SIGKILL)
+        pytest.fail(f"child {pid} outlived its parent")
+
+
 # -- merging --------------------------------------------------------------------------------------
 def _slow(pid: int, ms: float, line: int, at_s: float = 0.0) -> SlowCallback:
     site = Site("/app.py", line, "handler")
