@@ -46,7 +46,7 @@ def task_coroutine(task: Any) -> Any:
     interpreter for an eager task that completed at once (CPython gh-122332)."""
     try:
         if _GET_CORO_MAY_CRASH and task.done():
-            return None
+            return getattr(task, "_coro", None)  # the C Task's member: None, not a crash
         return task.get_coro()
     except Exception:
         return None

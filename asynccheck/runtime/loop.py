@@ -247,7 +247,7 @@ def run_monitored(loop: Any, run_forever: Callable[[], None]) -> None:
         return run_forever()
     probe.running = True
     recorder = probe.recorder
-    recorder.add_loop(id(loop))
+    recorder.add_loop(probe.serial)
     probe.attach_thread()
     undo = None
     if probe.undo_early is None:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import dataclasses
+import itertools
 import logging
 import os
 import threading
@@ -41,6 +42,7 @@ from asynccheck.runtime.sites import UNKNOWN_SITE, Site, file_kind
 
 logger = logging.getLogger("asynccheck")
 MAX_STACK = 40  # frames kept per sample, innermost first
+_SERIALS = itertools.count(1)
 
 # The request a task serves ("GET /orders"), set in the task's context when it is created
 # (see serving.py), so every handle the task schedules carries it too.
@@ -139,6 +141,7 @@ class LoopProbe:
         self, loop: asyncio.AbstractEventLoop, recorder: Recorder | None, settings: Settings
     ) -> None:
         self.loop_ref = weakref.ref(loop)
+        self.serial = next(_SERIALS)  # counts loops in a report (ids of closed loops are reused)
         self._recorder = recorder
         self.configure(settings)
         self.burst_start: float | None = None  # not None while the loop runs callbacks

@@ -85,10 +85,10 @@ class Recorder:
     def since_start(self, t: float) -> float:
         return t - self.started
 
-    def add_loop(self, loop_id: int) -> None:
+    def add_loop(self, serial: int) -> None:
         """A loop ran while this recorder was its destination (counted once per loop)."""
         with self._lock:
-            self._loop_ids.add(loop_id)
+            self._loop_ids.add(serial)
 
     @property
     def loops(self) -> int:
