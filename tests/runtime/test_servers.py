@@ -375,9 +375,8 @@ def test_twenty_short_callbacks_are_one_stall_not_one_entry(full: Run) -> None:
     assert close(group["max_ms"], longest), (group, longest)
     assert stall["duration_ms"] >= total - tolerance(total), (stall["duration_ms"], total)
     assert stall["pid"] == events[0]["pid"], stall
-    for st in report.get("stalls", ()):
-        for g in st["callbacks"]:
-            assert g["count"] >= 1, f"an empty group in a stall: {g}\n{table(report)}"
+    for st in report.get("stalls", ()):  # several callbacks, never one slow callback again
+        assert sum(g["count"] for g in st["callbacks"]) >= 2, f"{st}\n{table(report)}"
 
 
 # -- right blame ------------------------------------------------------------------------------
