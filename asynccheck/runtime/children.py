@@ -302,7 +302,10 @@ def in_forked_child() -> bool:
 
 def finish_forked_child(exit_code: int, signum: int | None) -> NoReturn:
     """A forked child unwound out of the program (it returned, raised or called sys.exit):
-    end it as its interpreter would have, with its own report instead of the parent's."""
+    end it as its interpreter would have, with its own report instead of the parent's. The
+    `SystemExit` leaves through `asynccheck profile`'s own frames, which do nothing in a child
+    (`ChildProcesses.close` belongs to the parent), so the interpreter still flushes and closes
+    what the program left open."""
     session = _session
     assert session is not None
     with contextlib.suppress(BaseException):
@@ -312,10 +315,7 @@ def finish_forked_child(exit_code: int, signum: int | None) -> NoReturn:
     received = signum or session.exits.received
     if received:
         die_by_signal(received)
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):
-            stream.flush()
-    _real_exit(exit_code & 0xFF)
+    raise SystemExit(exit_code)
 
 
 # -- the child's side: a spawned interpreter -------------------------------------------------------
@@ -374,6 +374,7 @@ class ChildProcesses:
 
     def __init__(self, settings: ChildSettings) -> None:
         self.settings = settings
+        self.pid = os.getpid()
         self.directory: str | None = None
         self.started_unix = time.time()
         self._saved_env: dict[str, str | None] = {}
@@ -381,6 +382,7 @@ class ChildProcesses:
 
     def start(self, mon: Monitor, exits: ExitSignals, *, profiling: bool) -> _Session:
         global _session
+        self.pid = os.getpid()
         self.directory = tempfile.mkdtemp(prefix="asynccheck-children-")
         self.settings = replace(self.settings, directory=self.directory)
         self.started_unix = time.time()
@@ -440,8 +442,11 @@ class ChildProcesses:
         return reports, notes
 
     def close(self) -> None:
-        """Restore the environment and os._exit, forget the session, remove the directory."""
+        """Restore the environment and os._exit, forget the session, remove the directory.
+        Only in the parent: a forked child may unwind through the same code."""
         global _session
+        if os.getpid() != self.pid:
+            return
         for name, value in self._saved_env.items():
             if value is None:
                 os.environ.pop(name, None)

@@ -80,6 +80,30 @@ def test_a_childs_slow_callback_is_merged_with_its_pid(
     assert f"1 child process(es) followed ({child_pid})" in proc.stderr
 
 
+def test_a_forked_child_leaving_by_sys_exit_ends_like_a_python_child(tmp_path: Path) -> None:
+    """Its interpreter still finalizes: a file it left open is flushed, as without asynccheck."""
+    (tmp_path / "app.py").write_text(
+        "import os, sys\n"
+        "out = open(sys.argv[1], 'w')\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        "    out.write('written by the child')\n"
+        "    sys.exit(7)\n"
+        "print('child status', os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))\n"
+    )
+    for command in ((sys.executable,), (*PROFILE, "--no-profile")):
+        (tmp_path / "out.txt").unlink(missing_ok=True)
+        proc = subprocess.run(
+            [*command, str(tmp_path / "app.py"), str(tmp_path / "out.txt")],
+            capture_output=True,
+            text=True,
+            env=python_env(),
+            timeout=60,
+        )
+        assert proc.returncode == 0 and proc.stdout == "child status 7\n", proc.stderr
+        assert (tmp_path / "out.txt").read_text() == "written by the child"
+
+
 def test_pool_workers_are_followed(tmp_path: Path) -> None:
     proc, data = profile_family("pool", tmp_path)
     workers = [int(w) for w in proc.stdout.split("workers")[1].split()]

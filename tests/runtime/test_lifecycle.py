@@ -155,6 +155,39 @@ def test_uvicorn_reraising_sigterm_after_its_graceful_shutdown(tmp_path: Path) -
     assert "block" in {cb["location"]["function"] for cb in data["slow_callbacks"]}
 
 
+def test_aiohttp_run_app_shutting_down_on_sigterm(tmp_path: Path) -> None:
+    """aiohttp handles SIGTERM itself and returns: exit 0, as under plain python."""
+    import socket
+    import urllib.request
+
+    def serve(command: tuple[str, ...]) -> tuple[int, str]:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        proc = subprocess.Popen(
+            [*command, str(FIXTURES / "aiohttp_app.py"), str(port)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=python_env(),
+        )  # fmt: skip
+        try:
+            assert proc.stdout is not None and "ready" in proc.stdout.readline()
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/block", timeout=10) as r:
+                assert r.read() == b"blocked\n"
+            proc.send_signal(signal.SIGTERM)
+            _, err = proc.communicate(timeout=60)
+            return proc.returncode, err
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+    plain, _ = serve((sys.executable,))
+    status, err = serve((*PROFILE, "--no-profile", "--json", str(tmp_path / "r.json")))
+    assert status == plain == 0, err
+    assert err.count("slow callback(s) >= 100 ms") == 1
+    data = json.loads((tmp_path / "r.json").read_text())
+    assert "block" in {cb["location"]["function"] for cb in data["slow_callbacks"]}
+
+
 # -- a program that cannot start -----------------------------------------------------------------
 def profile(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
