@@ -288,12 +288,12 @@ class _Run:
         wall = time.perf_counter() - self.started
         config = self.config
         speedscope = None
-        problems: list[str] = []
+        failed: dict[str, str] = {}  # option -> why its file could not be written
         if config.speedscope and session is not None:
             try:
                 speedscope = write_speedscope(session, config.speedscope)
             except OSError as error:
-                problems.append(_cannot_write("--speedscope", config.speedscope, error))
+                failed["--speedscope"] = _cannot_write("--speedscope", config.speedscope, error)
         report = self.monitor.report(
             argv=self.argv,
             exit_code=outcome.exit_code,
@@ -309,11 +309,11 @@ class _Run:
                 try:
                     Path(path).write_text(render(report, fmt), encoding="utf-8")
                 except OSError as error:
-                    problems.append(_cannot_write(option, path, error))
+                    failed[option] = _cannot_write(option, path, error)
         if config.text:
-            _emit_text(report, config if not problems else replace(config, json=None))
-        for problem in problems:
-            print(problem, file=sys.stderr)
+            _emit_text(report, config if "--json" not in failed else replace(config, json=None))
+        for message in failed.values():
+            print(message, file=sys.stderr)
         self.finished = Finished(report, outcome.signal or self.exits.received)
         return self.finished
 

@@ -297,3 +297,13 @@ def test_a_report_file_in_a_missing_folder_is_refused_before_running(tmp_path: P
         f"asynccheck profile: --json: cannot write '{tmp_path / 'nowhere' / 'r.json'}': "
         f"no such directory '{tmp_path / 'nowhere'}'\n"
     )
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_a_report_file_that_cannot_be_written_is_one_line_after_the_report() -> None:
+    proc = profile("--no-profile", "--json", "/dev/full", APP)  # every write fails: ENOSPC
+    assert proc.returncode == 0  # the program's own status
+    assert "slow callback(s) >= 100 ms" in proc.stderr and "JSON report:" not in proc.stderr
+    assert proc.stderr.endswith(
+        "asynccheck profile: --json: cannot write '/dev/full': No space left on device\n"
+    )
