@@ -142,16 +142,29 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def serve_uvicorn(command: tuple[str, ...], *, workers: int, requests: int = 6) -> Served:
+def serve_uvicorn(
+    command: tuple[str, ...],
+    *,
+    workers: int,
+    requests: int = 6,
+    signum: int = signal.SIGTERM,
+    to_group: bool = False,
+) -> Served:
     """`command -m uvicorn asgi_app:app` on 127.0.0.1, `requests` blocking requests once every
-    worker answered, then SIGTERM to the server (the supervisor, with workers)."""
+    worker answered, then `signum` to the server (the supervisor, with workers), or to its
+    whole process group as a terminal's Ctrl-C does."""
     port = _free_port()
     argv = [*command, "-m", "uvicorn", "asgi_app:app", "--app-dir", str(FIXTURES),
             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]  # fmt: skip
     if workers:
         argv += ["--workers", str(workers)]
     proc = subprocess.Popen(
-        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=python_env()
+        argv,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=python_env(),
+        start_new_session=to_group,
     )
     pids: set[int] = set()
 
@@ -169,19 +182,35 @@ def serve_uvicorn(command: tuple[str, ...], *, workers: int, requests: int = 6) 
                 time.sleep(0.1)
         for _ in range(requests):
             get()
-        proc.send_signal(signal.SIGTERM)
+        if to_group:
+            os.killpg(proc.pid, signum)
+        else:
+            proc.send_signal(signum)
         _, err = proc.communicate(timeout=60)
         return Served(proc.returncode, pids, err)
     finally:
         if proc.poll() is None:
-            proc.kill()
+            if to_group:
+                os.killpg(proc.pid, signal.SIGKILL)
+            else:
+                proc.kill()
             proc.wait()
 
 
-def test_uvicorn_workers_are_followed(tmp_path: Path) -> None:
-    plain = serve_uvicorn((sys.executable,), workers=2)
-    served = serve_uvicorn((*PROFILE, "--no-profile", "--json", str(tmp_path / "r.json")), workers=2)  # fmt: skip
-    assert served.status == plain.status == 0, served.stderr  # the supervisor exits 0 on SIGTERM
+@pytest.mark.parametrize(
+    ("signum", "to_group"),
+    [(signal.SIGTERM, False), (signal.SIGINT, True)],
+    ids=["sigterm-to-the-supervisor", "ctrl-c-to-the-group"],
+)
+def test_uvicorn_workers_are_followed(tmp_path: Path, signum: int, to_group: bool) -> None:
+    plain = serve_uvicorn((sys.executable,), workers=2, signum=signum, to_group=to_group)
+    served = serve_uvicorn(
+        (*PROFILE, "--no-profile", "--json", str(tmp_path / "r.json")),
+        workers=2,
+        signum=signum,
+        to_group=to_group,
+    )
+    assert served.status == plain.status == 0, served.stderr  # the supervisor exits 0
     assert len(served.pids) == 2
     data = json.loads((tmp_path / "r.json").read_text())
     assert set(data["processes"][1:]) == served.pids
