@@ -347,12 +347,14 @@ def start_child(value: str | None = None) -> bool:
     _session = _Session(settings=settings, monitor=mon, exits=exits, is_child=True)
     _session.scope = scope  # type: ignore[attr-defined]  # kept open until the process ends
     _install_hooks()
-    atexit.register(_child_at_exit)  # registered first, so it runs after the program's own
     _session.announce()
     return True
 
 
-def _child_at_exit() -> None:
+def child_at_exit() -> None:
+    """At the interpreter's exit: write this child's report, then die by the signal that ended
+    it, if one did. The bootstrap registers it at start-up, before the program can register
+    anything, so that it runs after every atexit handler of the program's."""
     session = _session
     if session is None or session.pid != os.getpid():
         return

@@ -301,6 +301,22 @@ def _profile_script(tmp_path: Path, parent: str) -> dict:
     return json.loads((tmp_path / "r.json").read_text())
 
 
+def test_a_childs_own_atexit_work_is_in_its_report(tmp_path: Path) -> None:
+    (tmp_path / "child.py").write_text(
+        "import asyncio, atexit, time\n"
+        "async def at_exit():\n"
+        "    time.sleep(0.12)\n"
+        "atexit.register(lambda: asyncio.run(at_exit()))\n"
+    )
+    data = _profile_script(
+        tmp_path,
+        "import subprocess, sys\n"
+        f"subprocess.run([sys.executable, {str(tmp_path / 'child.py')!r}], check=True)\n",
+    )
+    assert [cb["location"]["function"] for cb in data["slow_callbacks"]] == ["at_exit"]
+    assert data["slow_callbacks"][0]["pid"] == data["processes"][1]
+
+
 def test_a_child_killed_before_it_could_report_is_named(tmp_path: Path) -> None:
     (tmp_path / "child.py").write_text(
         "import asyncio, os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n"

@@ -22,6 +22,9 @@ _ENV_VAR = "ASYNCCHECK_PROFILE_CHILDREN"  # children.ENV_VAR
 def _start():
     if not os.environ.get(_ENV_VAR) or sys.version_info < (3, 9):
         return
+    import atexit
+
+    atexit.register(_at_exit)  # first, so it runs after all of the program's own
     if "asyncio" in sys.modules:
         _start_now()
     else:
@@ -47,6 +50,12 @@ def _start_now():
     except Exception as error:  # a child must run even when asynccheck cannot watch it
         message = "asynccheck: not monitoring process %d: %r\n" % (os.getpid(), error)  # noqa: UP031
         sys.stderr.write(message)
+
+
+def _at_exit():
+    children = sys.modules.get("asynccheck.runtime.children")
+    if children is not None:
+        children.child_at_exit()
 
 
 class _WhenAsyncioLoads:
