@@ -102,6 +102,9 @@ class ExitSignals:
     def __init__(self) -> None:
         self.received: int | None = None
         self.finishing = False
+        # What must still happen when a second signal ends the process at once (each checks
+        # for itself whether it belongs to this process: a forked child shares this object).
+        self.last_words: list[Callable[[], None]] = []
 
     def install(self) -> None:
         if threading.current_thread() is not threading.main_thread():
@@ -124,8 +127,11 @@ class ExitSignals:
         self.finishing = False
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
-        if self.received is not None:
-            die_by_signal(signum)  # the second one: a plain python would be dead already
+        if self.received is not None:  # the second one: a plain python would be dead already
+            for last_words in self.last_words:
+                with contextlib.suppress(Exception):
+                    last_words()
+            die_by_signal(signum)
         self.received = signum
         if not self.finishing:
             raise Terminated(signum)
@@ -391,6 +397,7 @@ class ChildProcesses:
         old_path = os.environ.get("PYTHONPATH")
         self._set_env(ENV_VAR, self.settings.to_env())
         self._set_env("PYTHONPATH", BOOTSTRAP_DIR + (os.pathsep + old_path if old_path else ""))
+        exits.last_words.append(self._remove_directory)
         self._session = _Session(
             settings=self.settings, monitor=mon, exits=exits, is_child=False, profiling=profiling
         )
@@ -458,7 +465,10 @@ class ChildProcesses:
         if _session is self._session:
             _session = None
             os._exit = _real_exit
-        if self.directory is not None:
+        self._remove_directory()
+
+    def _remove_directory(self) -> None:
+        if self.directory is not None and os.getpid() == self.pid:
             shutil.rmtree(self.directory, ignore_errors=True)
             self.directory = None
 

@@ -123,9 +123,11 @@ def test_a_second_sigterm_while_the_program_unwinds_kills_at_once(tmp_path: Path
         "    print('cleaning up', flush=True)\n"
         "    time.sleep(60)\n"
     )
+    env = {**python_env(), "TMPDIR": str(tmp_path / "tmp")}
+    (tmp_path / "tmp").mkdir()
     proc = subprocess.Popen(
         [*PROFILE, "--no-profile", str(tmp_path / "stubborn.py")],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=python_env(),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
     )  # fmt: skip
     try:
         assert proc.stdout is not None
@@ -134,6 +136,7 @@ def test_a_second_sigterm_while_the_program_unwinds_kills_at_once(tmp_path: Path
         assert "cleaning up" in proc.stdout.readline()  # the program's finally block runs
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == -signal.SIGTERM
+        assert list((tmp_path / "tmp").iterdir()) == []  # the children's folder went too
     finally:
         if proc.poll() is None:
             proc.kill()
