@@ -275,32 +275,50 @@ def run_monitored(loop: Any, run_forever: Callable[[], None]) -> None:
         _end_burst(probe, ready if isinstance(ready, (PlainReady, TimedReady)) else None, _perf())
         if probe.settings.detect_blocking:
             blocking.detach(probe)
-        if undo is not None and not probe.permanent:
-            undo()
+        if not probe.permanent:
+            if undo is not None:
+                undo()
+            _undo_early(probe)
         probe.running = False
     return None
 
 
+def _undo_early(probe: LoopProbe) -> None:
+    undo, probe.undo_early = probe.undo_early, None
+    if undo is not None:
+        undo()
+
+
 def run_until_complete_monitored(loop: Any, future: Any, run: Callable[[Any], Any]) -> Any:
     __tracebackhide__ = True
-    if _is_uvloop(loop) and not loop.is_running():
-        # uvloop schedules the main task's first step before run_forever: time it too
-        probe = probe_of(loop)
-        if probe.undo_early is None and not probe.running:
-            probe.undo_early = _instrument_uvloop(loop, probe)
-            try:
-                return run(future)
-            finally:
-                undo, probe.undo_early = probe.undo_early, None
-                if not probe.permanent:
-                    undo()
-    probe = loop.__dict__.get("_ac_probe")
-    # asyncio.run()/Runner cancel the tasks main() left pending from this function; seen from
-    # here, they are exactly the tasks that were still pending when main() returned.
-    if probe is not None and sys._getframe(2).f_code.co_name == "_cancel_all_tasks":
-        with contextlib.suppress(Exception):  # bookkeeping must not break the shutdown
-            leaks.note_pending_tasks(loop, probe)
-    return run(future)
+    probe: LoopProbe | None = loop.__dict__.get("_ac_probe")
+    if sys._getframe(2).f_code.co_name == "_cancel_all_tasks":
+        # asyncio.run()/Runner cancel the tasks main() left pending from this function; seen
+        # from here, they are the tasks still pending when main() returned, unless the run
+        # was interrupted (Ctrl-C, SIGTERM): then main() itself is among them, and not a leak.
+        if probe is not None and not probe.interrupted:
+            with contextlib.suppress(Exception):  # bookkeeping must not break the shutdown
+                leaks.note_pending_tasks(loop, probe)
+        return run(future)
+    if _is_uvloop(loop):
+        _instrument_early(loop)
+    try:
+        return run(future)
+    except BaseException:
+        probe = loop.__dict__.get("_ac_probe")
+        if probe is not None and not getattr(future, "done", lambda: True)():
+            probe.interrupted = True
+        raise
+
+
+def _instrument_early(loop: Any) -> None:
+    """uvloop schedules a task's first step when it is made, before run_forever: time it too
+    (asyncio.Runner makes the main task before run_until_complete)."""
+    if loop.is_running():
+        return
+    probe = probe_of(loop)
+    if probe.undo_early is None and not probe.running and "call_soon" not in loop.__dict__:
+        probe.undo_early = _instrument_uvloop(loop, probe)
 
 
 def create_task_monitored(
@@ -308,7 +326,10 @@ def create_task_monitored(
 ) -> Any:
     probe: LoopProbe | None = loop.__dict__.get("_ac_probe")
     if probe is None:
-        return create(coro, *args, **kwargs)
+        if not _is_uvloop(loop) or loop.is_running():
+            return create(coro, *args, **kwargs)
+        _instrument_early(loop)
+        probe = loop.__dict__["_ac_probe"]
     request = request_of_coroutine(coro)
     if request is not None and _HAS_TASK_CONTEXT:
         context = kwargs.get("context") or contextvars.copy_context()
@@ -332,6 +353,8 @@ def close_monitored(loop: Any, close: Callable[[], None]) -> None:
     if closing:
         with contextlib.suppress(Exception):
             leaks.note_pending_tasks(loop, probe)
+    if probe is not None and not probe.permanent:
+        _undo_early(probe)
     close()
     if closing and probe is not None and probe.catching:
         # Objects kept alive by cycles warn later, when the report collects garbage: a full

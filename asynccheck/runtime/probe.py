@@ -152,7 +152,8 @@ class LoopProbe:
         self.timed_total = 0.0  # uvloop: seconds spent in timed callbacks, ever
         self.beat_due: float | None = None  # uvloop: when the heartbeat is due
         self.beat_timed = 0.0  # uvloop: timed_total when the beat was scheduled
-        self.undo_early: Any = None  # uvloop: instrumented by run_until_complete already
+        self.undo_early: Any = None  # uvloop: instrumented before run_forever (create_task)
+        self.interrupted = False  # run_until_complete left by an exception, its future pending
         self.timing = False  # per-callback timing is on for the current burst
         self.flip: tuple[float, Any] | None = None  # (burst, handle running at the switch)
         self.flipped_for: float | None = None  # the burst the watchdog switched, once each
@@ -228,6 +229,7 @@ class LoopProbe:
 
     def untimed_stretch(self, start: float, end: float) -> None:
         """uvloop ran something it does not schedule through Python (an I/O callback) that long."""
+        self.ended.append(_Ended(start, end, None, True))
         try:
             slow = self._slow_callback(start, end, None, None)
             self.recorder.add_slow(

@@ -6,6 +6,7 @@ is written from the loop threads and the watchdog thread, so appends take a lock
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import itertools
 import logging
@@ -156,6 +157,8 @@ class Recorder:
 
     def add_leak(self, leak: Leak, key: str | None = None) -> None:
         """Add once per (kind, key): the same object may be seen by two detectors."""
+        if not leak.pid:
+            leak = dataclasses.replace(leak, pid=os.getpid())
         k = (leak.kind, key if key is not None else leak.what)
         with self._lock:
             if k in self._leak_keys:
