@@ -6,43 +6,69 @@ Three sources, each at the moment it is reliable:
   them right then (and again at `close()`, for loops closed by hand);
 - unclosed objects: their `__del__` warns with `ResourceWarning` (transports, sockets, files,
   aiohttp's "Unclosed client session"). Those are ignored by default, so while a loop runs
-  we let them through, catch them in `warnings._showwarnmsg` (which carries the object, for
-  tracemalloc) and collect garbage at close so cycles speak up before the report is made.
-  A program that records warnings itself and asks for these (`assertWarns`, `pytest.warns`)
-  gets them too;
+  we let them through, catch them in `warnings._showwarnmsg` (which carries the object) and
+  collect garbage at report time so cycles speak up before the report is made. A program
+  that records warnings itself and asks for these (`assertWarns`, `pytest.warns`) gets them
+  too;
 - task exceptions never retrieved, and tasks destroyed while pending: asyncio passes those to
-  `loop.call_exception_handler`, which `TimingEventLoop` overrides.
+  `loop.call_exception_handler`, which the monitored loop hands to `note_exception_context`.
+
+Where a leaked object was made comes from two places:
+- `track_allocations()`, on whenever anything is monitored: the constructors in
+  `RESOURCE_TYPES` (asyncio transports and stream writers, sockets, aiohttp sessions,
+  connectors and connections, subprocesses, event loops) note the user's line that called
+  them. Measured with bench/runtime_overhead.py --only sites: about 2 us per construction,
+  nothing anywhere else;
+- `start_tracing()`, for `--trace-leaks`: tracemalloc, for any other object (files, ...). It
+  traces one frame per allocation, the line that made the object: the cost of tracemalloc is
+  per allocation and per frame (each frame's line number is looked up in its code's line
+  table), and 10 frames made allocation-heavy code 40x slower where one frame makes it 5-8x.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import gc
 import importlib
-import itertools
 import os
 import sys
 import threading
 import tracemalloc
 import warnings
 import weakref
-from typing import Any, Callable
+from types import FrameType
+from typing import Any, Callable, Protocol
 
 from asynccheck.runtime.describe import describe_task
-from asynccheck.runtime.probe import LoopProbe
 from asynccheck.runtime.recorder import Recorder, current_recorder, pop_recorder, push_recorder
 from asynccheck.runtime.report import Leak
-from asynccheck.runtime.sites import Site, file_kind, frames_outward, pick_location, site_of
+from asynccheck.runtime.sites import Site, file_kind, is_asyncio_file, site_of
 
+
+class TaskSites(Protocol):
+    """What the leak notes need from a loop's probe: its recorder and where tasks were made."""
+
+    @property
+    def recorder(self) -> Recorder: ...
+
+    def task_site(self, task_id: int | None) -> Site | None: ...
+
+
+# loop.call_exception_handler messages that report a leak, by kind
 _MESSAGES = {
     "Task exception was never retrieved": "exception",
     "Task was destroyed but it is pending!": "task",
     "Unclosed client session": "resource",
     "Unclosed connector": "resource",
+    "Unclosed connection": "resource",
+    "Unclosed response": "resource",
 }
+# the context key that holds the unclosed object, for the resource messages
+_OBJECT_KEYS = ("client_session", "connector", "client_connection", "client_response")
 
 
-def note_pending_tasks(loop: asyncio.AbstractEventLoop, probe: LoopProbe) -> None:
+def note_pending_tasks(loop: asyncio.AbstractEventLoop, probe: TaskSites) -> None:
     """Record every task of `loop` that is not done: the main coroutine has already returned."""
     current = asyncio.current_task(loop) if loop.is_running() else None
     for task in asyncio.all_tasks(loop):
@@ -53,13 +79,13 @@ def note_pending_tasks(loop: asyncio.AbstractEventLoop, probe: LoopProbe) -> Non
         )
 
 
-def note_exception_context(probe: LoopProbe, context: dict[str, Any]) -> bool:
+def note_exception_context(probe: TaskSites, context: dict[str, Any]) -> bool:
     """Record a leak from an exception-handler context; True if it was one of ours."""
     kind = _MESSAGES.get(str(context.get("message", "")))
     if kind is None:
         return False
     task = context.get("task") or context.get("future")
-    obj = context.get("client_session") or context.get("connector")
+    obj = next((context[k] for k in _OBJECT_KEYS if context.get(k) is not None), None)
     if task is not None:
         what = describe_task(task)
         exc = context.get("exception")
@@ -73,83 +99,237 @@ def note_exception_context(probe: LoopProbe, context: dict[str, Any]) -> bool:
     return True
 
 
-# Constructors whose call sites are recorded under --trace-leaks. tracemalloc alone is not
-# enough: on 3.11 `get_object_traceback` returns None for any object with a managed __dict__
-# (transports, sessions), so for these we note the caller of __init__ ourselves.
+# -- where objects are made ----------------------------------------------------------------------
+# Constructors whose callers are noted whenever monitoring is on. tracemalloc cannot stand in
+# for this on 3.11: `get_object_traceback` returns None for any object with a managed __dict__
+# (transports, sessions), and it is far too slow to leave on.
 RESOURCE_TYPES: tuple[tuple[str, str], ...] = (
     ("asyncio.selector_events", "_SelectorTransport"),
+    ("asyncio.proactor_events", "_ProactorBasePipeTransport"),
+    ("asyncio.unix_events", "_UnixReadPipeTransport"),
+    ("asyncio.unix_events", "_UnixWritePipeTransport"),
+    ("asyncio.base_subprocess", "BaseSubprocessTransport"),
     ("asyncio.sslproto", "_SSLProtocolTransport"),
     ("asyncio.streams", "StreamWriter"),
+    ("asyncio.base_events", "BaseEventLoop"),
     ("socket", "socket"),
+    ("subprocess", "Popen"),
     ("aiohttp.client", "ClientSession"),
     ("aiohttp.connector", "BaseConnector"),
+    ("aiohttp.connector", "Connection"),
 )
 
-_sites: dict[int, tuple[Any, Site | None]] = {}
-_undo: list[tuple[type, Any]] = []
+# Loop frames that sit *outside* the callback that made an object: the creation site is looked
+# for inside the callback only, so that a socket accepted by a server is not "made" by the
+# `asyncio.run(main())` line at the bottom of the stack.
+_LOOP_DRIVERS = frozenset({"_run", "_run_once", "run_forever", "run_until_complete", "run"})
+_MAX_DEPTH = 60
+
+
+class _SiteRef(weakref.ref):  # type: ignore[type-arg]
+    """A weak reference to a tracked object that carries where (and as what) it was made."""
+
+    __slots__ = ("key", "kind", "site")
+
+    key: int
+    kind: type
+    site: Site | None
+
+
+class _SiteTable:
+    """id(object) -> _SiteRef. Keyed by id, not weakly by the object: a garbage cycle clears
+    weak references before its objects' `__del__` warns, and that is exactly when the creation
+    site is wanted. Entries of dead objects are dropped after that, on the next insertion (the
+    weak reference's callback queues them)."""
+
+    def __init__(self) -> None:
+        self.by_id: dict[int, _SiteRef] = {}
+        self.dead: collections.deque[int] = collections.deque()
+
+    def add(self, obj: object, site: Site | None) -> None:
+        if self.dead:
+            self.prune()
+        ref = _SiteRef(obj, self._died)
+        ref.key, ref.kind, ref.site = id(obj), type(obj), site
+        self.by_id[ref.key] = ref
+
+    def _died(self, ref: Any) -> None:
+        self.dead.append(ref.key)  # deque appends and pops are atomic: any thread may call
+
+    def prune(self) -> None:
+        while self.dead:
+            try:
+                key = self.dead.popleft()
+            except IndexError:  # another thread took the last one
+                return
+            ref = self.by_id.get(key)
+            if ref is not None and ref() is None:
+                self.by_id.pop(key, None)
+
+    def site(self, obj: object) -> Site | None:
+        ref = self.by_id.get(id(obj))
+        if ref is None or ref.kind is not type(obj):
+            return None
+        alive = ref()
+        return ref.site if alive is obj or alive is None else None
+
+
+_SITES = _SiteTable()
+
+
+def _resource_site(frame: FrameType | None) -> Site | None:
+    """Where the code that made an object stands: the innermost frame of the user's code in
+    the callback that made it, else the innermost frame of a package, else the first frame
+    outside asyncio and asynccheck (`socket.accept` for a server's connection)."""
+    package: FrameType | None = None
+    other: FrameType | None = None
+    depth = 0
+    while frame is not None and depth < _MAX_DEPTH:
+        code = frame.f_code
+        name = code.co_filename
+        kind = file_kind(name)
+        if kind == "user":
+            return site_of(frame)
+        if kind == "package":
+            if package is None:
+                package = frame
+        elif kind != "asynccheck":
+            if is_asyncio_file(name):
+                if code.co_name in _LOOP_DRIVERS:
+                    break
+            elif other is None:
+                other = frame
+        frame = frame.f_back
+        depth += 1
+    chosen = package or other
+    return site_of(chosen) if chosen is not None else None
 
 
 def _tracking_init(orig: Callable[..., None]) -> Callable[..., None]:
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
         orig(self, *args, **kwargs)
-        try:
-            ref: Any = weakref.ref(self)
-        except TypeError:
-            ref = None
-        _sites[id(self)] = (ref, _user_caller())
-        if len(_sites) > 4096:
-            for k in [k for k, (r, _) in _sites.items() if r is not None and r() is None]:
-                del _sites[k]
+        try:  # noqa: SIM105 - a try costs nothing here; suppress() is an object per call
+            _SITES.add(self, _resource_site(sys._getframe(1)))
+        except Exception:  # bookkeeping must never break the user's constructor
+            pass
 
     __init__.__wrapped__ = orig  # type: ignore[attr-defined]
+    __init__.__name__ = "__init__"
+    __init__.__qualname__ = getattr(orig, "__qualname__", "__init__")
     return __init__
 
 
-def _user_caller() -> Site | None:
-    """The innermost user frame of the code constructing the object (else the nearest one)."""
-    stack = [
-        site_of(f)
-        for f in itertools.islice(frames_outward(sys._getframe(2)), 40)
-        if file_kind(f.f_code.co_filename) != "asynccheck"
-    ]
-    return pick_location(tuple(reversed(stack))) if stack else None
+class _AllocationTracking:
+    """Reference-counted `__init__` wrappers on RESOURCE_TYPES: every monitor (nested,
+    concurrent, in threads) shares one set, put in by the first and taken out by the last."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.users = 0
+        self.undo: list[tuple[type, Any]] = []
+
+    def acquire(self) -> None:
+        with self.lock:
+            self.users += 1
+            if self.users == 1:
+                self._wrap()
+
+    def release(self) -> None:
+        with self.lock:
+            if self.users == 0:
+                return
+            self.users -= 1
+            if self.users == 0:
+                while self.undo:
+                    cls, orig = self.undo.pop()
+                    cls.__init__ = orig  # type: ignore[misc]
+                # Live objects keep their sites: a report made after the monitor (and the
+                # garbage collection it runs) still names them. Dead ones go.
+                for key in list(_SITES.by_id):
+                    ref = _SITES.by_id.get(key)
+                    if ref is not None and ref() is None:
+                        _SITES.by_id.pop(key, None)
+
+    def _wrap(self) -> None:
+        for module, name in RESOURCE_TYPES:
+            mod = sys.modules.get(module)
+            if mod is None:
+                try:
+                    mod = importlib.import_module(module)
+                except ImportError:
+                    continue
+            cls = getattr(mod, name, None)
+            if isinstance(cls, type) and "__init__" in cls.__dict__:
+                orig = cls.__dict__["__init__"]
+                cls.__init__ = _tracking_init(orig)  # type: ignore[misc]
+                self.undo.append((cls, orig))
+
+
+_TRACKING = _AllocationTracking()
 
 
 def track_allocations() -> None:
-    """Start recording where RESOURCE_TYPES objects are made (for --trace-leaks)."""
-    if _undo:
-        return
-    for module, name in RESOURCE_TYPES:
-        mod = sys.modules.get(module)
-        if mod is None:
-            try:
-                mod = importlib.import_module(module)
-            except ImportError:
-                continue
-        cls = getattr(mod, name, None)
-        if isinstance(cls, type) and "__init__" in cls.__dict__:
-            orig = cls.__dict__["__init__"]
-            cls.__init__ = _tracking_init(orig)  # type: ignore[misc]
-            _undo.append((cls, orig))
+    """Start noting where RESOURCE_TYPES objects are made (call once per monitor; cheap)."""
+    _TRACKING.acquire()
 
 
 def untrack_allocations() -> None:
-    while _undo:
-        cls, orig = _undo.pop()
-        cls.__init__ = orig  # type: ignore[misc]
-    _sites.clear()
+    """Undo one `track_allocations()`; the last one removes the constructor wrappers."""
+    _TRACKING.release()
+
+
+def tracking_allocations() -> bool:
+    return _TRACKING.users > 0
+
+
+# One frame: the line that made the object. See the module docstring for the cost of more.
+TRACE_FRAMES = 1
+
+
+class _Tracing:
+    """Reference-counted tracemalloc for --trace-leaks. A program that traces allocations
+    itself keeps its own settings, and its tracing is never stopped by us."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.users = 0
+        self.started = False
+
+    def acquire(self) -> None:
+        with self.lock:
+            self.users += 1
+            if self.users == 1 and not tracemalloc.is_tracing():
+                tracemalloc.start(TRACE_FRAMES)
+                self.started = True
+
+    def release(self) -> None:
+        with self.lock:
+            if self.users == 0:
+                return
+            self.users -= 1
+            if self.users == 0 and self.started:
+                tracemalloc.stop()
+                self.started = False
+
+
+_TRACING = _Tracing()
+
+
+def start_tracing() -> None:
+    """--trace-leaks: trace allocations, so that any object reported unclosed has a site."""
+    _TRACING.acquire()
+
+
+def stop_tracing() -> None:
+    _TRACING.release()
 
 
 def allocation_site(obj: Any) -> Site | None:
-    """Where `obj` was made: noted by `track_allocations`, else from tracemalloc.
-
-    Both are on only with --trace-leaks (`monitor(trace_leaks=True)`).
-    """
-    entry = _sites.get(id(obj))
-    if entry is not None and (entry[0] is None or entry[0]() in (obj, None)):
-        return entry[1]
-    if not tracemalloc.is_tracing():
-        return None
+    """Where `obj` was made: noted by `track_allocations`, else from tracemalloc (when
+    `start_tracing` is on, or the program traces allocations itself)."""
+    site = _SITES.site(obj)
+    if site is not None or not tracemalloc.is_tracing():
+        return site
     tb = tracemalloc.get_object_traceback(obj)
     if tb is None:
         return None

@@ -1,14 +1,36 @@
-"""What a loop leaves behind when it closes: pending tasks, unclosed resources, lost exceptions."""
+"""What a loop leaves behind when it closes: pending tasks, unclosed resources, lost exceptions,
+each with the line of the user's code that made it (by default, without --trace-leaks)."""
 
 from __future__ import annotations
 
 import asyncio
 import gc
+import socket
+import subprocess
+import sys
 import warnings
+from pathlib import Path
 
 import pytest
 
-from .conftest import line_of, run_monitored
+from asynccheck.runtime import leaks
+from asynccheck.runtime.install import monitor
+
+from .conftest import line_of, python_env, run_monitored
+
+
+def _monitor_tracks_sites() -> bool:
+    with monitor(log=False):
+        return leaks.tracking_allocations()
+
+
+# Until install.monitor() turns on the constructor sites (leaks.track_allocations()), the
+# default-site tests cannot pass; they say so instead of failing.
+default_sites = pytest.mark.xfail(
+    not _monitor_tracks_sites(),
+    reason="install.monitor() does not call leaks.track_allocations() yet",
+    strict=True,
+)
 
 
 async def forever() -> None:
@@ -50,7 +72,8 @@ def test_exception_never_retrieved() -> None:
     assert leak.created_at is not None and leak.created_at.line == line_of(main, "create_task")
 
 
-def test_unclosed_transport_is_reported_with_its_allocation_site() -> None:
+@default_sites
+def test_unclosed_transport_is_reported_with_the_line_that_opened_it() -> None:
     async def main() -> None:
         server = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
         port = server.sockets[0].getsockname()[1]
@@ -58,28 +81,117 @@ def test_unclosed_transport_is_reported_with_its_allocation_site() -> None:
         writer.write(b"x")
         server.close()
 
-    leaks = run_monitored(main, trace_leaks=True).leaks
-    resources = [x for x in leaks if x.kind == "resource"]
-    assert any("transport" in x.what for x in resources), leaks
+    found = run_monitored(main).leaks
+    resources = [x for x in found if x.kind == "resource"]
+    opened = line_of(main, "open_connection")
     # The client side: asyncio's StreamWriter warns "unclosed <StreamWriter ...>" as it is
-    # collected; it is traced back to the open_connection() line.
-    [client] = [x for x in resources if x.what.startswith("unclosed <StreamWriter")]
-    assert client.created_at is not None
-    assert client.created_at.line == line_of(main, "open_connection")
+    # collected, and its transport "unclosed transport"; both were made by open_connection().
+    [writer] = [x for x in resources if x.what.startswith("unclosed <StreamWriter")]
+    assert writer.created_at is not None and writer.created_at.line == opened
+    client = [x for x in resources if "transport" in x.what and x.created_at is not None]
+    assert [x.created_at.line for x in client if x.created_at.file == __file__] == [opened]
 
 
-def test_unclosed_aiohttp_client_session() -> None:
+@default_sites
+def test_unclosed_socket_is_reported_with_the_line_that_made_it() -> None:
+    async def main() -> None:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        assert sock.fileno() >= 0
+        del sock
+
+    [leak] = run_monitored(main).leaks
+    assert leak.kind == "resource" and "socket" in leak.what
+    assert leak.created_at is not None
+    assert (leak.created_at.file, leak.created_at.line) == (__file__, line_of(main, "socket("))
+
+
+@default_sites
+def test_unclosed_aiohttp_client_session_and_its_connector() -> None:
     aiohttp = pytest.importorskip("aiohttp")
 
     async def main() -> None:
         session = aiohttp.ClientSession()
         assert not session.closed
 
-    leaks = run_monitored(main, trace_leaks=True).leaks
-    [leak] = [x for x in leaks if "Unclosed client session" in x.what]
-    assert leak.kind == "resource"
-    assert leak.created_at is not None
-    assert leak.created_at.line == line_of(main, "aiohttp.ClientSession()")
+    found = run_monitored(main).leaks
+    made = line_of(main, "aiohttp.ClientSession()")
+    [session] = [x for x in found if "Unclosed client session" in x.what]
+    assert session.kind == "resource"
+    assert session.created_at is not None and session.created_at.line == made
+    # The connector is made inside ClientSession(): the user's line is the one named.
+    connectors = [x for x in found if "Unclosed connector" in x.what]
+    assert all(x.created_at is not None and x.created_at.line == made for x in connectors)
+
+
+@default_sites
+def test_a_socket_made_inside_a_library_names_the_users_call() -> None:
+    """aiohttp opens the connection deep inside `session.get()`: the site is the user's line."""
+    aiohttp = pytest.importorskip("aiohttp")
+    from aiohttp import web
+
+    async def hello(request: web.Request) -> web.Response:
+        return web.Response(text="hi")
+
+    async def main() -> None:
+        app = web.Application()
+        app.router.add_get("/", hello)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        session = aiohttp.ClientSession()
+        response = await session.get(f"http://127.0.0.1:{port}/")
+        assert response.status == 200
+        await runner.cleanup()
+
+    found = run_monitored(main).leaks
+    assert found, "the session was never closed"
+    ours = {x.created_at.line for x in found if x.created_at and x.created_at.file == __file__}
+    assert ours <= {line_of(main, "aiohttp.ClientSession()"), line_of(main, "session.get(")}
+    assert line_of(main, "aiohttp.ClientSession()") in ours
+
+
+def test_any_object_is_traced_with_trace_leaks(tmp_path: Path) -> None:
+    """Files have no constructor to wrap: --trace-leaks (tracemalloc) names their line."""
+    path = tmp_path / "data.txt"
+    path.write_text("x")
+
+    async def main() -> None:
+        f = open(path)  # noqa: SIM115 - the leak under test
+        assert f.read() == "x"
+        del f
+
+    [leak] = run_monitored(main, trace_leaks=True).leaks
+    assert leak.kind == "resource" and "data.txt" in leak.what
+    assert leak.created_at is not None and leak.created_at.line == line_of(main, "open(path)")
+
+
+def test_constructor_tracking_is_shared_by_nested_monitors_and_undone_after() -> None:
+    plain_init = socket.socket.__init__
+    leaks.track_allocations()
+    leaks.track_allocations()
+    wrapped = socket.socket.__init__
+    assert wrapped is not plain_init and wrapped.__wrapped__ is plain_init  # type: ignore[attr-defined]
+    leaks.untrack_allocations()
+    assert socket.socket.__init__ is wrapped  # still one user
+    leaks.untrack_allocations()
+    assert socket.socket.__init__ is plain_init
+    leaks.untrack_allocations()  # one too many: harmless
+    assert not leaks.tracking_allocations()
+
+
+def test_leaks_module_imports_nothing_above_the_recorder() -> None:
+    """install -> probe -> recorder -> Report: leaks.py sits beside the recorder."""
+    code = (
+        "import sys, asynccheck.runtime.leaks; "
+        "print(sorted(m for m in sys.modules if m in {'asynccheck.runtime.probe', "
+        "'asynccheck.runtime.loop', 'asynccheck.runtime.install'}))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=python_env(), check=True
+    )
+    assert out.stdout.strip() == "[]"
 
 
 def test_closed_resources_are_not_leaks() -> None:
@@ -96,7 +208,7 @@ def test_closed_resources_are_not_leaks() -> None:
         server.close()
         await server.wait_closed()
 
-    assert run_monitored(main, trace_leaks=True).leaks == ()
+    assert run_monitored(main).leaks == ()
 
 
 class _Unclosed:
