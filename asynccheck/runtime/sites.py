@@ -12,13 +12,15 @@ import os
 import sys
 import sysconfig
 from collections.abc import Iterable
-from dataclasses import dataclass
-from types import FrameType
+from types import CodeType, FrameType
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class Site:
-    """One frame, as a report shows it: absolute file, 1-based line, function name."""
+class Site(NamedTuple):
+    """One frame, as a report shows it: absolute file, 1-based line, function name.
+
+    A named tuple, not a dataclass: one is made for every task a monitored server creates
+    (its creation site), and a frozen dataclass costs several times a tuple to build."""
 
     file: str
     line: int
@@ -105,20 +107,47 @@ def creation_site(frame: FrameType | None) -> Site | None:
     return None
 
 
+# How user_creation_site treats a frame, by code object: it runs for every task a server makes.
+_USER, _OTHER, _SKIP, _STOP = 1, 2, 3, 4
+_creation_kinds: dict[int, tuple[int, CodeType]] = {}  # id(code) -> (kind, code kept alive)
+
+
+def _creation_kind(code: CodeType) -> int:
+    name = code.co_filename
+    kind = file_kind(name)
+    if (code.co_name in _OUTER_MACHINERY and is_asyncio_file(name)) or (
+        kind == "asynccheck" and code.co_name in _OUR_ENTRIES
+    ):
+        found = _STOP  # the loop itself: what called the callback is not where a task was made
+    elif kind == "user":
+        found = _USER
+    elif kind == "asynccheck" or is_asyncio_file(name):
+        found = _SKIP
+    else:
+        found = _OTHER
+    _creation_kinds[id(code)] = (found, code)
+    return found
+
+
 def user_creation_site(frame: FrameType | None, limit: int = 40) -> Site | None:
-    """Where a task or object was made: the innermost frame of the user's own code on the
-    stack (the handler that called a framework), else the first frame outside asyncio and
-    asynccheck (the framework's line)."""
+    """Where a task or object was made: the innermost frame of the user's own code in the
+    callback that made it (the handler that called a framework), else the first frame outside
+    asyncio and asynccheck (the framework's line)."""
     first: FrameType | None = None
-    for i, f in enumerate(frames_outward(frame)):
-        if i >= limit:
+    kinds = _creation_kinds
+    for _ in range(limit):
+        if frame is None:
             break
-        name = f.f_code.co_filename
-        kind = file_kind(name)
-        if kind == "user":
-            return site_of(f)
-        if first is None and kind != "asynccheck" and not is_asyncio_file(name):
-            first = f
+        code = frame.f_code
+        entry = kinds.get(id(code))
+        kind = entry[0] if entry is not None and entry[1] is code else _creation_kind(code)
+        if kind == _USER:
+            return site_of(frame)
+        if kind == _STOP:
+            break
+        if kind == _OTHER and first is None:
+            first = frame
+        frame = frame.f_back
     return site_of(first) if first is not None else None
 
 
