@@ -16,8 +16,8 @@ Three sources, each at the moment it is reliable:
 Where a leaked object was made comes from two places:
 - `track_allocations()`, on whenever anything is monitored: the constructors in
   `RESOURCE_TYPES` (asyncio transports and stream writers, sockets, aiohttp sessions,
-  connectors and connections, subprocesses, event loops) note the user's line that called
-  them. Measured with bench/runtime_overhead.py --only sites: about 2 us per construction,
+  connectors and connections, subprocesses, event loops) note where they were called from
+  (`sites.user_creation_site`: the user's line in the callback that made them, as for tasks). Measured with bench/runtime_overhead.py --only sites: about 2 us per construction,
   nothing anywhere else;
 - `start_tracing()`, for `--trace-leaks`: tracemalloc, for any other object (files, ...). It
   traces one frame per allocation, the line that made the object: the cost of tracemalloc is
@@ -37,13 +37,12 @@ import threading
 import tracemalloc
 import warnings
 import weakref
-from types import FrameType
 from typing import Any, Callable, Protocol
 
 from asynccheck.runtime.describe import describe_task
 from asynccheck.runtime.recorder import Recorder, current_recorder, pop_recorder, push_recorder
 from asynccheck.runtime.report import Leak
-from asynccheck.runtime.sites import Site, file_kind, is_asyncio_file, site_of
+from asynccheck.runtime.sites import Site, file_kind, user_creation_site
 
 
 class TaskSites(Protocol):
@@ -119,12 +118,6 @@ RESOURCE_TYPES: tuple[tuple[str, str], ...] = (
     ("aiohttp.connector", "Connection"),
 )
 
-# Loop frames that sit *outside* the callback that made an object: the creation site is looked
-# for inside the callback only, so that a socket accepted by a server is not "made" by the
-# `asyncio.run(main())` line at the bottom of the stack.
-_LOOP_DRIVERS = frozenset({"_run", "_run_once", "run_forever", "run_until_complete", "run"})
-_MAX_DEPTH = 60
-
 
 class _SiteRef(weakref.ref):  # type: ignore[type-arg]
     """A weak reference to a tracked object that carries where (and as what) it was made."""
@@ -177,39 +170,11 @@ class _SiteTable:
 _SITES = _SiteTable()
 
 
-def _resource_site(frame: FrameType | None) -> Site | None:
-    """Where the code that made an object stands: the innermost frame of the user's code in
-    the callback that made it, else the innermost frame of a package, else the first frame
-    outside asyncio and asynccheck (`socket.accept` for a server's connection)."""
-    package: FrameType | None = None
-    other: FrameType | None = None
-    depth = 0
-    while frame is not None and depth < _MAX_DEPTH:
-        code = frame.f_code
-        name = code.co_filename
-        kind = file_kind(name)
-        if kind == "user":
-            return site_of(frame)
-        if kind == "package":
-            if package is None:
-                package = frame
-        elif kind != "asynccheck":
-            if is_asyncio_file(name):
-                if code.co_name in _LOOP_DRIVERS:
-                    break
-            elif other is None:
-                other = frame
-        frame = frame.f_back
-        depth += 1
-    chosen = package or other
-    return site_of(chosen) if chosen is not None else None
-
-
 def _tracking_init(orig: Callable[..., None]) -> Callable[..., None]:
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
         orig(self, *args, **kwargs)
         try:  # noqa: SIM105 - a try costs nothing here; suppress() is an object per call
-            _SITES.add(self, _resource_site(sys._getframe(1)))
+            _SITES.add(self, user_creation_site(sys._getframe(1)))
         except Exception:  # bookkeeping must never break the user's constructor
             pass
 
