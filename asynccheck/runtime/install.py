@@ -25,7 +25,6 @@ import importlib.machinery
 import os
 import sys
 import threading
-import tracemalloc
 from collections.abc import Iterator, Sequence
 from types import ModuleType
 from typing import Any, Callable
@@ -272,15 +271,9 @@ def monitor(
             log=log,
         )
     )
-    started_tracing = False
+    leaks.track_allocations()  # creation sites of transports, sockets, sessions: cheap
     if trace_leaks:
-        leaks.track_allocations()
-        if not tracemalloc.is_tracing():
-            # 10 frames: with 25, tracemalloc under pyinstrument's sampler made a 1 s program
-            # take 3 minutes; the common resource types get exact sites from leaks.py anyway.
-            tracemalloc.start(10)
-            started_tracing = True
-
+        leaks.start_tracing()  # tracemalloc, for any other object reported unclosed
     undo: list[Callable[[], None]] = []
     if use_uvloop:
         import uvloop
@@ -301,10 +294,9 @@ def monitor(
         with _PATCHER.lock:
             for step in reversed(undo):
                 step()
+        leaks.untrack_allocations()
         if trace_leaks:
-            leaks.untrack_allocations()
-        if started_tracing:
-            tracemalloc.stop()
+            leaks.stop_tracing()
 
 
 def _after_fork_in_child() -> None:
