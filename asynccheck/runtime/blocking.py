@@ -1,11 +1,14 @@
 """Run-time detection of blocking calls made on a loop's thread while a callback runs.
 
-Audit hooks (PEP 578) see most blocking calls: `time.sleep` (3.11+), `socket.connect`,
-`socket.getaddrinfo`, `subprocess.Popen`, `open`, ... They fire *before* the call, in the calling
-thread. The hook is process-wide and cannot be removed, so it returns after one dict lookup for
-the events we do not watch, and after one more for threads that are not a monitored loop's or
-loops that are idle in `select()`: calls from `to_thread`/executor threads cost two lookups and
-are never reported.
+Audit hooks (PEP 578) see most blocking calls: `time.sleep` (3.13+; a wrapper before that),
+`socket.connect`, `socket.getaddrinfo`, `subprocess.Popen`, `open`, ... They fire *before* the
+call, in the calling thread. The hook is process-wide and cannot be removed, so it returns after
+one dict lookup for the events we do not watch, and after one more for threads that do not run a
+monitored loop: calls from `to_thread`/executor threads cost two lookups and are never reported.
+A loop's thread makes such calls only from a callback (also one uvloop's libuv calls directly,
+like a protocol's `data_received`), so every call it makes while its loop runs is reported.
+A blocking call is named for what the user's code called (`requests.get`, not the
+`socket.getaddrinfo` it starts with), and timed until that call returns.
 
 The hook sees the start of a call, not its end. For the duration we watch the frame of the
 user's code that made the call: `sys.settrace` plus `frame.f_trace` with opcode events, so the
@@ -162,7 +165,7 @@ def record(
     start: float,
     exact: bool,
 ) -> None:
-    if probe.burst_start is not None:
+    if probe.running:
         probe.seen_blocking.append(SeenBlocking(start, start + duration, call))
     probe.recorder.add_blocking(
         BlockingCall(
@@ -213,7 +216,8 @@ def _call_site(
 
     asyncio's own socket work (`sock_connect` on a non-blocking socket), imports (`open` from
     importlib) and asynccheck itself are not findings: any of them between the call and the
-    first user frame means the call is not the user's.
+    first user frame means the call is not the user's. asynccheck's constructor wrappers
+    (leaks.py notes where a socket or a Popen was made) pass the call through: not ours.
     """
     frames, _ = callback_frames(frame)
     if not frames:  # a C function scheduled directly: loop.call_later(1, time.sleep, 2)
@@ -221,6 +225,8 @@ def _call_site(
     watch: FrameType | None = None
     for f in frames:
         name = f.f_code.co_filename
+        if file_kind(name) == "asynccheck" and f.f_code.co_name == "__init__":
+            continue
         if is_asyncio_file(name) or name.startswith("<frozen") or file_kind(name) == "asynccheck":
             return None
         if file_kind(name) == "user":
@@ -245,7 +251,7 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
     if describe is None:
         return
     probe = _by_thread.get(_get_ident())
-    if probe is None or probe.burst_start is None or probe.suppress:
+    if probe is None or not probe.running or probe.suppress:
         return
     label = describe(args)
     if label is None:
@@ -322,7 +328,7 @@ def _make_wrapper(w: Wrapper, orig: Callable[..., Any]) -> Callable[..., Any]:
         probe = _by_thread.get(_get_ident())
         if (
             probe is None
-            or probe.burst_start is None
+            or not probe.running
             or probe.suppress
             or (harmless is not None and harmless(*args, **kwargs))
         ):

@@ -82,8 +82,11 @@ def _close_callback(probe: LoopProbe, now: float) -> None:
         probe.pending.finish(now, exact=False)
     probe.cb_start = None
     probe.cb_handle = None
-    if start is not None and now - start >= probe.floor_s:
-        probe.callback_ended(start, now, handle)
+    if start is not None:
+        if now - start >= probe.floor_s:
+            probe.callback_ended(start, now, handle)
+        else:
+            probe.short_count += 1
 
 
 def _end_burst(probe: LoopProbe, ready: Any, now: float) -> None:
@@ -163,6 +166,8 @@ def run_timed(probe: LoopProbe, callback: Callable[..., Any], args: tuple[Any, .
             probe.pending.finish(end, exact=False)
         if end - start >= probe.floor_s:
             probe.callback_ended(start, end, callback, request=REQUEST.get())
+        else:
+            probe.short_count += 1
 
 
 def _instrument_uvloop(loop: Any, probe: LoopProbe) -> Callable[[], None]:
@@ -198,7 +203,7 @@ def _instrument_uvloop(loop: Any, probe: LoopProbe) -> Callable[[], None]:
         if due is not None and now - due >= probe.note_s:
             untimed = (now - due) - (probe.timed_total - timed)
             if untimed >= probe.threshold_s:
-                probe.untimed_stretch(now - untimed, now)
+                probe.untimed_stretch(now - untimed, now, due - interval)
             probe.burst_ended(due, now)
         else:
             probe.forget_before(now)

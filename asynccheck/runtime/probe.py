@@ -160,6 +160,7 @@ class LoopProbe:
         self.cb_start: float | None = None  # the running callback's start (timing on only)
         self.cb_handle: Any = None
         self.ended: list[_Ended] = []
+        self.short_count = 0  # timed callbacks under floor_s since the last burst ended
         self.samples: list[Sample] = []
         self.seen_blocking: list[SeenBlocking] = []
         self.pending: Any = None  # blocking.Pending: a blocking call in flight on the loop thread
@@ -177,7 +178,7 @@ class LoopProbe:
         self.threshold_s = s.threshold_s
         self.note_s = s.lag_note_s
         self.flip_after = min(max(s.threshold_s / 10.0, 0.002), 0.010)
-        self.floor_s = min(s.threshold_s / 20.0, 0.002)
+        self.floor_s = min(s.threshold_s / 20.0, 0.001)
         # Sampling from half the threshold on, every quarter threshold (at most 25 ms): any
         # callback at least as long as the threshold is then sampled at least once.
         self.sample_after = s.threshold_s / 2.0
@@ -227,11 +228,12 @@ class LoopProbe:
             except Exception:  # a bug here must not stop the user's event loop
                 logger.debug("asynccheck: attributing a callback failed", exc_info=True)
 
-    def untimed_stretch(self, start: float, end: float) -> None:
-        """uvloop ran something it does not schedule through Python (an I/O callback) that long."""
+    def untimed_stretch(self, start: float, end: float, since: float) -> None:
+        """uvloop ran something it does not schedule through Python (an I/O callback) for
+        `end - start`, at some time after `since` (when its heartbeat was due)."""
         self.ended.append(_Ended(start, end, None, True))
         try:
-            slow = self._slow_callback(start, end, None, None)
+            slow = self._slow_callback(start, end, None, None, look_from=since)
             self.recorder.add_slow(
                 dataclasses.replace(slow, callback="<I/O callback run by uvloop>")
             )
@@ -264,6 +266,7 @@ class LoopProbe:
 
     def forget_before(self, t: float) -> None:
         """Drop what was kept to explain a burst that ended by `t`."""
+        self.short_count = 0
         self.ended = [e for e in self.ended if e.end > t] if self.ended else self.ended
         self.samples = [s for s in self.samples if s.t > t] if self.samples else self.samples
         if self.seen_blocking:
@@ -271,13 +274,19 @@ class LoopProbe:
 
     # -- building the findings ---------------------------------------------------------------
     def _slow_callback(
-        self, start: float, end: float, handle: Any, request: str | None
+        self,
+        start: float,
+        end: float,
+        handle: Any,
+        request: str | None,
+        look_from: float | None = None,
     ) -> SlowCallback:
-        samples = sorted((s for s in self.samples if start <= s.t <= end), key=lambda s: s.t)
+        first = start if look_from is None else look_from  # where samples and calls may be
+        samples = sorted((s for s in self.samples if first <= s.t <= end), key=lambda s: s.t)
         # Each sample stands for the time since the previous one (or the callback's start): a
         # sample the watchdog could only take once a C call released the GIL gets that wait.
         weights: dict[Site, float] = defaultdict(float)
-        previous = start
+        previous = first
         for s in samples:
             weights[s.location] += s.t - previous
             previous = s.t
@@ -287,7 +296,7 @@ class LoopProbe:
         else:  # never sampled (a short burst's last callback): name the function that ran
             location = callback_site(handle) if handle is not None else UNKNOWN_SITE
             stack = (location,) if location is not UNKNOWN_SITE else ()
-        blocking = [b for b in self.seen_blocking if start <= b.start < end]
+        blocking = [b for b in self.seen_blocking if first <= b.start < end]
         worst = max(blocking, key=lambda b: min(b.end, end) - b.start) if blocking else None
         heaviest = _heaviest_task(samples, start)
         task = heaviest.task if heaviest is not None else task_of(handle)
@@ -329,9 +338,15 @@ class LoopProbe:
         ]
         rest = (end - start) - timed
         if rest >= self.floor_s:
+            floor_ms = self.floor_s * 1000
             callbacks.append(
                 CallbackGroup(
-                    UNKNOWN_SITE, "<shorter callbacks and loop work>", None, 0, rest * 1000, 0.0
+                    Site("<loop>", 0, f"callbacks under {floor_ms:g} ms each, and loop work"),
+                    "<shorter callbacks and loop work>",
+                    None,
+                    self.short_count,
+                    rest * 1000,
+                    min(rest * 1000, floor_ms) if self.short_count else 0.0,
                 )
             )
         callbacks.sort(key=lambda c: -c.total_ms)

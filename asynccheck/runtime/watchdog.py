@@ -63,6 +63,7 @@ class Watchdog:
     def _run(self) -> None:
         idle_since: float | None = None
         planned: float | None = None
+        waited = _RunQueueClock()
         while True:
             with self._cond:
                 probes = list(self._probes)
@@ -77,14 +78,49 @@ class Watchdog:
                     continue
             idle_since = None
             now = _perf()
-            # Woken this much later than planned: the loop thread held the GIL (a C call).
+            # Woken this much later than planned: either the loop thread held the GIL (a C
+            # call), or the OS gave this thread no CPU; the kernel tells the second apart.
             late = max(0.0, now - planned - _SWITCH_S) if planned is not None else 0.0
+            if late > 0.0:
+                late = max(0.0, late - waited.since_mark())
             wake = now + 0.05
             for p in probes:
                 with contextlib.suppress(Exception):  # never take the program down
                     wake = min(wake, look(p, now, late))
             planned = wake
+            if any(p.burst_start is not None for p in probes):
+                waited.mark()
+            else:
+                waited.clear()
             _sleep(max(wake - _perf(), 0.001))
+
+
+class _RunQueueClock:
+    """How long this thread waited for a CPU (Linux schedstat), between mark() and now."""
+
+    def __init__(self) -> None:
+        self.path = f"/proc/self/task/{threading.get_native_id()}/schedstat"
+        self.marked: float | None = None
+
+    def read(self) -> float | None:
+        try:
+            with open(self.path, "rb") as f:
+                return int(f.read().split()[1]) / 1e9
+        except (OSError, ValueError, IndexError):
+            self.path = "/nonexistent"  # not Linux, or no schedstat: stop asking
+            return None
+
+    def mark(self) -> None:
+        self.marked = self.read()
+
+    def clear(self) -> None:
+        self.marked = None
+
+    def since_mark(self) -> float:
+        if self.marked is None:
+            return 0.0
+        now = self.read()
+        return max(0.0, now - self.marked) if now is not None else 0.0
 
 
 def look(probe: LoopProbe, now: float, late: float) -> float:

@@ -28,6 +28,10 @@ def short_path(path: str) -> str:
 
 
 def where(site: Site) -> str:
+    if site.line <= 0 and site.file.startswith(
+        "<"
+    ):  # not a line of code: "<loop>", "<not sampled>"
+        return site.function
     return f"{short_path(site.file)}:{site.line} in {site.function}"
 
 
