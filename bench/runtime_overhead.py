@@ -1,18 +1,27 @@
 """Overhead of asynccheck's run-time monitoring, against a plain loop and against peers.
 
-    python bench/runtime_overhead.py [--rounds 7] [--only callbacks|echo]
+    python bench/runtime_overhead.py [--rounds 7] [--only callbacks|echo|http] [--configs a,b]
+    python bench/runtime_overhead.py --memory 60      # profile mode's memory over a long run
+    python bench/runtime_overhead.py --sites          # cost of a leak creation site, per object
+    python bench/runtime_overhead.py --trace-leaks    # --trace-leaks on an allocating callback
 
-Two workloads, each run once per fresh subprocess (so no run warms another's caches):
+Three workloads, each run once per fresh subprocess (so no run warms another's caches):
 - callbacks: 100 tasks x 2000 `await asyncio.sleep(0)` (every step is a loop callback);
 - echo: 20 clients x 1500 round trips of a 64-byte message over 127.0.0.1 (protocol callbacks,
-  transports, socket syscalls).
+  transports, socket syscalls);
+- http: an aiohttp hello-world server in the measured process, loaded by an aiohttp client in
+  another process (6000 requests, 50 at a time; the two pinned to different CPUs when there
+  are two); the timing is the server's, over the load only.
 Configurations: the plain loop; `asynccheck.monitor(detect_blocking=False)`; `monitor()` with
 run-time blocking detection; `PYTHONASYNCIODEBUG=1`; aiocop (installed from PyPI if missing);
-pyinstrument alone (1 ms interval). The order of configurations rotates every round, each
-timing is the workload's `asyncio.run` only (start-up excluded), and the ratios printed are of
-medians measured in this one run: the machines are shared and noisy. Wall and CPU time (user +
-system, all threads, so the watchdog thread is charged) are both reported; on a loaded machine
-CPU time is the steadier of the two.
+pyinstrument alone as its CLI runs it (`async_mode="disabled"`, 1 ms) and with
+`async_mode="enabled"`; asynccheck's profile mode (`monitor()` + `ProfileSession()`, the
+default sampler) and profile mode as it was before (pyinstrument, `async_mode="enabled"`, 1 ms).
+The order of configurations rotates every round, each timing is the workload's `asyncio.run`
+only (start-up excluded), and the ratios printed are of medians measured in this one run: the
+machines are shared and noisy. Wall and CPU time (user + system, all threads, so the watchdog
+and the profiler's threads are charged) are both reported; on a loaded machine CPU time is the
+steadier of the two.
 Not part of the test suite.
 """
 
@@ -21,12 +30,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib.util
+import json
 import os
 import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any, Callable
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = (
@@ -36,10 +48,13 @@ CONFIGS = (
     "handle-timer",  # the rejected alternative: a timer around every Handle._run
     "asyncio-debug",
     "aiocop",
-    "pyinstrument",
+    "pyinstrument",  # as `pyinstrument app.py` runs it: async_mode="disabled", 1 ms
+    "pyinstrument-async",  # async_mode="enabled"
+    "profile",  # asynccheck's profile mode: monitor() with blocking detection + ProfileSession()
+    "profile-async",  # profile mode before: pyinstrument with async_mode="enabled", 1 ms
 )
-WORKLOADS = ("callbacks", "echo")
-PEERS = ("asyncio-debug", "aiocop", "pyinstrument")
+WORKLOADS = ("callbacks", "echo", "http")
+PEERS = ("asyncio-debug", "aiocop", "pyinstrument", "pyinstrument-async", "profile-async")
 
 
 # -- workloads -------------------------------------------------------------------------------
@@ -89,6 +104,61 @@ async def echo() -> None:
     await server.wait_closed()
 
 
+# The http workload: the server runs in the measured process, the load generator in another.
+HTTP_REQUESTS = int(os.environ.get("HTTP_REQUESTS", "6000"))
+HTTP_CONCURRENCY = 50
+LOAD_GENERATOR = """
+import asyncio, os, sys
+import aiohttp
+if len(os.sched_getaffinity(0)) > 1:
+    os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[1]})
+
+async def main(port, n, concurrency):
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        left = n
+        async def worker():
+            nonlocal left
+            while left > 0:
+                left -= 1
+                async with session.get(f"http://127.0.0.1:{port}/") as response:
+                    await response.read()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+
+asyncio.run(main(int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])))
+"""
+MEASURED: list[tuple[float, float]] = []  # a workload that times itself puts (wall, cpu) here
+
+
+async def http() -> None:
+    from aiohttp import web
+
+    async def hello(request: web.Request) -> web.Response:
+        return web.Response(text="Hello, world")
+
+    app = web.Application()
+    app.router.add_get("/", hello)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    load = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", LOAD_GENERATOR, str(port), str(HTTP_REQUESTS), str(HTTP_CONCURRENCY)
+    )
+    wall, cpu = time.perf_counter(), time.process_time()
+    if await load.wait() != 0:
+        raise SystemExit("the load generator failed")
+    MEASURED.append((time.perf_counter() - wall, time.process_time() - cpu))
+    await runner.cleanup()
+
+
+def pin_to_first_cpu() -> None:
+    """The server on one CPU, its load generator on another (see LOAD_GENERATOR)."""
+    if hasattr(os, "sched_setaffinity") and len(os.sched_getaffinity(0)) > 1:
+        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+
+
 # -- one measured run (in a fresh process) ------------------------------------------------------
 class Clock:
     """Wall and CPU time (all threads: the watchdog's share counts) around one asyncio.run."""
@@ -103,7 +173,15 @@ class Clock:
 
 
 def worker(config: str, workload: str) -> Clock:
-    main = {"callbacks": callbacks, "echo": echo}[workload]
+    if workload == "http":
+        pin_to_first_cpu()
+    clock = run_config(config, {"callbacks": callbacks, "echo": echo, "http": http}[workload])
+    if MEASURED:  # the workload timed itself (http: the load, not the server's start-up)
+        clock.wall, clock.cpu = MEASURED[-1]
+    return clock
+
+
+def run_config(config: str, main: Callable[[], Coroutine[Any, Any, None]]) -> Clock:
     if config in ("plain", "asyncio-debug"):  # debug mode comes from the environment
         with Clock() as clock:
             asyncio.run(main())
@@ -149,14 +227,32 @@ def worker(config: str, workload: str) -> Clock:
         with Clock() as clock:
             asyncio.run(with_aiocop())
         return clock
-    if config == "pyinstrument":
+    if config in ("pyinstrument", "pyinstrument-async"):
         from pyinstrument import Profiler
 
-        profiler = Profiler(interval=0.001, async_mode="enabled")
+        mode = "enabled" if config == "pyinstrument-async" else "disabled"
+        profiler = Profiler(interval=0.001, async_mode=mode)
         with Clock() as clock:
             profiler.start()
             asyncio.run(main())
             profiler.stop()
+        return clock
+    if config in ("profile", "profile-async"):
+        sys.path.insert(0, str(ROOT))
+        from asynccheck.runtime.install import monitor
+        from asynccheck.runtime.profiler import ProfileOptions, ProfileSession
+
+        options = (
+            ProfileOptions(interval=0.001, async_mode="enabled")
+            if config == "profile-async"
+            else ProfileOptions()
+        )
+        with monitor(log=False) as mon, Clock() as clock:
+            session = ProfileSession(options)
+            session.start()
+            asyncio.run(main())
+            session.stop()
+        assert mon.report().loops == 1
         return clock
     raise SystemExit(f"unknown config {config}")
 
@@ -183,6 +279,228 @@ def ensure_aiocop() -> None:
         subprocess.run([sys.executable, "-m", "pip", "install", "-q", "aiocop"], check=True)
 
 
+# -- profile mode's memory over a long run (--memory) ----------------------------------------------
+MEMORY_CONFIGS = ("monitor", "profile", "profile-async", "profile-before")
+TASKS_PER_TICK, TICK_S = 50, 0.02  # 2,500 short tasks a second
+
+
+async def short_work(i: int) -> int:
+    payload = json.dumps({"id": i, "items": list(range(i % 16)), "name": f"task-{i}"})
+    await asyncio.sleep(0)
+    return len(json.loads(payload)["items"])
+
+
+async def steady_tasks(seconds: float, tick: Callable[[float, int], None]) -> None:
+    """~2,500 short tasks a second (a server's requests), for `seconds`."""
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    made = 0
+    while loop.time() - start < seconds:
+        await asyncio.gather(*(short_work(made + i) for i in range(TASKS_PER_TICK)))
+        made += TASKS_PER_TICK
+        await asyncio.sleep(max(0.0, start + made / (TASKS_PER_TICK / TICK_S) - loop.time()))
+        tick(loop.time() - start, made)
+
+
+def rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def memory_worker(config: str, seconds: float) -> None:
+    """Run `steady_tasks` under `config` for 5 s of warm-up plus `seconds`; print the resident
+    memory every 10 s and, at the end, one JSON line."""
+    sys.path.insert(0, str(ROOT))
+    from asynccheck.runtime.install import monitor
+    from asynccheck.runtime.profiler import ProfileOptions, ProfileSession
+
+    held: Callable[[], int] = lambda: 0  # noqa: E731
+    marks: dict[str, float] = {}
+
+    def tick(t: float, made: int) -> None:
+        for mark in [m for m in range(5, int(seconds) + 6, 10) if f"{m}" not in marks]:
+            if t >= mark:
+                marks[f"{mark}"] = rss_mb()
+                print(f"  {config:15} t={mark:3d}s  rss {marks[f'{mark}']:7.1f} MB  "
+                      f"records held {held():>8}  tasks {made}", file=sys.stderr, flush=True)  # fmt: skip
+
+    with monitor(log=False):
+        stop: Callable[[], object] = lambda: None  # noqa: E731
+        if config in ("profile", "profile-async"):
+            options = ProfileOptions(interval=0.001, async_mode="enabled")
+            session = ProfileSession(options if config == "profile-async" else ProfileOptions())
+            session.start()
+            held, stop = lambda: len(session.held_records()), session.stop
+        elif config == "profile-before":  # what asynccheck ran until now: every sample kept
+            from pyinstrument import Profiler
+
+            profiler = Profiler(interval=0.001, async_mode="enabled")
+            profiler.start()
+            held = lambda: len(profiler._active_session.frame_records)  # type: ignore[union-attr]  # noqa: E731
+            stop = profiler.stop
+        asyncio.run(steady_tasks(seconds + 5.0, tick))
+        records = held()
+        stop()
+    start, end = marks.get("5", 0.0), rss_mb()
+    print(json.dumps({"config": config, "start_mb": start, "end_mb": end, "records": records}))
+
+
+def memory(seconds: float) -> None:
+    print(
+        f"memory: {TASKS_PER_TICK / TICK_S:.0f} short tasks/s under monitor(), resident memory "
+        f"after 5 s of warm-up and {seconds:g} s later (python {sys.version.split()[0]})"
+    )
+    rows = []
+    for config in MEMORY_CONFIGS:
+        out = subprocess.run(
+            [sys.executable, __file__, "--memory-worker", config, str(seconds)],
+            stdout=subprocess.PIPE,
+            text=True,
+            check=True,
+        )
+        rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    print(f"  {'config':15} {'at 5 s':>9} {'at end':>9} {'growth':>9} {'records':>9}")
+    for row in rows:
+        growth = row["end_mb"] - row["start_mb"]
+        print(
+            f"  {row['config']:15} {row['start_mb']:7.1f}MB {row['end_mb']:7.1f}MB "
+            f"{growth:7.1f}MB {row['records']:9d}"
+        )
+
+
+# -- what a leak's creation site costs per object (--sites) --------------------------------------
+def sites(rounds: int) -> None:
+    """Objects made per second with and without `leaks.track_allocations()` (what every
+    monitor turns on), alternating, in this process; medians of `rounds`."""
+    import socket
+
+    sys.path.insert(0, str(ROOT))
+    from asynccheck.runtime import leaks
+
+    def sockets(n: int) -> None:
+        for _ in range(n):
+            socket.socket().close()
+
+    def socketpairs(n: int) -> None:  # made one frame down, in the standard library
+        for _ in range(n // 2):
+            a, b = socket.socketpair()
+            a.close()
+            b.close()
+
+    def sessions(n: int) -> None:
+        import aiohttp
+
+        async def make() -> None:
+            for _ in range(n):
+                await aiohttp.ClientSession().close()
+
+        asyncio.run(make())
+
+    cases = {"socket.socket()": (sockets, 20000), "socket.socketpair()": (socketpairs, 20000)}
+    if importlib.util.find_spec("aiohttp") is not None:
+        cases["aiohttp.ClientSession()"] = (sessions, 5000)
+    print(f"sites: cost of a creation site, {rounds} rounds (python {sys.version.split()[0]})")
+    print(f"  {'made':24} {'plain':>10} {'tracked':>10} {'cost':>9}")
+    for name, (make, n) in cases.items():
+        plain: list[float] = []
+        tracked: list[float] = []
+        for _ in range(rounds):
+            for on in (False, True):
+                if on:
+                    leaks.track_allocations()
+                t = time.perf_counter()
+                make(n)
+                (tracked if on else plain).append((time.perf_counter() - t) / n * 1e6)
+                if on:
+                    leaks.untrack_allocations()
+        a, b = statistics.median(plain), statistics.median(tracked)
+        print(f"  {name:24} {a:8.2f}us {b:8.2f}us {b - a:+7.2f}us")
+
+
+# -- --trace-leaks on an allocating callback, before and after (--trace-leaks) ---------------------
+# (tracing: tracemalloc frames or "-", profile: "-", "before" = pyinstrument async, "after")
+TRACE_VARIANTS = (
+    ("-", "-"),
+    ("10", "-"),
+    ("1", "-"),
+    ("-", "before"),
+    ("10", "before"),
+    ("-", "after"),
+    ("1", "after"),
+)
+
+
+def allocate(n: int) -> None:
+    """Builds and drops small objects, as parsing or serializing does."""
+    kept: list[object] = []
+    for i in range(n):
+        kept.append({"id": i, "tags": [str(j) for j in range(8)], "name": f"item-{i}"})
+        if len(kept) >= 1000:
+            kept.clear()
+
+
+def trace_worker(tracing: str, profile: str) -> None:
+    """One callback of `allocate(60_000)` in a monitored loop; print its duration and the
+    whole run's (with the profile's stop, which runs under tracemalloc too)."""
+    import tracemalloc
+
+    sys.path.insert(0, str(ROOT))
+    from asynccheck.runtime import leaks
+    from asynccheck.runtime.install import monitor
+    from asynccheck.runtime.profiler import ProfileOptions, ProfileSession
+
+    async def main() -> float:
+        await asyncio.sleep(0.01)
+        t = time.perf_counter()
+        allocate(60_000)
+        return time.perf_counter() - t
+
+    started = time.perf_counter()
+    with monitor(log=False):
+        if tracing == "10":  # what install.monitor(trace_leaks=True) did
+            tracemalloc.start(10)
+        elif tracing == "1":
+            leaks.start_tracing()
+        session = None
+        if profile != "-":
+            before = ProfileOptions(interval=0.001, async_mode="enabled")
+            session = ProfileSession(before if profile == "before" else ProfileOptions())
+            session.start()
+        callback = asyncio.run(main())
+        if session is not None:
+            session.stop()
+        if tracing == "10":
+            tracemalloc.stop()
+        elif tracing == "1":
+            leaks.stop_tracing()
+    print(f"{callback:.4f} {time.perf_counter() - started:.4f}")
+
+
+def trace_leaks(rounds: int) -> None:
+    print(
+        "trace-leaks: one callback allocating ~1.4M small objects, under monitor(); tracemalloc "
+        "at 10 frames (before) or leaks.start_tracing() (after); profile before = pyinstrument "
+        f"async_mode='enabled', after = ProfileSession(); medians of {rounds}"
+    )
+    print(f"  {'tracemalloc frames':>18} {'profile':>8} {'callback':>9} {'whole run':>10}")
+    for tracing, profile in TRACE_VARIANTS:
+        callback, whole = [], []
+        for _ in range(rounds):
+            out = subprocess.run(
+                [sys.executable, __file__, "--trace-worker", tracing, profile],
+                stdout=subprocess.PIPE,
+                text=True,
+                check=True,
+            )
+            a, b = out.stdout.split()
+            callback.append(float(a))
+            whole.append(float(b))
+        print(
+            f"  {tracing:>18} {profile:>8} {statistics.median(callback):8.2f}s "
+            f"{statistics.median(whole):9.2f}s"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=7)
@@ -194,26 +512,52 @@ def main() -> None:
         "(their ratios are a few percent: they need more samples than the peers' 4x-30x)",
     )
     parser.add_argument("--only", choices=WORKLOADS)
+    parser.add_argument("--configs", help="comma-separated subset of: " + ",".join(CONFIGS))
+    parser.add_argument(
+        "--memory", type=float, metavar="SECONDS", help="profile mode's memory over a long run"
+    )
+    parser.add_argument("--sites", action="store_true", help="cost of leak creation sites")
+    parser.add_argument("--trace-leaks", action="store_true", help="--trace-leaks, before/after")
     parser.add_argument("--worker", nargs=2, metavar=("CONFIG", "WORKLOAD"), help=argparse.SUPPRESS)
+    parser.add_argument("--memory-worker", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--trace-worker", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         clock = worker(*args.worker)
         print(f"{clock.wall:.6f} {clock.cpu:.6f}")
         return
-    ensure_aiocop()
+    if args.memory_worker:
+        memory_worker(args.memory_worker[0], float(args.memory_worker[1]))
+        return
+    if args.trace_worker:
+        trace_worker(*args.trace_worker)
+        return
+    if args.memory is not None:
+        memory(args.memory)
+        return
+    if args.sites:
+        sites(args.rounds)
+        return
+    if args.trace_leaks:
+        trace_leaks(args.rounds)
+        return
+    configs = tuple(c for c in CONFIGS if not args.configs or c in args.configs.split(","))
+    if "plain" not in configs:
+        configs = ("plain", *configs)
+    if "aiocop" in configs:
+        ensure_aiocop()
+        import aiocop  # noqa: F401  (fail early, not in the middle of the run)
     from importlib.metadata import version
 
-    import aiocop  # noqa: F401  (fail early, not in the middle of the run)
-
     print(
-        f"python {sys.version.split()[0]}, {os.cpu_count()} cpus; aiocop {version('aiocop')}, "
-        f"pyinstrument {version('pyinstrument')}; {args.rounds} rounds, configurations rotated, "
+        f"python {sys.version.split()[0]}, {os.cpu_count()} cpus; pyinstrument "
+        f"{version('pyinstrument')}; {args.rounds} rounds, configurations rotated, "
         f"plain and asynccheck's {args.own_repeats}x per round"
     )
     for workload in (args.only,) if args.only else WORKLOADS:
-        runs: dict[str, list[tuple[float, float]]] = {c: [] for c in CONFIGS}
+        runs: dict[str, list[tuple[float, float]]] = {c: [] for c in configs}
         for r in range(args.rounds):
-            order = CONFIGS[r % len(CONFIGS) :] + CONFIGS[: r % len(CONFIGS)]
+            order = configs[r % len(configs) :] + configs[: r % len(configs)]
             for config in order:
                 repeats = 1 if config in PEERS else args.own_repeats
                 for _ in range(repeats):
@@ -231,7 +575,7 @@ def report(workload: str, runs: dict[str, list[tuple[float, float]]]) -> None:
     base_cpu = statistics.median(c for _, c in runs["plain"])
     print(f"\n{workload}: plain loop median {base_wall:.3f} s wall, {base_cpu:.3f} s cpu")
     print(f"  {'config':<17} {'wall':>8} {'ratio':>7} {'cpu':>8} {'ratio':>7} {'paired':>7}")
-    for config in CONFIGS:
+    for config in runs:
         walls = [w for w, _ in runs[config]]
         cpus = [c for _, c in runs[config]]
         wall, cpu = statistics.median(walls), statistics.median(cpus)

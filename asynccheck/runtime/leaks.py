@@ -28,7 +28,6 @@ Where a leaked object was made comes from two places:
 from __future__ import annotations
 
 import asyncio
-import collections
 import gc
 import importlib
 import os
@@ -119,62 +118,55 @@ RESOURCE_TYPES: tuple[tuple[str, str], ...] = (
 )
 
 
-class _SiteRef(weakref.ref):  # type: ignore[type-arg]
-    """A weak reference to a tracked object that carries where (and as what) it was made."""
-
-    __slots__ = ("key", "kind", "site")
-
-    key: int
-    kind: type
-    site: Site | None
-
-
 class _SiteTable:
-    """id(object) -> _SiteRef. Keyed by id, not weakly by the object: a garbage cycle clears
-    weak references before its objects' `__del__` warns, and that is exactly when the creation
-    site is wanted. Entries of dead objects are dropped after that, on the next insertion (the
-    weak reference's callback queues them)."""
+    """id(object) -> (weak reference, type, where it was made).
+
+    Keyed by id, not weakly by the object: a garbage cycle clears weak references before its
+    objects' `__del__` warns, and that is exactly when the creation site is wanted; the type
+    must match too. Entries of dead objects are dropped in sweeps whose cost is spread over
+    the insertions (a sweep when the table doubles), not by weak-reference callbacks: one per
+    object made costs more than the sweeps. A dead entry cannot name a newer object: any
+    tracked object made at the same address replaces it."""
 
     def __init__(self) -> None:
-        self.by_id: dict[int, _SiteRef] = {}
-        self.dead: collections.deque[int] = collections.deque()
+        self.by_id: dict[int, tuple[Any, type, Site | None]] = {}
+        self.sweep_at = 4096
 
     def add(self, obj: object, site: Site | None) -> None:
-        if self.dead:
-            self.prune()
-        ref = _SiteRef(obj, self._died)
-        ref.key, ref.kind, ref.site = id(obj), type(obj), site
-        self.by_id[ref.key] = ref
+        by_id = self.by_id
+        by_id[id(obj)] = (weakref.ref(obj), type(obj), site)
+        if len(by_id) > self.sweep_at:
+            self.sweep()
 
-    def _died(self, ref: Any) -> None:
-        self.dead.append(ref.key)  # deque appends and pops are atomic: any thread may call
-
-    def prune(self) -> None:
-        while self.dead:
-            try:
-                key = self.dead.popleft()
-            except IndexError:  # another thread took the last one
-                return
-            ref = self.by_id.get(key)
-            if ref is not None and ref() is None:
-                self.by_id.pop(key, None)
+    def sweep(self) -> None:
+        """Drop the entries of dead objects (any thread may be adding meanwhile)."""
+        by_id = self.by_id
+        for key, entry in list(by_id.items()):
+            if entry[0]() is None and by_id.get(key) is entry:
+                by_id.pop(key, None)
+        self.sweep_at = max(4096, 2 * len(by_id))
 
     def site(self, obj: object) -> Site | None:
-        ref = self.by_id.get(id(obj))
-        if ref is None or ref.kind is not type(obj):
+        entry = self.by_id.get(id(obj))
+        if entry is None or entry[1] is not type(obj):
             return None
-        alive = ref()
-        return ref.site if alive is obj or alive is None else None
+        alive = entry[0]()
+        return entry[2] if alive is obj or alive is None else None
 
 
 _SITES = _SiteTable()
 
 
 def _tracking_init(orig: Callable[..., None]) -> Callable[..., None]:
+    # Everything it needs is bound here: this runs for every socket and transport made.
+    table, by_id, ref, getframe = _SITES, _SITES.by_id, weakref.ref, sys._getframe
+
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
         orig(self, *args, **kwargs)
-        try:  # noqa: SIM105 - a try costs nothing here; suppress() is an object per call
-            _SITES.add(self, user_creation_site(sys._getframe(1)))
+        try:
+            by_id[id(self)] = (ref(self), type(self), user_creation_site(getframe(1)))
+            if len(by_id) > table.sweep_at:
+                table.sweep()
         except Exception:  # bookkeeping must never break the user's constructor
             pass
 
@@ -210,10 +202,7 @@ class _AllocationTracking:
                     cls.__init__ = orig  # type: ignore[misc]
                 # Live objects keep their sites: a report made after the monitor (and the
                 # garbage collection it runs) still names them. Dead ones go.
-                for key in list(_SITES.by_id):
-                    ref = _SITES.by_id.get(key)
-                    if ref is not None and ref() is None:
-                        _SITES.by_id.pop(key, None)
+                _SITES.sweep()
 
     def _wrap(self) -> None:
         for module, name in RESOURCE_TYPES:
