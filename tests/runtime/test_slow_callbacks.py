@@ -152,7 +152,7 @@ def test_eager_task_is_attributed_to_itself() -> None:
 
 def test_threshold_is_configurable_per_loop() -> None:
     async def main() -> None:
-        spin(0.06)
+        spin(0.2)  # long enough to be sampled even on a loaded machine
 
     loop = TimingEventLoop(slow_callback_ms=30)
     try:
