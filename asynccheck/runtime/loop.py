@@ -105,6 +105,12 @@ def _end_burst(probe: LoopProbe, ready: Any, now: float) -> None:
         probe.forget_before(now)
 
 
+# Callbacks already queued when a burst begins (the ones an earlier burst scheduled). From this
+# many on, the burst is timed callback by callback from its start: a watchdog switching timing
+# on later would merge the first ones. A Python popleft() per callback, in crowded bursts only.
+TIME_AT_ONCE = 16
+
+
 def _timed_select(select: Callable[..., Any], probe: LoopProbe, ready: Any) -> Callable[..., Any]:
     def timed_select(timeout: float | None = None) -> Any:
         __tracebackhide__ = True  # pytest and pyinstrument hide this frame
@@ -113,7 +119,11 @@ def _timed_select(select: Callable[..., Any], probe: LoopProbe, ready: Any) -> C
         try:
             return select(timeout)
         finally:
-            probe.burst_start = _perf()
+            probe.burst_start = start = _perf()
+            if len(ready) >= TIME_AT_ONCE:  # a crowd of callbacks is waiting: time each one
+                ready.__class__ = TimedReady
+                probe.timing = True
+                probe.flipped_for = start
 
     timed_select.__wrapped__ = select  # type: ignore[attr-defined]
     return timed_select
