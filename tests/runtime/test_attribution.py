@@ -103,6 +103,8 @@ def test_a_c_call_holding_the_gil_is_charged_to_its_own_callback() -> None:
     assert within(by_task["dump"].duration_ms, truth["dump"])
     assert within(by_task["neighbour"].duration_ms, truth["neighbour"])
     assert by_task["dump"].location.function == "dump"
+    # The line after the C call, where the first sample lands once the GIL is free; when the
+    # callback ends before any sample (seen on 3.9), the coroutine's own line.
     assert by_task["dump"].location.line in range(
-        line_of(dump, "json.dumps"), line_of(dump, 'truth["dump"]') + 1
+        line_of(dump, "async def dump"), line_of(dump, 'truth["dump"]') + 1
     )
