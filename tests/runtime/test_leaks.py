@@ -19,20 +19,6 @@ from asynccheck.runtime.install import monitor
 from .conftest import line_of, python_env, run_monitored
 
 
-def _monitor_tracks_sites() -> bool:
-    with monitor(log=False):
-        return leaks.tracking_allocations()
-
-
-# Until install.monitor() turns on the constructor sites (leaks.track_allocations()), the
-# default-site tests cannot pass; they say so instead of failing.
-default_sites = pytest.mark.xfail(
-    not _monitor_tracks_sites(),
-    reason="install.monitor() does not call leaks.track_allocations() yet",
-    strict=True,
-)
-
-
 async def forever() -> None:
     while True:
         await asyncio.sleep(1)
@@ -72,7 +58,6 @@ def test_exception_never_retrieved() -> None:
     assert leak.created_at is not None and leak.created_at.line == line_of(main, "create_task")
 
 
-@default_sites
 def test_unclosed_transport_is_reported_with_the_line_that_opened_it() -> None:
     async def main() -> None:
         server = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
@@ -92,7 +77,6 @@ def test_unclosed_transport_is_reported_with_the_line_that_opened_it() -> None:
     assert [x.created_at.line for x in client if x.created_at.file == __file__] == [opened]
 
 
-@default_sites
 def test_unclosed_socket_is_reported_with_the_line_that_made_it() -> None:
     async def main() -> None:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -105,7 +89,6 @@ def test_unclosed_socket_is_reported_with_the_line_that_made_it() -> None:
     assert (leak.created_at.file, leak.created_at.line) == (__file__, line_of(main, "socket("))
 
 
-@default_sites
 def test_unclosed_aiohttp_client_session_and_its_connector() -> None:
     aiohttp = pytest.importorskip("aiohttp")
 
@@ -123,7 +106,6 @@ def test_unclosed_aiohttp_client_session_and_its_connector() -> None:
     assert all(x.created_at is not None and x.created_at.line == made for x in connectors)
 
 
-@default_sites
 def test_a_socket_made_inside_a_library_names_the_users_call() -> None:
     """aiohttp opens the connection deep inside `session.get()`: the site is the user's line."""
     aiohttp = pytest.importorskip("aiohttp")
@@ -165,6 +147,16 @@ def test_any_object_is_traced_with_trace_leaks(tmp_path: Path) -> None:
     [leak] = run_monitored(main, trace_leaks=True).leaks
     assert leak.kind == "resource" and "data.txt" in leak.what
     assert leak.created_at is not None and leak.created_at.line == line_of(main, "open(path)")
+
+
+def test_monitoring_turns_on_creation_sites_and_leaves_nothing_behind() -> None:
+    plain_init = socket.socket.__init__
+    with monitor(log=False):
+        assert leaks.tracking_allocations()
+        with monitor(log=False):
+            assert socket.socket.__init__ is not plain_init
+        assert leaks.tracking_allocations()
+    assert not leaks.tracking_allocations() and socket.socket.__init__ is plain_init
 
 
 def test_constructor_tracking_is_shared_by_nested_monitors_and_undone_after() -> None:
