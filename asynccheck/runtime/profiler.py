@@ -62,6 +62,7 @@ from typing import Any, Literal
 DEFAULT_INTERVAL = 0.005
 # A look is "at once" if the sampling thread got the GIL within this of its wake-up.
 _PROMPT_S = 0.001
+_MAX_CACHED = 50_000  # frame strings kept (they keep their code objects alive)
 # The sampler's own sleep must not go through blocking.py's time.sleep wrapper (Python < 3.13).
 _sleep = getattr(time.sleep, "__wrapped__", time.sleep)
 
@@ -153,6 +154,8 @@ class _StackReader:
             key = (id(code), frame.f_lasti)
             hit = cache.get(key)
             if hit is None or hit[0] is not code:
+                if len(cache) >= _MAX_CACHED:  # code made at run time (eval, templates)
+                    cache.clear()
                 hit = cache[key] = (code, frame_info(code, frame.f_lineno))
             infos.append(hit[1])
             frame = frame.f_back
@@ -198,9 +201,11 @@ class SignalSampler:
         self._thread.start()
 
     def stop(self) -> FoldedRecords:
-        """Stop both halves (from the main thread); their records, merged."""
+        """Stop both halves; their records, merged. From another thread (a program that ends
+        in `os._exit` there) the handler stays, idle: only the main thread may change it."""
         signal.setitimer(signal.ITIMER_PROF, 0.0, 0.0)
-        signal.signal(signal.SIGPROF, signal.SIG_DFL)
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGPROF, signal.SIG_DFL)
         self._stopping = True
         if self._thread.is_alive():
             self._thread.join()
