@@ -25,9 +25,9 @@ Where a leaked object was made comes from two places:
 - `start_tracing()`, for `--trace-leaks`: tracemalloc, for any other object (files, ...). It
   traces one frame per allocation, the line that made the object. tracemalloc costs per
   allocation and per frame (each frame's line number is looked up in its code's line table):
-  a callback making 1.4M small objects took 0.23 s untraced, 35 s with the 10 frames used
-  before (22 s under the old profile), 2.3-3.8 s with one (`bench/runtime_overhead.py
-  --trace-leaks`). The blocking detector's `settrace` and the profiler only add to that per
+  a callback making 1.4M small objects took 0.47 s untraced, 35 s with the 10 frames used
+  before (22 s under the old profile), 2.8 s with one (2.3-4.4 s run to run;
+  `bench/runtime_overhead.py --trace-leaks`). The blocking detector's `settrace` and the profiler only add to that per
   allocation; the frames were the cost.
 """
 
