@@ -22,25 +22,22 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-import contextvars
 import dataclasses
 import sys
 import time
 from typing import Any, Callable
 
 from asynccheck.runtime import blocking, leaks
-from asynccheck.runtime.probe import REQUEST, LoopProbe
+from asynccheck.runtime.probe import LoopProbe
 from asynccheck.runtime.recorder import Recorder, Settings, current_recorder
 from asynccheck.runtime.report import Report
-from asynccheck.runtime.serving import request_of_coroutine
-from asynccheck.runtime.sites import user_creation_site
+from asynccheck.runtime.sites import user_creation_ref
 from asynccheck.runtime.watchdog import Watchdog
 
 __all__ = ["TimingEventLoop", "run_monitored", "uvloop_loop_class"]
 
 _perf = time.perf_counter
 _popleft = collections.deque.popleft
-_HAS_TASK_CONTEXT = sys.version_info >= (3, 11)  # create_task(context=...)
 
 if sys.platform == "win32":  # pragma: no cover - the default loop there is the proactor
     _DefaultLoop: type[asyncio.AbstractEventLoop] = asyncio.ProactorEventLoop
@@ -175,7 +172,7 @@ def run_timed(probe: LoopProbe, callback: Callable[..., Any], args: tuple[Any, .
         if probe.pending is not None:
             probe.pending.finish(end, exact=False)
         if end - start >= probe.floor_s:
-            probe.callback_ended(start, end, callback, request=REQUEST.get())
+            probe.callback_ended(start, end, callback)
         else:
             probe.short_count += 1
 
@@ -345,13 +342,8 @@ def create_task_monitored(
             return create(coro, *args, **kwargs)
         _instrument_early(loop)
         probe = loop.__dict__["_ac_probe"]
-    request = request_of_coroutine(coro)
-    if request is not None and _HAS_TASK_CONTEXT:
-        context = kwargs.get("context") or contextvars.copy_context()
-        context.run(REQUEST.set, request)
-        kwargs["context"] = context
     task = create(coro, *args, **kwargs)
-    probe.note_task(task, user_creation_site(sys._getframe(2)))
+    probe.note_task(task, user_creation_ref(sys._getframe(2)))
     return task
 
 

@@ -23,7 +23,6 @@ loop that long although its callbacks were each shorter becomes a `Stall`.
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import dataclasses
 import itertools
 import logging
@@ -38,17 +37,11 @@ from asynccheck.runtime.describe import coroutine_name, describe_callback, task_
 from asynccheck.runtime.recorder import Recorder, Settings, current_recorder
 from asynccheck.runtime.report import CallbackGroup, LagPoint, SlowCallback, Stall
 from asynccheck.runtime.serving import request_of_task
-from asynccheck.runtime.sites import UNKNOWN_SITE, Site, file_kind
+from asynccheck.runtime.sites import UNKNOWN_SITE, Site, file_kind, site_of_ref
 
 logger = logging.getLogger("asynccheck")
 MAX_STACK = 40  # frames kept per sample, innermost first
 _SERIALS = itertools.count(1)
-
-# The request a task serves ("GET /orders"), set in the task's context when it is created
-# (see serving.py), so every handle the task schedules carries it too.
-REQUEST: contextvars.ContextVar[str | None] = contextvars.ContextVar(
-    "asynccheck_request", default=None
-)
 
 
 @dataclass(frozen=True)
@@ -62,6 +55,7 @@ class Sample:
     task: Any = None  # the loop's current task then: an eager task (3.12+) runs inside the
     # callback that created it, and may be done and gone by the time the callback ends
     coroutine: str | None = None  # its coroutine's name (a done task forgets its coroutine)
+    request: str | None = None  # the web request its frames were serving (serving.py)
 
 
 @dataclass(frozen=True)
@@ -99,14 +93,12 @@ def callback_site(handle: Any) -> Site:
         frame = getattr(coro, "cr_frame", None)
         if code is not None:
             line = frame.f_lineno if frame is not None else code.co_firstlineno
-            return Site(code.co_filename, line, getattr(code, "co_qualname", code.co_name))
+            return Site(code.co_filename, line, code.co_name)
     cb = getattr(handle, "_callback", handle)
     cb = getattr(cb, "func", cb)  # functools.partial
     code = getattr(getattr(cb, "__func__", cb), "__code__", None)
     if code is not None:
-        return Site(
-            code.co_filename, code.co_firstlineno, getattr(code, "co_qualname", code.co_name)
-        )
+        return Site(code.co_filename, code.co_firstlineno, code.co_name)
     return Site("<builtin>", 0, describe_callback(handle).strip("<>"))
 
 
@@ -121,16 +113,6 @@ def _heaviest_task(samples: list[Sample], start: float) -> Sample | None:
             seen[id(s.task)] = s
         previous = s.t
     return seen[max(weights, key=weights.__getitem__)] if weights else None
-
-
-def request_of(handle: Any) -> str | None:
-    context = getattr(handle, "_context", None)
-    if context is not None:
-        try:
-            return context.get(REQUEST)  # type: ignore[no-any-return]
-        except Exception:
-            return None
-    return None
 
 
 class LoopProbe:
@@ -170,7 +152,7 @@ class LoopProbe:
         # id(task) -> (weak ref, where it was created). Keyed by id, not a WeakKeyDictionary:
         # a garbage cycle clears weak refs before a task's __del__ reports "exception never
         # retrieved", and that is exactly when the creation site is wanted.
-        self.task_sites: dict[int, tuple[Any, Site | None]] = {}
+        self.task_sites: dict[int, tuple[Any, tuple[Any, int] | None]] = {}
         self._sites_prune_at = 1024
 
     def configure(self, settings: Settings) -> None:
@@ -198,7 +180,8 @@ class LoopProbe:
         self.thread_name = threading.current_thread().name
 
     # -- task creation sites ---------------------------------------------------------------
-    def note_task(self, task: Any, site: Site | None) -> None:
+    def note_task(self, task: Any, site: tuple[Any, int] | None) -> None:
+        """Remember where `task` was made: (code, line), a `Site` only when reported."""
         try:
             ref = weakref.ref(task)
         except TypeError:
@@ -213,7 +196,7 @@ class LoopProbe:
         if task_id is None:
             return None
         entry = self.task_sites.get(task_id)
-        return entry[1] if entry else None
+        return site_of_ref(entry[1]) if entry else None
 
     # -- loop thread: callbacks and bursts -------------------------------------------------
     def callback_ended(
@@ -302,7 +285,7 @@ class LoopProbe:
         task = heaviest.task if heaviest is not None else task_of(handle)
         coroutine = heaviest.coroutine if heaviest is not None else None
         if request is None:
-            request = request_of(handle)
+            request = next((s.request for s in samples if s.request is not None), None)
         if request is None and task is not None:
             request = request_of_task(task)
         return SlowCallback(

@@ -1,10 +1,10 @@
-"""Which web request a task serves: `"GET /orders"`, read from the coroutine a framework starts.
+"""Which web request a slow callback served: `"GET /orders"`, read from the framework's frames.
 
-aiohttp runs each request in a task whose coroutine (`RequestHandler._handle_request`) has the
-`request` among its arguments; ASGI servers (uvicorn, hypercorn) start the app in a task whose
-coroutine holds the ASGI `scope` (or `self.scope`). The arguments of a coroutine that has not
-started yet are in its frame, so looking costs one dict build per new task, and only for
-coroutines whose code has one of these names at all.
+aiohttp handles each request in a coroutine (`RequestHandler._handle_request`) that has the
+`request` among its locals; ASGI servers (uvicorn, hypercorn) run the app from a coroutine that
+holds the ASGI `scope` (or `self.scope`). Only slow callbacks are asked: the watchdog looks at
+the frames it samples, and a callback never sampled at the chain of its task's coroutines.
+Nothing is paid per request or per task.
 """
 
 from __future__ import annotations
@@ -54,17 +54,6 @@ def request_of_frame(frame: Any) -> str | None:
     if found is None and "self" in local:
         found = describe_scope(getattr(local["self"], "scope", None))
     return found
-
-
-def request_of_coroutine(coro: Any) -> str | None:
-    """The request a coroutine about to become a task serves, if it is a framework's."""
-    frame = getattr(coro, "cr_frame", None)
-    if frame is None:
-        return None
-    try:
-        return request_of_frame(frame)
-    except Exception:  # never let a user object's attribute break task creation
-        return None
 
 
 def request_of_task(task: Any) -> str | None:

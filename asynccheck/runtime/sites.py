@@ -133,6 +133,25 @@ def user_creation_site(frame: FrameType | None, limit: int = 40) -> Site | None:
     """Where a task or object was made: the innermost frame of the user's own code in the
     callback that made it (the handler that called a framework), else the first frame outside
     asyncio and asynccheck (the framework's line)."""
+    chosen = user_creation_frame(frame, limit)
+    return site_of(chosen) if chosen is not None else None
+
+
+def user_creation_ref(frame: FrameType | None) -> tuple[CodeType, int] | None:
+    """`user_creation_site` as (code, line), for the hot path: a `Site` is built only when a
+    report needs one (`site_of_ref`)."""
+    chosen = user_creation_frame(frame)
+    return (chosen.f_code, chosen.f_lineno) if chosen is not None else None
+
+
+def site_of_ref(ref: tuple[CodeType, int] | None) -> Site | None:
+    if ref is None:
+        return None
+    code, line = ref
+    return Site(code.co_filename, line or code.co_firstlineno, code.co_name)
+
+
+def user_creation_frame(frame: FrameType | None, limit: int = 40) -> FrameType | None:
     first: FrameType | None = None
     kinds = _creation_kinds
     for _ in range(limit):
@@ -142,13 +161,13 @@ def user_creation_site(frame: FrameType | None, limit: int = 40) -> Site | None:
         entry = kinds.get(id(code))
         kind = entry[0] if entry is not None and entry[1] is code else _creation_kind(code)
         if kind == _USER:
-            return site_of(frame)
+            return frame
         if kind == _STOP:
             break
         if kind == _OTHER and first is None:
             first = frame
         frame = frame.f_back
-    return site_of(first) if first is not None else None
+    return first
 
 
 def caller_site(depth: int = 2) -> Site | None:

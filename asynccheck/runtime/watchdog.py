@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 import sys
 import threading
@@ -23,6 +24,7 @@ from time import sleep as _sleep  # bound before blocking.py may wrap time.sleep
 
 from asynccheck.runtime.describe import coroutine_name
 from asynccheck.runtime.probe import MAX_STACK, LoopProbe, Sample
+from asynccheck.runtime.serving import request_of_frame
 from asynccheck.runtime.sites import callback_frames, is_machinery, pick_location, site_of
 
 _IDLE_EXIT_S = 2.0  # the thread ends after this long with no loop to watch
@@ -80,19 +82,33 @@ class Watchdog:
             now = _perf()
             # Woken this much later than planned: either the loop thread held the GIL (a C
             # call), or the OS gave this thread no CPU; the kernel tells the second apart.
+            # Look first: reading the kernel's numbers releases the GIL, and the loop thread
+            # would finish the very callback that kept this thread waiting.
             late = max(0.0, now - planned - _SWITCH_S) if planned is not None else 0.0
-            if late > 0.0:
-                late = max(0.0, late - waited.since_mark())
             wake = now + 0.05
             for p in probes:
                 with contextlib.suppress(Exception):  # never take the program down
                     wake = min(wake, look(p, now, late))
+            if late > 0.0:
+                _discount(probes, now, waited.since_mark())
             planned = wake
             if any(p.burst_start is not None for p in probes):
                 waited.mark()
             else:
                 waited.clear()
             _sleep(max(wake - _perf(), 0.001))
+
+
+def _discount(probes: list[LoopProbe], now: float, waited_for_cpu: float) -> None:
+    """Samples just taken were late partly because the OS gave this thread no CPU: only the
+    rest is time the loop thread held the GIL."""
+    if waited_for_cpu <= 0.0:
+        return
+    for p in probes:
+        samples = p.samples
+        if samples and samples[-1].t == now and samples[-1].late > 0.0:
+            last = samples[-1]
+            samples[-1] = dataclasses.replace(last, late=max(0.0, last.late - waited_for_cpu))
 
 
 class _RunQueueClock:
@@ -178,7 +194,15 @@ def take_sample(probe: LoopProbe, start: float | None, now: float, late: float) 
         return
     task = _current_task(probe)
     coroutine = coroutine_name(task) if task is not None else None
-    probe.samples.append(Sample(now, stack, pick_location(stack), late, task, coroutine))
+    request = next((r for r in map(_request_of, frames) if r is not None), None)
+    probe.samples.append(Sample(now, stack, pick_location(stack), late, task, coroutine, request))
+
+
+def _request_of(frame: object) -> str | None:
+    try:
+        return request_of_frame(frame)
+    except Exception:  # a user object's attribute must not stop the sampling
+        return None
 
 
 def _current_task(probe: LoopProbe) -> object:
