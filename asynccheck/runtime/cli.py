@@ -59,7 +59,7 @@ def _configured_threshold(start: str) -> float:
     type=float,
     default=DEFAULT_INTERVAL,
     show_default=True,
-    help="pyinstrument's sampling interval, in seconds.",
+    help="The profiler's sampling interval, in seconds.",
 )
 @click.option(
     "--trace-leaks",

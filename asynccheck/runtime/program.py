@@ -43,7 +43,12 @@ from typing import Any, TextIO
 from asynccheck.runtime import children
 from asynccheck.runtime.children import ChildProcesses, ChildSettings, ExitSignals, Terminated
 from asynccheck.runtime.install import Monitor, monitor
-from asynccheck.runtime.profiler import ProfileOptions, ProfileSession, write_speedscope
+from asynccheck.runtime.profiler import (
+    DEFAULT_INTERVAL,
+    ProfileOptions,
+    ProfileSession,
+    write_speedscope,
+)
 from asynccheck.runtime.recorder import DEFAULT_SLOW_MS
 from asynccheck.runtime.render import render
 from asynccheck.runtime.report import Report
@@ -67,8 +72,10 @@ class ProfileConfig:
     slow_callback_ms: float = DEFAULT_SLOW_MS
     detect_blocking: bool = True
     profile: bool = True
-    interval: float = 0.001
-    async_mode: str = "enabled"
+    interval: float = DEFAULT_INTERVAL
+    # "disabled": the whole program is profiled, so time at an await need not be charged to
+    # the awaiting coroutine (profiler.py: that mode runs on every call and costs 2-3x more)
+    async_mode: str = "disabled"
     trace_leaks: bool = False
     use_uvloop: bool = False
     html: str | None = None
