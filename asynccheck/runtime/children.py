@@ -35,7 +35,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from types import FrameType
-from typing import Callable, NoReturn
+from typing import Any, Callable, NoReturn
 
 from asynccheck.runtime.install import Monitor, monitor
 from asynccheck.runtime.report import Hotspot, Report, Site
@@ -102,6 +102,7 @@ class ExitSignals:
     def __init__(self) -> None:
         self.received: int | None = None
         self.finishing = False
+        self.resent = False  # the first signal's exception was swallowed; raise it again
         # What must still happen when a second signal ends the process at once (each checks
         # for itself whether it belongs to this process: a forked child shares this object).
         self.last_words: list[Callable[[], None]] = []
@@ -112,6 +113,8 @@ class ExitSignals:
         for signum in EXIT_SIGNALS:
             if signal.getsignal(signum) == signal.SIG_DFL:
                 signal.signal(signum, self._handle)
+        if not isinstance(sys.unraisablehook, _ResendSwallowed):
+            sys.unraisablehook = _ResendSwallowed(self, sys.unraisablehook)
 
     def finish(self) -> None:
         """From now on a signal waits until the report is written."""
@@ -127,7 +130,9 @@ class ExitSignals:
         self.finishing = False
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
-        if self.received is not None:  # the second one: a plain python would be dead already
+        if self.resent:
+            self.resent = False
+        elif self.received is not None:  # the second one: a plain python would be dead already
             for last_words in self.last_words:
                 with contextlib.suppress(Exception):
                     last_words()
@@ -135,6 +140,37 @@ class ExitSignals:
         self.received = signum
         if not self.finishing:
             raise Terminated(signum)
+
+
+class _ResendSwallowed:
+    """`sys.unraisablehook` while monitoring. A handler's exception raised while the main
+    thread ran a weakref callback, a `__del__` or a GC callback is printed and dropped by
+    CPython ("Exception ignored in ..."), and the program would run on as if never signalled
+    (seen: asyncio's `WeakSet` of tasks). Ours is sent again instead, to unwind from wherever
+    the main thread goes next; anything else goes to the hook that was there."""
+
+    def __init__(self, exits: ExitSignals, previous: Callable[[Any], object]) -> None:
+        self.exits = exits
+        self.previous = previous
+
+    def __call__(self, unraisable: Any) -> None:
+        exc = unraisable.exc_value
+        if isinstance(exc, Terminated) and not self.exits.finishing:
+            self.exits.resent = True
+            _trip_later(exc.signum)
+            return
+        self.previous(unraisable)
+
+
+def _trip_later(signum: int) -> None:
+    """Send `signum` to the main thread again, in a millisecond, from another thread: once the
+    code that dropped the exception has returned. Not from here: any way of marking a signal
+    has its handler run at the next bytecode, in this hook, where its exception is dropped."""
+    main = threading.main_thread().ident
+    assert main is not None
+    timer = threading.Timer(0.001, signal.pthread_kill, (main, signum))
+    timer.daemon = True
+    timer.start()
 
 
 def die_by_signal(signum: int) -> NoReturn:

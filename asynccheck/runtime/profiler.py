@@ -55,6 +55,8 @@ from pathlib import Path
 from types import CodeType, FrameType
 from typing import Any, Literal
 
+from asynccheck.runtime.helper_thread import start_helper_thread
+
 # 5 ms: each look at a waiting thread is a wake-up of ours (~35 us of CPU here: at 1 ms that is
 # 3.6% of a core for an idle server, at 5 ms 0.7%), and 200 samples a second are plenty for a
 # run of a few seconds. pyinstrument's sampler, when asked for, uses the same interval (from
@@ -191,14 +193,14 @@ class SignalSampler:
         self._last_busy = 0.0
         self._in_handler = False
         self._stopping = False
-        self._thread = threading.Thread(target=self._look, name="asynccheck-profiler", daemon=True)
+        self._thread: threading.Thread | None = None
 
     def start(self) -> None:
         self._last_busy = self._clock.busy()
         signal.signal(signal.SIGPROF, self._on_sigprof)
         signal.siginterrupt(signal.SIGPROF, False)  # restart system calls it interrupts
         signal.setitimer(signal.ITIMER_PROF, self.interval, self.interval)
-        self._thread.start()
+        self._thread = start_helper_thread(self._look, "asynccheck-profiler")
 
     def stop(self) -> FoldedRecords:
         """Stop both halves; their records, merged. From another thread (a program that ends
@@ -207,7 +209,7 @@ class SignalSampler:
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGPROF, signal.SIG_DFL)
         self._stopping = True
-        if self._thread.is_alive():
+        if self._thread is not None and self._thread.is_alive():
             self._thread.join()
         self._clock.close()
         return merge(self.waiting, self.running)

@@ -23,6 +23,7 @@ import time
 from time import sleep as _sleep  # bound before blocking.py may wrap time.sleep
 
 from asynccheck.runtime.describe import coroutine_name
+from asynccheck.runtime.helper_thread import start_helper_thread
 from asynccheck.runtime.probe import MAX_STACK, LoopProbe, Sample
 from asynccheck.runtime.serving import request_of_frame
 from asynccheck.runtime.sites import callback_frames, is_machinery, pick_location, site_of
@@ -52,10 +53,7 @@ class Watchdog:
         with self._cond:
             self._probes.add(probe)
             if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(
-                    target=self._run, name="asynccheck-watchdog", daemon=True
-                )
-                self._thread.start()
+                self._thread = start_helper_thread(self._run, "asynccheck-watchdog")
             self._cond.notify()
 
     def remove(self, probe: LoopProbe) -> None:

@@ -143,6 +143,65 @@ def test_a_second_sigterm_while_the_program_unwinds_kills_at_once(tmp_path: Path
             proc.wait()
 
 
+def test_sigterm_whose_exception_python_drops_still_ends_the_program(tmp_path: Path) -> None:
+    """A SIGTERM that lands while a weakref callback runs: CPython drops the handler's exception
+    there ("Exception ignored in ..."); it is sent again, and the program still ends by it."""
+    (tmp_path / "weakref_app.py").write_text(
+        "import asyncio, os, signal, weakref\n"
+        "class Thing: pass\n"
+        "def on_gone(ref):\n"
+        "    os.kill(os.getpid(), signal.SIGTERM)  # its handler runs here, inside the callback\n"
+        "    sum(range(1000))\n"
+        "async def main():\n"
+        "    thing = Thing()\n"
+        "    ref = weakref.ref(thing, on_gone)\n"
+        "    del thing\n"
+        "    print('ready', flush=True)\n"
+        "    await asyncio.sleep(60)\n"
+        "asyncio.run(main())\n"
+    )
+    proc = subprocess.run(
+        [*PROFILE, "--json", str(tmp_path / "r.json"), str(tmp_path / "weakref_app.py")],
+        capture_output=True, text=True, env=python_env(), timeout=30,
+    )  # fmt: skip
+    assert proc.returncode == -signal.SIGTERM, proc.stderr
+    assert "Exception ignored" not in proc.stderr
+    assert json.loads((tmp_path / "r.json").read_text())["exit_code"] == 143
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="Linux /proc")
+def test_our_threads_leave_signals_to_the_program() -> None:
+    """The watchdog and the profiler's sampler block every signal: a SIGTERM sent to the process
+    goes to the main thread, not to one of ours asleep (the main thread would not wake)."""
+    import threading
+
+    from asynccheck.runtime.install import monitor
+    from asynccheck.runtime.profiler import ProfileOptions, ProfileSession
+
+    def blocked(thread: threading.Thread) -> int:
+        status = Path(f"/proc/self/task/{thread.native_id}/status").read_text()
+        return int(next(ln for ln in status.splitlines() if ln.startswith("SigBlk")).split()[1], 16)
+
+    async def look() -> dict[str, int]:
+        await asyncio.sleep(0.05)
+        return {
+            t.name: blocked(t) for t in threading.enumerate() if t.name.startswith("asynccheck")
+        }
+
+    import asyncio
+
+    session = ProfileSession(ProfileOptions())
+    session.start()
+    try:
+        with monitor():
+            masks = asyncio.run(look())
+    finally:
+        session.stop()
+    assert set(masks) == {"asynccheck-watchdog", "asynccheck-profiler"}
+    for mask in masks.values():
+        assert mask & (1 << (signal.SIGTERM - 1)) and mask & (1 << (signal.SIGINT - 1))
+
+
 def test_uvicorn_reraising_sigterm_after_its_graceful_shutdown(tmp_path: Path) -> None:
     """uvicorn catches SIGTERM, shuts down, restores the old handler and raises it again."""
     from .test_children import serve_uvicorn
