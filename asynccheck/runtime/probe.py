@@ -137,6 +137,7 @@ class LoopProbe:
         self.undo_early: Any = None  # uvloop: instrumented before run_forever (create_task)
         self.interrupted = False  # run_until_complete left by an exception, its future pending
         self.timing = False  # per-callback timing is on for the current burst
+        self.last_was_long = False  # the previous burst ran past flip_after
         self.flip: tuple[float, Any] | None = None  # (burst, handle running at the switch)
         self.flipped_for: float | None = None  # the burst the watchdog switched, once each
         self.cb_start: float | None = None  # the running callback's start (timing on only)

@@ -72,6 +72,7 @@ class Watchdog:
                     idle_since = idle_since or now
                     if now - idle_since > _IDLE_EXIT_S:
                         self._thread = None
+                        waited.close()
                         return
                     self._cond.wait(0.5)
                     planned = None
@@ -87,13 +88,16 @@ class Watchdog:
             for p in probes:
                 with contextlib.suppress(Exception):  # never take the program down
                     wake = min(wake, look(p, now, late))
-            if late > 0.0:
-                _discount(probes, now, waited.since_mark())
-            planned = wake
-            if any(p.burst_start is not None for p in probes):
-                waited.mark()
+            # The kernel's numbers only while a burst is old enough to be sampled, once a look:
+            # each read lets go of the GIL, and a callback running pure Python gives it back
+            # only after a switch interval (reading before the switch made it 30-50 ms late).
+            if any(_sampled(p, now) for p in probes):
+                waited_for_cpu = waited.advance()
+                if late > 0.0:
+                    _discount(probes, now, waited_for_cpu)
             else:
                 waited.clear()
+            planned = wake
             _sleep(max(wake - _perf(), 0.001))
 
 
@@ -109,32 +113,44 @@ def _discount(probes: list[LoopProbe], now: float, waited_for_cpu: float) -> Non
             samples[-1] = dataclasses.replace(last, late=max(0.0, last.late - waited_for_cpu))
 
 
+def _sampled(probe: LoopProbe, now: float) -> bool:
+    start = probe.burst_start
+    return start is not None and now - start >= probe.sample_after - probe.sample_every
+
+
 class _RunQueueClock:
-    """How long this thread waited for a CPU (Linux schedstat), between mark() and now."""
+    """How long this thread waited for a CPU (Linux schedstat) between two `advance()`s. One
+    `pread` of a file opened once: one hand-over of the GIL a read."""
 
     def __init__(self) -> None:
-        self.path = f"/proc/self/task/{threading.get_native_id()}/schedstat"
+        self.fd: int | None = None
+        with contextlib.suppress(OSError, AttributeError):
+            self.fd = os.open(f"/proc/self/task/{threading.get_native_id()}/schedstat", os.O_RDONLY)
         self.marked: float | None = None
 
     def read(self) -> float | None:
+        if self.fd is None:
+            return None
         try:
-            with open(self.path, "rb") as f:
-                return int(f.read().split()[1]) / 1e9
+            return int(os.pread(self.fd, 64, 0).split()[1]) / 1e9
         except (OSError, ValueError, IndexError):
-            self.path = "/nonexistent"  # not Linux, or no schedstat: stop asking
+            self.close()  # not Linux, or no schedstat: stop asking
             return None
 
-    def mark(self) -> None:
-        self.marked = self.read()
+    def advance(self) -> float:
+        """The wait since the last `advance()` (0 after `clear()`); marks now."""
+        before, self.marked = self.marked, self.read()
+        if before is None or self.marked is None:
+            return 0.0
+        return max(0.0, self.marked - before)
 
     def clear(self) -> None:
         self.marked = None
 
-    def since_mark(self) -> float:
-        if self.marked is None:
-            return 0.0
-        now = self.read()
-        return max(0.0, now - self.marked) if now is not None else 0.0
+    def close(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
 
 
 def look(probe: LoopProbe, now: float, late: float) -> float:
