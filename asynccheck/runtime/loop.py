@@ -32,7 +32,7 @@ from asynccheck.runtime.probe import LoopProbe
 from asynccheck.runtime.recorder import Recorder, Settings, current_recorder
 from asynccheck.runtime.report import Report
 from asynccheck.runtime.sites import user_creation_ref
-from asynccheck.runtime.watchdog import Watchdog
+from asynccheck.runtime.watchdog import Watchdog, let_in
 
 __all__ = ["TimingEventLoop", "run_monitored", "uvloop_loop_class"]
 
@@ -114,7 +114,10 @@ def _timed_select(select: Callable[..., Any], probe: LoopProbe, ready: Any) -> C
     def timed_select(timeout: float | None = None) -> Any:
         __tracebackhide__ = True  # pytest and pyinstrument hide this frame
         if probe.burst_start is not None:
-            _end_burst(probe, ready, _perf())
+            now = _perf()
+            _end_burst(probe, ready, now)
+            if now >= probe.watchdog_due:
+                let_in(probe)
         try:
             return select(timeout)
         finally:
@@ -177,6 +180,8 @@ def run_timed(probe: LoopProbe, callback: Callable[..., Any], args: tuple[Any, .
             probe.callback_ended(start, end, callback)
         else:
             probe.short_count += 1
+        if end >= probe.watchdog_due:
+            let_in(probe)
 
 
 def _instrument_uvloop(loop: Any, probe: LoopProbe) -> Callable[[], None]:

@@ -115,6 +115,9 @@ def _heaviest_task(samples: list[Sample], start: float) -> Sample | None:
     return seen[max(weights, key=weights.__getitem__)] if weights else None
 
 
+_NEVER = float("inf")
+
+
 class LoopProbe:
     """What one loop is doing now. Written by the loop thread; the watchdog reads it, samples
     the stack and switches on per-callback timing."""
@@ -133,6 +136,9 @@ class LoopProbe:
         self.switch_on: Any = None  # set by loop.py: turns per-callback timing on (asyncio)
         self.timed_total = 0.0  # uvloop: seconds spent in timed callbacks, ever
         self.beat_due: float | None = None  # uvloop: when the heartbeat is due
+        # When the watchdog next wants the GIL, and how it says it had it (watchdog.py).
+        self.watchdog_due = _NEVER
+        self.watchdog_looked: threading.Event | None = None
         self.beat_timed = 0.0  # uvloop: timed_total when the beat was scheduled
         self.undo_early: Any = None  # uvloop: instrumented before run_forever (create_task)
         self.interrupted = False  # run_until_complete left by an exception, its future pending

@@ -31,6 +31,11 @@ from asynccheck.runtime.sites import callback_frames, is_machinery, pick_locatio
 _IDLE_EXIT_S = 2.0  # the thread ends after this long with no loop to watch
 _SWITCH_S = 0.005  # sys.getswitchinterval(): a GIL hand-over takes this long when all is well
 _perf = time.perf_counter
+_NEVER = float("inf")
+# How long after its planned wake-up a loop thread hands the GIL to the watchdog, and at most
+# how long it waits for it to look (see `let_in`).
+_HANDOFF_GRACE_S = 0.001
+_HANDOFF_MAX_S = 0.002
 
 
 class Watchdog:
@@ -41,6 +46,7 @@ class Watchdog:
         self._probes: set[LoopProbe] = set()
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
+        self.looked = threading.Event()  # set after each look: see `let_in`
 
     @classmethod
     def shared(cls) -> Watchdog:
@@ -52,6 +58,8 @@ class Watchdog:
     def add(self, probe: LoopProbe) -> None:
         with self._cond:
             self._probes.add(probe)
+            probe.watchdog_looked = self.looked
+            probe.watchdog_due = _perf() + _HANDOFF_GRACE_S  # the thread may be starting
             if self._thread is None or not self._thread.is_alive():
                 self._thread = start_helper_thread(self._run, "asynccheck-watchdog")
             self._cond.notify()
@@ -59,6 +67,7 @@ class Watchdog:
     def remove(self, probe: LoopProbe) -> None:
         with self._cond:
             self._probes.discard(probe)
+            probe.watchdog_due = _NEVER
 
     def _run(self) -> None:
         idle_since: float | None = None
@@ -98,7 +107,25 @@ class Watchdog:
             else:
                 waited.clear()
             planned = wake
-            _sleep(max(wake - _perf(), 0.001))
+            sleep = max(wake - _perf(), 0.001)
+            for p in probes:
+                p.watchdog_due = now + sleep + _HANDOFF_GRACE_S
+            self.looked.set()
+            _sleep(sleep)
+
+
+def let_in(probe: LoopProbe) -> None:
+    """Called by a loop thread between two callbacks once the watchdog is due: wait (GIL
+    released) until it has looked. A loop that runs short callbacks back to back lets go of the
+    GIL in every `select(0)` and takes it back at once: a thread that wakes up wanting the GIL
+    then waits for it for as long as the loop stays busy, and each release wakes it for nothing
+    (measured: 0-2 looks in 0.9 s, and 5% more CPU for 100 tasks x sleep(0)). Handing it over
+    here costs one wait of tens of microseconds per look."""
+    probe.watchdog_due = _NEVER  # once per look: the watchdog sets it again
+    looked = probe.watchdog_looked
+    if looked is not None:
+        looked.clear()
+        looked.wait(_HANDOFF_MAX_S)
 
 
 def _discount(probes: list[LoopProbe], now: float, waited_for_cpu: float) -> None:
