@@ -210,27 +210,44 @@ class _AllocationTracking:
                 # garbage collection it runs) still names them. Dead ones go.
                 _SITES.sweep()
 
+    def wrap_late_imports(self) -> None:
+        """Wrap the types of libraries imported since (a loop starting calls this)."""
+        if self.users and len(self.undo) < len(RESOURCE_TYPES):
+            with self.lock:
+                if self.users:
+                    self._wrap()
+
     def _wrap(self) -> None:
+        wrapped = {cls for cls, _ in self.undo}
         for module, name in RESOURCE_TYPES:
             mod = sys.modules.get(module)
             if mod is None:
+                if module.partition(".")[0] not in _STDLIB:
+                    continue  # not imported by the program: importing it is not ours to do
                 try:
                     mod = importlib.import_module(module)
                 except ImportError:
                     continue
             cls = getattr(mod, name, None)
-            if isinstance(cls, type) and "__init__" in cls.__dict__:
+            if isinstance(cls, type) and "__init__" in cls.__dict__ and cls not in wrapped:
                 orig = cls.__dict__["__init__"]
                 cls.__init__ = _tracking_init(orig)  # type: ignore[misc]
                 self.undo.append((cls, orig))
 
 
+# Importing these costs next to nothing; aiohttp costs 0.3 s and is imported only by the program.
+_STDLIB = frozenset({"asyncio", "socket", "subprocess"})
 _TRACKING = _AllocationTracking()
 
 
 def track_allocations() -> None:
     """Start noting where RESOURCE_TYPES objects are made (call once per monitor; cheap)."""
     _TRACKING.acquire()
+
+
+def track_late_imports() -> None:
+    """Also note where objects of RESOURCE_TYPES imported since tracking began are made."""
+    _TRACKING.wrap_late_imports()
 
 
 def untrack_allocations() -> None:

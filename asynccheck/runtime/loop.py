@@ -278,6 +278,7 @@ def run_monitored(loop: Any, run_forever: Callable[[], None]) -> None:
             f"a {type(loop).__name__} ran, but asynccheck cannot time its callbacks "
             "(no selector or ready queue it knows)"
         )
+    leaks.track_late_imports()  # aiohttp imported after the monitor began
     if not probe.catching:
         leaks.CATCHER.acquire()
         probe.catching = True

@@ -173,6 +173,29 @@ def test_constructor_tracking_is_shared_by_nested_monitors_and_undone_after() ->
     assert not leaks.tracking_allocations()
 
 
+def test_monitor_imports_no_library_and_tracks_one_the_program_imports_later() -> None:
+    """aiohttp costs 0.3 s to import: the monitor wraps its types only once the program has
+    imported it (checked again when a loop starts)."""
+    pytest.importorskip("aiohttp")
+    code = (
+        "import asyncio, sys\n"
+        "from asynccheck.runtime.install import monitor\n"
+        "with monitor(log=False) as m:\n"
+        "    assert 'aiohttp' not in sys.modules, 'imported by the monitor'\n"
+        "    import aiohttp\n"
+        "    async def main():\n"
+        "        session = aiohttp.ClientSession()  # never closed\n"
+        "    asyncio.run(main())\n"
+        "    report = m.report()\n"
+        "print([x.created_at.line for x in report.leaks if 'client session' in x.what])\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=python_env()
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[7]"
+
+
 def test_leaks_module_imports_nothing_above_the_recorder() -> None:
     """install -> probe -> recorder -> Report: leaks.py sits beside the recorder."""
     code = (
