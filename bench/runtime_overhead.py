@@ -23,10 +23,12 @@ machines are shared and noisy. Wall and CPU time (user + system, all threads, so
 and the profiler's threads are charged) are both reported; on a loaded machine CPU time is the
 steadier of the two.
 Last measured here (python 3.11.7, 2 shared cores; CPU-time ratios to the plain loop):
-  --only http --rounds 5 --own-repeats 2: monitor+blocking 1.24x, profile 1.24x,
-      pyinstrument 2.25x, pyinstrument-async 2.24x, profile-async (profile mode before) 2.74x
-  --only callbacks --rounds 5 --own-repeats 2: monitor+blocking 1.14x, profile 1.19x,
-      pyinstrument 4.53x, profile-async 5.80x
+  --rounds 3 (2026-12-05): callbacks: monitor 1.09x, monitor+blocking 1.17x, profile 1.09x,
+      pyinstrument 4.78x, asyncio-debug 21.0x; echo: monitor 0.68x, profile 1.30x,
+      pyinstrument 2.36x; http: monitor 1.12x, monitor+blocking 1.18x, profile 1.26x,
+      pyinstrument 2.18x, profile-async (profile mode before) 2.81x
+  --only callbacks --rounds 5 (same day): monitor 1.16x, monitor+blocking 1.11x, profile
+      1.26x, pyinstrument 5.82x (the same configuration moves 5-10% between runs here)
   --memory 60: growth over 60 s at 2,500 tasks/s: monitor 0.0 MB, profile 0.8 MB (208
       records), profile-async 0.8 MB (236), profile-before 135 MB (49,140 records)
   --sites --rounds 9: +11.5 us per socket.socket() (11-12 us without), +18 us per aiohttp
