@@ -115,7 +115,7 @@ def _heaviest_task(samples: list[Sample], start: float) -> Sample | None:
     return seen[max(weights, key=weights.__getitem__)] if weights else None
 
 
-_NEVER = float("inf")
+NEVER = float("inf")  # a time that never comes
 
 
 class LoopProbe:
@@ -136,10 +136,10 @@ class LoopProbe:
         self.switch_on: Any = None  # set by loop.py: turns per-callback timing on (asyncio)
         self.timed_total = 0.0  # uvloop: seconds spent in timed callbacks, ever
         self.beat_due: float | None = None  # uvloop: when the heartbeat is due
-        # When the watchdog next wants the GIL, and how it says it had it (watchdog.py).
-        self.watchdog_due = _NEVER
-        self.watchdog_looked: threading.Event | None = None
         self.beat_timed = 0.0  # uvloop: timed_total when the beat was scheduled
+        # When the watchdog next wants the GIL, and how it says it had it (watchdog.let_in).
+        self.watchdog_due = NEVER
+        self.watchdog_looked: threading.Event | None = None
         self.undo_early: Any = None  # uvloop: instrumented before run_forever (create_task)
         self.interrupted = False  # run_until_complete left by an exception, its future pending
         self.timing = False  # per-callback timing is on for the current burst
