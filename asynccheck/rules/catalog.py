@@ -426,6 +426,9 @@ DEPRECATED_POLICY_CLASSES: frozenset[str] = _asyncio(
 )  # fmt: skip
 # Sleeps that a polling loop waits with.
 SLEEPS: frozenset[str] = _asyncio(("sleep",), "asyncio.tasks") | frozenset(("anyio.sleep",))
+# What a loop that polls with each sleep should wait on instead (AC404 names the one the
+# code uses: anyio code is told about anyio.Event). Anything else: asyncio's.
+SLEEP_EVENTS: dict[str, str] = {"anyio.sleep": "anyio.Event"}
 GATHER: frozenset[str] = _asyncio(("gather",), "asyncio.tasks")
 AS_COMPLETED: frozenset[str] = _asyncio(("as_completed",), "asyncio.tasks")
 # Calls that raise asyncio's TimeoutError when time runs out.

@@ -38,7 +38,7 @@ RULE_INDEX: dict[str, tuple[str, bool]] = {
     "AC503": ("async-timeout-parameter", False),
     "AC504": ("timeout-error-mixup", True),
     "AC601": ("nested-event-loop", True),
-    "AC602": ("get-event-loop-in-coroutine", True),
+    "AC602": ("get-event-loop-in-coroutine", False),
     "AC603": ("deprecated-loop-policy", True),
 }
 

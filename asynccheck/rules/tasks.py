@@ -22,6 +22,7 @@ from asynccheck.rules.catalog import (
     COROUTINE_FUNCTIONS,
     GATHER,
     LOOP_TASK_METHODS,
+    SLEEP_EVENTS,
     SLEEPS,
     TASK_SPAWNERS,
     TRANSPARENT_DECORATORS,
@@ -756,13 +757,16 @@ def _loop_statements(body: Any) -> list[Any]:
     return smalls
 
 
-def _is_sleep(small: Any, scope: Scope) -> bool:
-    return (
+def _sleep_called(small: Any, scope: Scope) -> Optional[str]:
+    """`await asyncio.sleep(...)` / `await anyio.sleep(...)` alone: the sleep's full name."""
+    if not (
         isinstance(small, cst.Expr)
         and isinstance(small.value, cst.Await)
         and isinstance(small.value.expression, cst.Call)
-        and resolve(small.value.expression.func, scope) in SLEEPS
-    )
+    ):
+        return None
+    name = resolve(small.value.expression.func, scope)
+    return name if name in SLEEPS else None
 
 
 def _polls_a_flag(test: Any, scope: Scope) -> bool:
@@ -810,7 +814,7 @@ class BusyWait(Rule):
 
     code = "AC404"
     name = "busy-wait"
-    message = "while loop polls with asyncio.sleep(); wait on an asyncio.Event or Condition instead"
+    message = "while loop polls with {call}(); wait on an {event} or Condition instead"
     site_types = ("While",)
     references = ("https://docs.python.org/3/library/asyncio-sync.html#asyncio.Event",)
     bad = (
@@ -846,8 +850,17 @@ class BusyWait(Rule):
             # The body is the sleep alone (flake8-async's ASYNC110 reading): anything more
             # is work done per round, a retry or a periodic job rather than a bare poll.
             smalls = _loop_statements(node.body)
-            if len(smalls) == 1 and _is_sleep(smalls[0], site.scope):
-                yield RawFinding(self.code, self.message, node, node)
+            sleep = _sleep_called(smalls[0], site.scope) if len(smalls) == 1 else None
+            if sleep is not None:
+                event = SLEEP_EVENTS.get(sleep, "asyncio.Event")
+                message = self.message.format(call=_public_name(sleep), event=event)
+                yield RawFinding(self.code, message, node, node)
+
+
+def _public_name(qualified: str) -> str:
+    """`asyncio.tasks.sleep` as users spell it: `asyncio.sleep`."""
+    module, _, name = qualified.rpartition(".")
+    return f"asyncio.{name}" if module.startswith("asyncio.") else qualified
 
 
 # --- AC405 -----------------------------------------------------------------------------------

@@ -326,3 +326,20 @@ def test_a_loop_annotated_final_is_known_by_its_value() -> None:
         "    loop: Final = asyncio.get_running_loop()\n    loop.create_task(coro)\n"
     )
     assert found(source, "AC401") == [("AC401", 5, 5)]
+
+
+@pytest.mark.parametrize(
+    ("source", "named"),
+    [
+        ("import asyncio\nasync def f(s):\n    while s.busy:\n        await asyncio.sleep(1)\n",
+         "polls with asyncio.sleep(); wait on an asyncio.Event"),
+        ("import anyio\nasync def f(s):\n    while s.busy:\n        await anyio.sleep(1)\n",
+         "polls with anyio.sleep(); wait on an anyio.Event"),
+        ("from asyncio.tasks import sleep\nasync def f(s):\n    while s.busy:\n"
+         "        await sleep(1)\n",
+         "polls with asyncio.sleep(); wait on an asyncio.Event"),
+    ],
+)  # fmt: skip
+def test_busy_wait_names_the_sleep_the_code_uses(source: str, named: str) -> None:
+    (finding,) = lint_source(source, select=["AC404"])
+    assert named in finding.message
