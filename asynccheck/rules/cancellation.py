@@ -313,6 +313,8 @@ def _isinstance_of(test: Any, name: str) -> Optional[list[Any]]:
 def _ends_in_raise(block: Any) -> bool:
     body = statements_of(block)
     last = body[-1] if body else None
+    if isinstance(last, cst.Raise):  # `if isinstance(e, CancelledError): raise` on one line
+        return True
     return isinstance(last, cst.SimpleStatementLine) and isinstance(last.body[-1], cst.Raise)
 
 
@@ -677,20 +679,26 @@ class CancelledErrorSwallowed(Rule):
             if handler.catches != _CANCEL or not _swallows_own_cancellation(ctx, handler):
                 continue
             yield RawFinding(
-                self.code, self.message, handler.node, handler.site.stmt, self._fix(handler)
+                self.code, self.message, handler.node, handler.site.stmt, self._fix(ctx, handler)
             )
 
-    def _fix(self, handler: Handler) -> Optional[FixPlan]:
+    def _fix(self, ctx: FileContext, handler: Handler) -> Optional[FixPlan]:
         """Append `raise` when falling off the end is the only way the handler swallows
-        (a `return`/`break` path would still swallow after the fix)."""
+        (a `return`/`break` path would still swallow after the fix). A handler that also
+        catches other types (`except (CancelledError, TimeoutError)`) re-raises the
+        cancellation only: `if isinstance(exc, CancelledError): raise`."""
         if handler.exits - {"raise"} != {"end"}:
             return None
         body = handler.node.body
         statements = statements_of(handler.node)
-        if not statements:
+        reraise = _reraise_for(ctx, handler)
+        if not statements or reraise is None:
             return None
+        text, naming = reraise
         last = statements[-1]
         if isinstance(body, cst.SimpleStatementSuite):
+            if text != "raise":
+                return None  # an `if` cannot follow `;` on the handler's line
             edit = (
                 NodeEdit(last, "raise")
                 if isinstance(last, cst.Pass)
@@ -701,10 +709,41 @@ class CancelledErrorSwallowed(Rule):
             and len(last.body) == 1
             and isinstance(last.body[0], cst.Pass)
         ):
-            edit = NodeEdit(last.body[0], "raise")
+            edit = NodeEdit(last.body[0], text)
         else:
-            edit = NodeEdit(last, "raise", "line_after")
-        return FixPlan(self.fix_safety or UNSAFE, self.fix_title or "", (edit,))
+            edit = NodeEdit(last, text, "line_after")
+        return FixPlan(self.fix_safety or UNSAFE, self.fix_title or "", (*naming, edit))
+
+
+# Names the fix may give an unnamed handler's exception, first free one wins.
+_EXCEPTION_NAMES = ("exc", "err", "error", "cancel_exc")
+
+
+def _reraise_for(ctx: FileContext, handler: Handler) -> Optional[tuple[str, tuple[NodeEdit, ...]]]:
+    """The statement that re-raises the cancellation and nothing else, and the edits that
+    name the exception for it; None when no such statement can be written."""
+    node = handler.node
+    parts = [e.value for e in node.type.elements] if isinstance(node.type, cst.Tuple) else []
+    scope = handler.site.scope
+    cancels = [part for part in parts if _resolve(part, scope) in CANCELLED_ERRORS]
+    if len(cancels) == len(parts):
+        return "raise", ()  # only cancellations are caught (or not a tuple)
+    if isinstance(node, cst.ExceptStarHandler):
+        return None  # the name is bound to an ExceptionGroup there
+    naming: tuple[NodeEdit, ...] = ()
+    if node.name is not None and isinstance(node.name.name, cst.Name):
+        caught = node.name.name.value
+    else:
+        taken = scope.bindings.keys() | scope.module().bindings.keys()
+        caught = next((n for n in _EXCEPTION_NAMES if n not in taken), "")
+        if not caught:
+            return None
+        closing = node.type.rpar[-1] if node.type.rpar else node.type  # after `)`, if any
+        naming = (NodeEdit(closing, f" as {caught}", "after"),)
+    types = ", ".join(ctx.code_for(part) for part in cancels)
+    if len(cancels) > 1:
+        types = f"({types})"
+    return f"if isinstance({caught}, {types}): raise", naming
 
 
 class BroadExceptSwallowsCancel(Rule):

@@ -743,3 +743,48 @@ def test_a_cancellation_returned_to_the_caller_is_handed_on(handed: str, flagged
         f"    except asyncio.CancelledError as err:\n        {handed}\n"
     )
     assert bool(codes_at(source)) is flagged
+
+
+def test_ac301_fix_on_a_tuple_handler_reraises_the_cancellation_only() -> None:
+    source = """
+    import asyncio
+    async def f():
+        try:
+            await g()
+        except (asyncio.CancelledError, asyncio.TimeoutError):
+            pass
+        try:
+            await g()
+        except (ValueError, asyncio.CancelledError) as e:
+            log(e)
+    """
+    assert fixed(source) == textwrap.dedent(
+        """
+        import asyncio
+        async def f():
+            try:
+                await g()
+            except (asyncio.CancelledError, asyncio.TimeoutError) as exc:
+                if isinstance(exc, asyncio.CancelledError): raise
+            try:
+                await g()
+            except (ValueError, asyncio.CancelledError) as e:
+                log(e)
+                if isinstance(e, asyncio.CancelledError): raise
+        """
+    )
+
+
+def test_ac301_fix_on_a_tuple_handler_picks_a_free_name() -> None:
+    source = """
+    import asyncio
+    async def f(exc):
+        try:
+            await g()
+        except (asyncio.CancelledError, OSError):
+            log(exc)
+    """
+    assert "except (asyncio.CancelledError, OSError) as err:" in fixed(source)
+    one_line = "import asyncio\nasync def f():\n    try: await g()\n    except (asyncio.CancelledError, OSError): pass\n"
+    (finding,) = lint_source(one_line, select=["AC301"])
+    assert finding.fix is None
