@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any, Optional
 
 from asynccheck._hash import blake2b
+from asynccheck.globs import rebase_excludes, rebase_glob
+from asynccheck.requires_python import lowest_minor
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -171,13 +173,61 @@ def validate_codes(config: Config, known: Iterable[str], *, where: str = "") -> 
 
 
 def read_file(path: Path) -> Config:
-    """Read `[tool.asynccheck]` from a pyproject.toml, or the top level of another TOML file."""
+    """Read `[tool.asynccheck]` from a pyproject.toml, or the top level of another TOML file,
+    with what it `extend`s; `target-version` defaults from `requires-python`."""
+    layer = _read_layer(Path(os.path.abspath(path)), ())
+    config = layer.config
+    if "target-version" not in layer.keys and layer.requires is not None:
+        config = replace(config, target_version=target_for(layer.requires))
+    return config
+
+
+def target_for(version: tuple[int, int]) -> str:
+    """The `target-version` for a lowest Python, clamped to those asynccheck knows."""
+    lowest, highest = int(TARGET_VERSIONS[0][3:]), int(TARGET_VERSIONS[-1][3:])
+    return f"py3{min(max(version[1], lowest), highest)}"
+
+
+@dataclass(frozen=True)
+class _Layer:
+    """One file's settings merged over what it extends, and which keys any of them set."""
+
+    config: Config
+    keys: frozenset[str]
+    requires: Optional[tuple[int, int]]  # from `requires-python`, nearest file first
+
+
+def _read_layer(path: Path, chain: tuple[Path, ...]) -> _Layer:
+    if path in chain:
+        cycle = " -> ".join(str(p) for p in (*chain[chain.index(path) :], path))
+        raise ConfigError(f"{chain[-1]}: 'extend' makes a cycle: {cycle}")
+    data = _load_toml(path)
+    table, where = _table(path, data)
+    table = dict(table)
+    extend = table.pop("extend", None)
+    config = replace(from_mapping(table, where=where), root=str(path.parent), source=str(path))
+    layer = _Layer(config, frozenset(table), _requires_python(path, data))
+    if extend is None:
+        return layer
+    if not isinstance(extend, str) or not extend.strip():
+        raise ConfigError(f"{where}: 'extend' must be the path of another configuration file")
+    base_path = Path(os.path.abspath(path.parent / os.path.expanduser(extend)))
+    if not base_path.is_file():
+        raise ConfigError(f"{where}: 'extend' names {base_path}, which is not a file")
+    return merge(_read_layer(base_path, (*chain, path)), layer)
+
+
+def _load_toml(path: Path) -> dict[str, Any]:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as error:
         raise ConfigError(f"cannot read {path}: {error.strerror or error}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ConfigError(f"{path}: invalid TOML: {error}") from None
+
+
+def _table(path: Path, data: Mapping[str, Any]) -> tuple[Mapping[str, Any], str]:
+    """The settings table of a file and how messages name it."""
     tool = data.get("tool", {})
     if path.name == "pyproject.toml" or (isinstance(tool, dict) and "asynccheck" in tool):
         table = tool.get("asynccheck", {}) if isinstance(tool, dict) else {}
@@ -186,29 +236,86 @@ def read_file(path: Path) -> Config:
         table, where = data, str(path)
     if not isinstance(table, dict):
         raise ConfigError(f"{where} must be a table")
-    config = from_mapping(table, where=where)
-    return replace(config, root=os.path.abspath(path.parent), source=str(path))
+    return table, where
+
+
+def _requires_python(path: Path, data: Mapping[str, Any]) -> Optional[tuple[int, int]]:
+    """`[project] requires-python` of this pyproject.toml, or of the one beside another file."""
+    if path.name != "pyproject.toml":
+        sibling = path.parent / "pyproject.toml"
+        try:
+            data = tomllib.loads(sibling.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            return None
+    project = data.get("project")
+    if not isinstance(project, dict):
+        return None
+    return lowest_minor(project.get("requires-python"))
+
+
+# keys whose values add up along an `extend` chain instead of replacing each other
+_ACCUMULATED = {"extend-select": "extend_select", "extend-exclude": "extend_exclude"}
+
+
+def merge(base: _Layer, child: _Layer) -> _Layer:
+    """`child` over the `base` it extends: a key the child sets wins, `extend-*` lists add
+    up, `per-file-ignores` merge by glob. Paths the base declares stay relative to the
+    base's folder: they are rebased onto the child's."""
+    assert base.config.root is not None and child.config.root is not None
+    values = {key: getattr(base.config, name) for key, (name, _) in _KEYS.items()}
+    for key in ("exclude", "extend-exclude"):
+        values[key] = rebase_excludes(values[key], base.config.root, child.config.root)
+    values["per-file-ignores"] = tuple(
+        (rebase_glob(glob, base.config.root, child.config.root), codes)
+        for glob, codes in base.config.per_file_ignores
+    )
+    for key in child.keys:
+        value = getattr(child.config, _KEYS[key][0])
+        if key in _ACCUMULATED:
+            value = (*values[key], *value)
+        elif key == "per-file-ignores":
+            value = tuple(sorted({**dict(values[key]), **dict(value)}.items()))
+        values[key] = value
+    config = Config(**{_KEYS[key][0]: value for key, value in values.items()})
+    config = replace(config, root=child.config.root, source=child.config.source)
+    return _Layer(config, base.keys | child.keys, child.requires or base.requires)
+
+
+CONFIG_FILES = ("asynccheck.toml", "pyproject.toml")  # in one folder, the first wins
+_TABLE = re.compile(r"^\s*\[\s*tool\s*\.\s*asynccheck\b", re.MULTILINE)
+
+
+def own_config_file(folder: str) -> Optional[str]:
+    """The configuration file of `folder` itself: an asynccheck.toml, else a pyproject.toml
+    with a [tool.asynccheck] table; None when it has neither."""
+    dedicated = os.path.join(folder, CONFIG_FILES[0])
+    if os.path.isfile(dedicated):
+        return dedicated
+    pyproject = os.path.join(folder, CONFIG_FILES[1])
+    try:
+        with open(pyproject, encoding="utf-8") as f:
+            text = f.read()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return pyproject if _TABLE.search(text) else None
 
 
 def find_config(start: Path) -> Optional[Path]:
-    """The nearest pyproject.toml with a [tool.asynccheck] table, walking up from `start`."""
+    """The nearest configuration file (see `own_config_file`), walking up from `start`."""
     # abspath, not resolve(): a symlink loop must not crash the run, and the walk (like the
     # paths findings report and `per-file-ignores` match) follows the path as given.
     start = Path(os.path.abspath(start))
     folder = start if start.is_dir() else start.parent
     for candidate in (folder, *folder.parents):
-        pyproject = candidate / "pyproject.toml"
-        try:
-            text = pyproject.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            continue
-        if re.search(r"^\s*\[\s*tool\s*\.\s*asynccheck\b", text, re.MULTILINE):
-            return pyproject
+        found = own_config_file(str(candidate))
+        if found is not None:
+            return Path(found)
     return None
 
 
 def load(paths: Sequence[str], config_file: Optional[str] = None) -> Config:
-    """The configuration for a run over `paths`: `--config` wins, else the nearest one."""
+    """One configuration for `paths` (the nearest to the first): `--config` wins. A lint run
+    takes each file's own instead (`config_finder.ConfigFinder`)."""
     if config_file is not None:
         return read_file(Path(config_file))
     found = find_config(Path(paths[0]) if paths else Path.cwd())

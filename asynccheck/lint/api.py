@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Optional
 
 from asynccheck.config import Config, from_mapping, validate_codes
-from asynccheck.config import load as load_config
+from asynccheck.config_finder import ConfigFinder
 from asynccheck.lint.checker import checker_for
 from asynccheck.lint.engine import RunOptions, RunResult, run
 from asynccheck.lint.finding import Finding
@@ -41,8 +41,8 @@ def lint_paths(
     config: Optional[Config] = None,
     options: Optional[RunOptions] = None,
 ) -> RunResult:
-    """Lint files and folders; `config` defaults to the nearest [tool.asynccheck]."""
+    """Lint files and folders, each with the nearest [tool.asynccheck] (or all with `config`)."""
     if config is None:
-        config = load_config(paths)
+        return run(paths, ConfigFinder(known_codes=REGISTRY), options or RunOptions())
     validate_codes(config, REGISTRY, where=config.source or "")
     return run(paths, config, options or RunOptions())

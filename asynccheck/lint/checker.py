@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import ast
-import fnmatch
-import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Optional
 
 from asynccheck.config import Config
+from asynccheck.globs import ignored_for_file
 from asynccheck.lint.context import FileContext, LintSettings, RawFinding
 from asynccheck.lint.cst import cst
 from asynccheck.lint.facts import collect
@@ -155,23 +154,3 @@ def checker_for(config: Config) -> Checker:
         target_version=config.target,
     )
     return Checker(config.enabled_codes(known), settings, config.per_file_ignores, config.root)
-
-
-def ignored_for_file(
-    code: str,
-    path: str,
-    per_file_ignores: Sequence[tuple[str, Sequence[str]]],
-    root: Optional[str] = None,
-) -> bool:
-    """Whether `per-file-ignores` drops `code` in `path`. A glob without a `/` may match the
-    file name alone (`"test_*.py"`); any glob may match the path relative to `root`."""
-    relative = os.path.relpath(os.path.abspath(path), root or os.getcwd())
-    relative = relative.replace(os.sep, "/")
-    name = relative.rsplit("/", 1)[-1]
-    for pattern, codes in per_file_ignores:
-        target = name if "/" not in pattern else relative
-        if (fnmatch.fnmatchcase(target, pattern) or fnmatch.fnmatchcase(relative, pattern)) and any(
-            selector == "ALL" or code.startswith(selector) for selector in codes
-        ):
-            return True
-    return False

@@ -4,16 +4,18 @@ library, render, exit 0 (clean) / 1 (findings) / 2 (usage or configuration error
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Optional
 
 import click
 
 from asynccheck import __version__
-from asynccheck.config import TARGET_VERSIONS, Config, ConfigError, validate_codes
-from asynccheck.config import load as load_config
+from asynccheck.config import TARGET_VERSIONS, Config, ConfigError, read_file, validate_codes
+from asynccheck.config_finder import ConfigFinder
 from asynccheck.lint.discovery import PathError
 from asynccheck.lint.engine import RunOptions, RunResult, run
 from asynccheck.lint.report import FORMATS, LintReport, RuleInfo, renderer
@@ -94,19 +96,28 @@ def lint(
 ) -> None:
     """Check Python files for asyncio mistakes (default path: the current folder)."""
     paths = paths or (".",)
+    adjust = functools.partial(
+        _override,
+        select=select,
+        ignore=ignore,
+        extend_select=extend_select,
+        exclude=exclude,
+        respect_gitignore=respect_gitignore,
+        target_version=target_version,
+    )
     try:
-        config = load_config([p for p in paths if p != "-"] or [stdin_filename or "."], config_file)
-        config = _override(
-            config, select, ignore, extend_select, exclude, respect_gitignore, target_version
-        )
         from asynccheck.rules.index import RULE_INDEX  # not the rules: a warm run parses nothing
 
-        validate_codes(config, RULE_INDEX, where=config.source or "command line")
+        validate_codes(adjust(Config()), RULE_INDEX, where="command line")
+        override = read_file(Path(config_file)) if config_file is not None else None
+        configs = ConfigFinder(override, adjust=adjust, known_codes=RULE_INDEX)
+        config = configs.for_path(stdin_filename or ".") if "-" in paths else None
     except ConfigError as error:
         _fail(str(error))
     if "-" in paths:
         if len(paths) > 1:
             _fail("'-' (stdin) cannot be combined with other paths")
+        assert config is not None
         sys.exit(
             _lint_stdin(
                 config,
@@ -129,8 +140,8 @@ def lint(
         force_exclude=force_exclude,
     )
     try:
-        result = run(paths, config, options)
-    except PathError as error:
+        result = run(paths, configs, options)
+    except (PathError, ConfigError) as error:
         _fail(str(error))
     for folder, reason in result.skipped_folders:
         click.echo(f"asynccheck: warning: cannot list {folder}: {reason}", err=True)
@@ -146,6 +157,7 @@ def lint(
 
 def _override(
     config: Config,
+    *,
     select: Sequence[str],
     ignore: Sequence[str],
     extend_select: Sequence[str],

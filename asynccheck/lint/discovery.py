@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any, Optional
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Optional
 
+from asynccheck.config import CONFIG_FILES
 from asynccheck.lint.gitignore import GitIgnore
+
+if TYPE_CHECKING:
+    from asynccheck.config import Config
+    from asynccheck.config_finder import ConfigFinder
 
 SOURCE_SUFFIXES = (".py", ".pyi")
 
@@ -156,15 +161,19 @@ def discover(
     exclude: Sequence[str] = (),
     respect_gitignore: bool = True,
     force_exclude: bool = False,
+    configs: Optional[ConfigFinder] = None,
 ) -> Discovered:
     """Files to lint under `paths`. A file named explicitly is linted even if excluded,
-    unless `force_exclude` (what a pre-commit hook wants: it names every changed file)."""
-    ignorer = _Ignorer(os.path.abspath(root or os.getcwd()), exclude, respect_gitignore)
+    unless `force_exclude` (what a pre-commit hook wants: it names every changed file).
+    With `configs`, each folder's excludes come from its own configuration instead."""
+    ignorers = _Ignorers(_Ignorer(os.path.abspath(root or os.getcwd()), exclude, respect_gitignore))
+    ignorers.configs = configs
     files: set[str] = set()
     unreadable: list[tuple[str, str]] = []
     for given in paths:
         if not os.path.lexists(given):
             raise PathError(f"{given}: no such file or directory")
+        ignorer = ignorers.for_path(given)
         if os.path.isdir(given):
             top = os.path.abspath(given)
             inherited = ignorer.inherited(top)
@@ -177,7 +186,7 @@ def discover(
                 )
             ):
                 inherited = []
-            _walk(os.path.normpath(given), inherited, ignorer, files, unreadable)
+            _walk(os.path.normpath(given), inherited, ignorer, ignorers, files, unreadable)
         elif not force_exclude or not _explicit_file_excluded(given, ignorer):
             files.add(os.path.normpath(given))
     # A walk from "." yields "./a.py": report "a.py", and lint it once if also named so.
@@ -187,10 +196,41 @@ def discover(
     return Discovered(tuple(sorted(files)), tuple(sorted(unreadable)))
 
 
+@dataclass
+class _Ignorers:
+    """One `_Ignorer` per configuration: a sub-project's excludes apply in its own tree."""
+
+    default: _Ignorer
+    configs: Optional[ConfigFinder] = None
+    _made: dict[int, tuple[Config, _Ignorer]] = field(default_factory=dict)
+
+    def for_path(self, path: str) -> _Ignorer:
+        if self.configs is None:
+            return self.default
+        return self._for(self.configs.for_path(path))
+
+    def declared_in(self, folder: str) -> Optional[_Ignorer]:
+        """The ignorer of the configuration `folder` declares, if it declares one."""
+        own = self.configs.own(folder) if self.configs is not None else None
+        return None if own is None else self._for(own)
+
+    def _for(self, config: Config) -> _Ignorer:
+        made = self._made.get(id(config))
+        if made is None:
+            root = os.path.abspath(config.root or os.getcwd())
+            excludes = (*config.exclude, *config.extend_exclude)
+            made = self._made[id(config)] = (
+                config,  # kept alive, so that its id is not reused
+                _Ignorer(root, excludes, config.respect_gitignore),
+            )
+        return made[1]
+
+
 def _walk(
     top: str,
     inherited: list[_GitIgnore],
     ignorer: _Ignorer,
+    ignorers: _Ignorers,
     files: set[str],
     unreadable: list[tuple[str, str]],
 ) -> None:
@@ -199,12 +239,14 @@ def _walk(
     One pass over each folder's entries sorts them into source files and subfolders; only
     then are excludes applied, so a folder's own .gitignore (found in that pass) counts.
     A warm run over 60,000 entries spends most of its time here: keep the pass lean.
+    A folder with its own configuration file switches to that configuration's excludes.
     """
-    stack: list[tuple[str, list[_GitIgnore]]] = [(top, inherited)]
+    stack: list[tuple[str, list[_GitIgnore], _Ignorer]] = [(top, inherited, ignorer)]
     default_excluded = _DEFAULT_EXCLUDED_NAMES
     suffixes = SOURCE_SUFFIXES
+    configured = ignorers.configs is not None
     while stack:
-        folder, gitignores = stack.pop()
+        folder, gitignores, ignorer = stack.pop()
         try:
             with os.scandir(folder) as entries:
                 listed = list(entries)
@@ -213,7 +255,7 @@ def _walk(
             continue
         sources: list[Any] = []
         folders: list[Any] = []
-        has_gitignore = False
+        has_gitignore = has_config = False
         for entry in listed:
             name = entry.name
             try:
@@ -227,6 +269,10 @@ def _walk(
                 sources.append(entry)
             elif name == ".gitignore":
                 has_gitignore = True
+            elif name in CONFIG_FILES:
+                has_config = True
+        if has_config and configured and folder != top:
+            ignorer = ignorers.declared_in(folder) or ignorer
         if has_gitignore and ignorer.respect_gitignore:
             own = ignorer.load(os.path.abspath(folder))
             if own is not None:
@@ -236,7 +282,7 @@ def _walk(
             sources = [e for e in sources if not excluded(e.name, False)]
             folders = [e for e in folders if not excluded(e.name, True)]
         files.update(entry.path for entry in sources)
-        stack.extend((entry.path, gitignores) for entry in folders)
+        stack.extend((entry.path, gitignores, ignorer) for entry in folders)
 
 
 def _explicit_file_excluded(given: str, ignorer: _Ignorer) -> bool:

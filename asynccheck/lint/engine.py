@@ -3,7 +3,6 @@ processes, fix if asked, and return findings in a deterministic order."""
 
 from __future__ import annotations
 
-import fnmatch
 import gc
 import os
 import sys
@@ -14,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Optional
 
 from asynccheck.config import Config
+from asynccheck.config_finder import ConfigFinder
+from asynccheck.globs import ignored_for_file
 from asynccheck.lint.cache import Cache, Entry, content_hash
 from asynccheck.lint.discovery import discover
 from asynccheck.lint.finding import Finding, Position
@@ -125,22 +126,53 @@ def _fix_file(path: str, data: bytes, text: str, encoding: str, checker: Checker
 
 
 # --- a run ---------------------------------------------------------------------------------
-def run(paths: Sequence[str], config: Config, options: RunOptions = RunOptions()) -> RunResult:
-    """Lint `paths` under `config`. Raises discovery.PathError for a missing path."""
-    discovered = discover(
-        paths,
-        root=config.root,
-        exclude=(*config.exclude, *config.extend_exclude),
-        respect_gitignore=config.respect_gitignore,
-        force_exclude=options.force_exclude,
+def run(
+    paths: Sequence[str], config: Config | ConfigFinder, options: RunOptions = RunOptions()
+) -> RunResult:
+    """Lint `paths`, each file under the configuration nearest to it (`config` a finder), or
+    all under one `config`. Raises discovery.PathError for a missing path, and
+    config.ConfigError for a bad configuration file met on the way."""
+    configs = config if isinstance(config, ConfigFinder) else ConfigFinder(override=config)
+    discovered = discover(paths, force_exclude=options.force_exclude, configs=configs)
+    outcomes: list[FileOutcome] = []
+    findings: list[Finding] = []
+    for group, files in _by_config(discovered.files, configs):
+        group_outcomes, cached = _run_group(files, group, options)
+        outcomes.extend(group_outcomes)
+        findings.extend(f for f in cached if not _ignored_for_file(f, group))
+    return RunResult(
+        tuple(sorted(findings, key=Finding.sort_key)),
+        len(discovered.files),
+        sum(o.fixed for o in outcomes),
+        tuple(o.diff for o in sorted(outcomes, key=lambda o: o.path) if o.diff),
+        discovered.unreadable,
     )
+
+
+def _by_config(files: Sequence[str], configs: ConfigFinder) -> list[tuple[Config, list[str]]]:
+    """Files grouped by the configuration that applies to each, in a stable order."""
+    groups: dict[int, tuple[Config, list[str]]] = {}
+    folder_configs: dict[str, Config] = {}
+    for path in files:
+        folder = os.path.dirname(path)
+        config = folder_configs.get(folder)
+        if config is None:
+            config = folder_configs[folder] = configs.for_folder(folder or os.curdir)
+        groups.setdefault(id(config), (config, []))[1].append(path)
+    return sorted(groups.values(), key=lambda group: group[0].root or "")
+
+
+def _run_group(
+    files: Sequence[str], config: Config, options: RunOptions
+) -> tuple[list[FileOutcome], list[Finding]]:
+    """Lint the files one configuration applies to, with that configuration's cache."""
     use_cache = options.use_cache and not options.fixing
     cache = Cache.open(config.root or os.getcwd() if use_cache else None, config.fingerprint())
     outcomes: list[FileOutcome] = []
     cached: list[Finding] = []
     todo: list[tuple[int, str]] = []
     cwd = os.getcwd()
-    for path in discovered.files:
+    for path in files:
         try:
             stat = os.stat(path)
         except OSError as error:
@@ -161,14 +193,7 @@ def run(paths: Sequence[str], config: Config, options: RunOptions = RunOptions()
         outcomes.extend(_lint_todo([path for _, path in todo], checker_for(config), options, cache))
     cache.save()
     cached.extend(f for o in outcomes for f in o.findings)
-    findings = [f for f in cached if not _ignored_for_file(f, config)]
-    return RunResult(
-        tuple(sorted(findings, key=Finding.sort_key)),
-        len(discovered.files),
-        sum(o.fixed for o in outcomes),
-        tuple(o.diff for o in sorted(outcomes, key=lambda o: o.path) if o.diff),
-        discovered.unreadable,
-    )
+    return outcomes, cached
 
 
 def _lint_todo(
@@ -276,15 +301,7 @@ def _context() -> Any:
 def _ignored_for_file(finding: Finding, config: Config) -> bool:
     if not config.per_file_ignores:
         return False
-    relative = os.path.relpath(os.path.abspath(finding.path), config.root or os.getcwd())
-    relative = relative.replace(os.sep, "/")
-    name = os.path.basename(relative)
-    for pattern, codes in config.per_file_ignores:
-        target = name if "/" not in pattern else relative
-        matches = fnmatch.fnmatchcase(target, pattern) or fnmatch.fnmatchcase(relative, pattern)
-        if matches and any(code == "ALL" or finding.code.startswith(code) for code in codes):
-            return True
-    return False
+    return ignored_for_file(finding.code, finding.path, config.per_file_ignores, config.root)
 
 
 class _Progress:
