@@ -44,6 +44,8 @@ class Config:
     resource_types: tuple[str, ...] = ()
     slow_callback_ms: float = 100.0
     respect_gitignore: bool = True
+    respect_peer_noqa: bool = True  # `# noqa: RUF006` silences AC401 too
+    extend: Optional[str] = None  # the file this one extends, as written (already merged in)
     root: Optional[str] = field(default=None, compare=False)  # folder of the config file
     source: Optional[str] = field(default=None, compare=False)  # the config file
 
@@ -59,7 +61,7 @@ class Config:
     def fingerprint(self) -> str:
         """A stable hash of everything that can change findings (for the cache key)."""
         data = asdict(self)
-        for key in ("root", "source", "exclude", "extend_exclude", "respect_gitignore"):
+        for key in ("root", "source", "exclude", "extend_exclude", "respect_gitignore", "extend"):
             data.pop(key)
         # repr of plain str/int/bool/tuple/list values is stable across runs (no sets here)
         return blake2b(repr(sorted(data.items())).encode(), digest_size=12).hexdigest()
@@ -113,6 +115,12 @@ def _number(value: Any, key: str) -> float:
     return float(value)
 
 
+def _path(value: Any, key: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"'{key}' must be the path of another configuration file")
+    return value
+
+
 def _boolean(value: Any, key: str) -> bool:
     if not isinstance(value, bool):
         raise ConfigError(f"'{key}' must be true or false")
@@ -131,6 +139,8 @@ _KEYS = {
     "resource-types": ("resource_types", _dotted_names),
     "slow-callback-ms": ("slow_callback_ms", _number),
     "respect-gitignore": ("respect_gitignore", _boolean),
+    "respect-peer-noqa": ("respect_peer_noqa", _boolean),
+    "extend": ("extend", _path),
 }
 CONFIG_KEYS = tuple(_KEYS)
 
@@ -203,15 +213,11 @@ def _read_layer(path: Path, chain: tuple[Path, ...]) -> _Layer:
         raise ConfigError(f"{chain[-1]}: 'extend' makes a cycle: {cycle}")
     data = _load_toml(path)
     table, where = _table(path, data)
-    table = dict(table)
-    extend = table.pop("extend", None)
     config = replace(from_mapping(table, where=where), root=str(path.parent), source=str(path))
     layer = _Layer(config, frozenset(table), _requires_python(path, data))
-    if extend is None:
+    if config.extend is None:
         return layer
-    if not isinstance(extend, str) or not extend.strip():
-        raise ConfigError(f"{where}: 'extend' must be the path of another configuration file")
-    base_path = Path(os.path.abspath(path.parent / os.path.expanduser(extend)))
+    base_path = Path(os.path.abspath(path.parent / os.path.expanduser(config.extend)))
     if not base_path.is_file():
         raise ConfigError(f"{where}: 'extend' names {base_path}, which is not a file")
     return merge(_read_layer(base_path, (*chain, path)), layer)

@@ -152,5 +152,6 @@ def checker_for(config: Config) -> Checker:
         blocking_calls=frozenset(config.blocking_calls),
         resource_types=frozenset(config.resource_types),
         target_version=config.target,
+        respect_peer_noqa=config.respect_peer_noqa,
     )
     return Checker(config.enabled_codes(known), settings, config.per_file_ignores, config.root)

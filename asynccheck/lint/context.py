@@ -52,6 +52,7 @@ class LintSettings:
     blocking_calls: frozenset[str] = frozenset()
     resource_types: frozenset[str] = frozenset()
     target_version: tuple[int, int] = (3, 9)
+    respect_peer_noqa: bool = True  # `# noqa: RUF006` silences AC401 (`lint.peers`)
 
 
 @dataclass(eq=False)
@@ -170,7 +171,7 @@ class FileContext:
             )
         from asynccheck.lint.suppress import unsuppressed
 
-        return unsuppressed(findings, lines)
+        return unsuppressed(findings, lines, self.settings.respect_peer_noqa)
 
     def hosts(self, stmt: Any) -> tuple[Any, ...]:
         """`stmt`, then the defs and classes around it: ever larger statements, the first

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Optional
 
 from asynccheck.lint.finding import Finding
+from asynccheck.lint.peers import SILENCED_BY
 
 _NOQA = re.compile(
     r"#\s*(?:noqa(?P<noqa>\s*:\s*(?P<codes>[A-Za-z]+[0-9]+(?:[\s,]+[A-Za-z]+[0-9]+)*))?"
@@ -61,18 +62,27 @@ def _comment(line: str) -> Optional[str]:
     return None
 
 
-def is_suppressed(code: str, line: str) -> bool:
+def is_suppressed(code: str, line: str, peers: bool = True) -> bool:
+    """Whether the line's comment silences `code`: by name, by a bare `# noqa`, or (with
+    `peers`) by a flake8-async / ruff code for the same problem (`lint.peers`)."""
     codes = suppressed_codes(line)
-    return codes is not None and (codes is ALL or code in codes)
+    if codes is None:
+        return False
+    return (
+        codes is ALL or code in codes or (peers and not codes.isdisjoint(SILENCED_BY.get(code, ())))
+    )
 
 
-def unsuppressed(findings: Sequence[tuple[Finding, int]], lines: Sequence[str]) -> list[Finding]:
+def unsuppressed(
+    findings: Sequence[tuple[Finding, int]], lines: Sequence[str], peers: bool = True
+) -> list[Finding]:
     """Drop findings whose line, or the first line of their statement, carries a noqa."""
     kept = []
     for finding, stmt_row in findings:
         rows = {finding.location.row, stmt_row}
         if any(
-            0 < row <= len(lines) and is_suppressed(finding.code, lines[row - 1]) for row in rows
+            0 < row <= len(lines) and is_suppressed(finding.code, lines[row - 1], peers)
+            for row in rows
         ):
             continue
         kept.append(finding)
