@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Optional
 
 from asynccheck.lint import names
 from asynccheck.lint.context import FixPlan, NodeEdit, RawFinding
+from asynccheck.lint.entries import is_task_entry
 from asynccheck.lint.cst import cst
 from asynccheck.lint.facts import bool_operands, dotted
 from asynccheck.lint.finding import UNSAFE
@@ -295,6 +296,44 @@ def _raises_first(statements: Iterable[Any]) -> Optional[bool]:
             if isinstance(small, _JUMPS):
                 return False
     return None
+
+
+def swallowed_at_task_exit(ctx: FileContext, handler: Handler) -> bool:
+    """The coroutine is a task's entry (`is_task_entry`) and every way the handler swallows
+    leads straight to its end: the task finishes right after, as if it had not been
+    cancelled, and nothing more runs in it (its own `finally` cleanup aside)."""
+    if not is_task_entry(ctx, handler.site.scope.node):
+        return False
+    frames = _frames(handler)
+    return bool(frames) and all(
+        _ends_from(frames, _exit_frame(frames, kind))
+        for kind in handler.exits - {"raise", "return"}
+    )
+
+
+def _exit_frame(frames: list[Frame], kind: str) -> Optional[int]:
+    """The frame the path goes on in after the handler: the try's own block when it falls
+    off the end; the block holding the innermost loop on `break`; none for `continue`."""
+    if kind == "end":
+        return 0
+    if kind == "break":
+        loop = next((i for i, frame in enumerate(frames) if frame[2] == "loop"), None)
+        return loop + 1 if loop is not None and loop + 1 < len(frames) else None
+    return None  # `continue`: the loop goes round again
+
+
+def _ends_from(frames: list[Frame], start: Optional[int]) -> bool:
+    """From the statement at `frames[start]`, the function ends without another await."""
+    if start is None:
+        return False
+    for statements, index, kind, _owner in frames[start:]:
+        if _awaits_in(statements[index + 1 :]):
+            return False
+        if kind == "function":
+            return True
+        if kind not in ("after", "try-body"):
+            return False  # a loop body goes round again; a finally resumes what was in flight
+    return False
 
 
 def _isinstance_of(test: Any, name: str) -> Optional[list[Any]]:
@@ -678,6 +717,8 @@ class CancelledErrorSwallowed(Rule):
         for handler in cancel_handlers(ctx):
             if handler.catches != _CANCEL or not _swallows_own_cancellation(ctx, handler):
                 continue
+            if swallowed_at_task_exit(ctx, handler):
+                continue  # AC306
             yield RawFinding(
                 self.code, self.message, handler.node, handler.site.stmt, self._fix(ctx, handler)
             )
@@ -854,6 +895,8 @@ class BroadExceptSwallowsCancel(Rule):
                 continue
             if _cancel_handled_earlier(handler.site.parent, handler.node, handler.site.scope):
                 continue
+            if swallowed_at_task_exit(ctx, handler):
+                continue  # AC306
             what = "bare `except:`" if handler.node.type is None else "`except BaseException`"
             yield RawFinding(
                 self.code, self.message.format(call=what), handler.node, handler.site.stmt
@@ -1324,3 +1367,149 @@ def _awaited_after(ctx: FileContext, site: Site, name: str) -> bool:
         if view.classify(use) == ESCAPED:
             return True
     return False
+
+
+class TaskEntrySwallowsCancel(Rule):
+    """A coroutine that is only ever started as a task (`create_task(self._reader())`,
+    `asyncio.run(main())`) catches its cancellation and then ends. The task does stop, so
+    nothing hangs; but it finishes as if it had completed: `task.cancelled()` is False,
+    `await task` after `task.cancel()` returns instead of raising `CancelledError`, and a
+    supervisor cannot tell a stop from a normal end. Re-raise to end it as cancelled.
+
+    Reported apart from AC301/AC302, and off by default: judged by hand on real packages,
+    59 of the 82 swallowed cancellations were of this kind, and they were harmless. AC301
+    and AC302 keep every handler after which the coroutine goes on running (a `continue`, a
+    loop that goes round again, an `await` after the handler), and every coroutine that is
+    awaited somewhere or never started in the module: only a coroutine the module starts as
+    a task, and nothing else calls, is an entry."""
+
+    code = "AC306"
+    name = "task-entry-swallows-cancel"
+    message = (
+        "the task's coroutine swallows CancelledError and ends, so the task ends as not "
+        "cancelled; re-raise"
+    )
+    default = False
+    site_types = _HANDLER_TYPES
+    references = ("https://docs.python.org/3/library/asyncio-task.html#task-cancellation",)
+    bad = (
+        Example(
+            """
+            import asyncio
+
+            async def reader(queue):
+                while True:
+                    try:
+                        item = await queue.get()
+                    except asyncio.CancelledError:
+                        break
+                    handle(item)
+
+            async def main(queue):
+                task = asyncio.create_task(reader(queue))
+                await stop_requested()
+                task.cancel()
+            """
+        ),
+        Example(
+            """
+            import asyncio
+
+            async def main():
+                try:
+                    await serve_forever()
+                except asyncio.CancelledError:
+                    pass
+
+            asyncio.run(main())
+            """
+        ),
+        Example(
+            """
+            class Pinger:
+                def start(self, loop):
+                    self._task = loop.create_task(self._run())
+
+                async def _run(self):
+                    try:
+                        await self.ping_forever()
+                    except BaseException:
+                        log("pinger stopped")
+                    finally:
+                        await self.close()
+            """
+        ),
+    )
+    good = (
+        Example(
+            """
+            import asyncio
+
+            async def reader(queue):
+                try:
+                    await queue.get()
+                except asyncio.CancelledError:
+                    log("stopped")
+                    raise
+
+            async def main(queue):
+                task = asyncio.create_task(reader(queue))
+            """
+        ),
+        Example(
+            """
+            import asyncio
+
+            async def reader(queue):
+                while True:
+                    try:
+                        await queue.get()
+                    except asyncio.CancelledError:
+                        continue
+
+            async def main(queue):
+                task = asyncio.create_task(reader(queue))
+            """
+        ),
+        Example(
+            """
+            import asyncio
+
+            async def fetch():
+                try:
+                    await get()
+                except asyncio.CancelledError:
+                    pass
+
+            async def main():
+                task = asyncio.create_task(fetch())
+                return await fetch()
+            """
+        ),
+        Example(
+            """
+            import asyncio
+
+            async def reader(queue):
+                try:
+                    await queue.get()
+                except asyncio.CancelledError:
+                    pass
+                await queue.put(None)
+
+            async def main(queue):
+                task = asyncio.create_task(reader(queue))
+            """
+        ),
+    )
+
+    def check(self, ctx: FileContext) -> Iterable[RawFinding]:
+        for handler in cancel_handlers(ctx):
+            if not _swallows_own_cancellation(ctx, handler):
+                continue
+            if handler.catches == _BROAD and _cancel_handled_earlier(
+                handler.site.parent, handler.node, handler.site.scope
+            ):
+                continue
+            if swallowed_at_task_exit(ctx, handler):
+                yield RawFinding(self.code, self.message, handler.node, handler.site.stmt)

@@ -28,6 +28,7 @@ RULE_INDEX: dict[str, tuple[str, bool]] = {
     "AC303": ("finally-swallows", True),
     "AC304": ("unshielded-await-in-cleanup", False),
     "AC305": ("cancel-not-awaited", False),
+    "AC306": ("task-entry-swallows-cancel", False),
     "AC401": ("dangling-task", True),
     "AC402": ("coroutine-not-awaited", True),
     "AC403": ("await-in-loop", False),

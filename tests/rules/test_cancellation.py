@@ -788,3 +788,57 @@ def test_ac301_fix_on_a_tuple_handler_picks_a_free_name() -> None:
     one_line = "import asyncio\nasync def f():\n    try: await g()\n    except (asyncio.CancelledError, OSError): pass\n"
     (finding,) = lint_source(one_line, select=["AC301"])
     assert finding.fix is None
+
+
+TASK_ENTRY = """
+import asyncio
+
+class Link:
+    def start(self, loop):
+        self._task = loop.create_task(self._read())
+
+    async def _read(self):
+        while True:
+            try:
+                await self.stream.read()
+            except asyncio.CancelledError:
+                {swallow}
+            except BaseException:
+                log()
+                return
+        log("reader done")
+"""
+
+
+@pytest.mark.parametrize(
+    ("swallow", "codes"),
+    [
+        ("break", ["AC306"]),  # ends right after: the task's end, reported apart
+        ("return", ["AC306"]),
+        ("continue", ["AC301"]),  # goes round again: the task never stops
+        ("pass", ["AC301"]),
+    ],
+)
+def test_task_entry_swallows_are_reported_apart(swallow: str, codes: list[str]) -> None:
+    source = TASK_ENTRY.format(swallow=swallow)
+    found = lint_source(source, select=["AC301", "AC302", "AC306"])
+    assert sorted(f.code for f in found) == codes
+
+
+def test_a_coroutine_also_awaited_is_not_a_task_entry() -> None:
+    source = TASK_ENTRY.format(swallow="break") + (
+        "\n    async def restart(self):\n        await self._read()\n"
+    )
+    found = lint_source(source, select=["AC301", "AC302", "AC306"])
+    assert sorted(f.code for f in found) == ["AC301"]
+    broad = source.replace("            except asyncio.CancelledError:\n                break\n", "")
+    found = lint_source(broad, select=["AC301", "AC302", "AC306"])
+    assert sorted(f.code for f in found) == ["AC302"]
+
+
+def test_an_await_after_the_handler_keeps_ac301() -> None:
+    source = TASK_ENTRY.format(swallow="break").replace(
+        'log("reader done")', 'await self.stream.close()'
+    )
+    found = lint_source(source, select=["AC301", "AC302", "AC306"])
+    assert sorted(f.code for f in found) == ["AC301"]
