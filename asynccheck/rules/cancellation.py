@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any, Optional
 
 from asynccheck.lint import names
 from asynccheck.lint.context import FixPlan, NodeEdit, RawFinding
-from asynccheck.lint.entries import is_task_entry
 from asynccheck.lint.cst import cst
+from asynccheck.lint.entries import is_task_entry
 from asynccheck.lint.facts import bool_operands, dotted
 from asynccheck.lint.finding import UNSAFE
 from asynccheck.lint.flow import ESCAPED, flow_view, statements_of
