@@ -237,7 +237,7 @@ class FlowView:
             return False
         if names.resolve(value.func, self.scope, _KNOWN) in NORETURN_CALLS:
             return True
-        definition = _local_definition(self, value.func)
+        definition = local_definition(self, value.func)
         if definition is None or definition is self.node or self.ctx is None:
             return False
         returns = definition.returns
@@ -716,7 +716,7 @@ def takes_ownership(
     return False
 
 
-def _local_definition(view: FlowView, func: Any) -> Any:
+def local_definition(view: FlowView, func: Any) -> Any:
     """The `def` a call refers to: a function of this module, or a method of the class
     around the function or of a base class defined in this module (`self.helper(...)`);
     None for anything else."""
@@ -739,10 +739,10 @@ def _helper_keeps(view: FlowView, call: Any, arg: Any, depth: int, closers: froz
     if ctx is None or depth >= _MAX_HELPER_DEPTH:
         return False
     func = call.func
-    definition = _local_definition(view, func)
+    definition = local_definition(view, func)
     if definition is None or definition is view.node:
         return False
-    param = _parameter_for(definition, call, arg, isinstance(func, cst.Attribute))
+    param = parameter_for(definition, call, arg, isinstance(func, cst.Attribute))
     if param is None:
         return False
     helper = flow_view(ctx, definition)
@@ -752,7 +752,7 @@ def _helper_keeps(view: FlowView, call: Any, arg: Any, depth: int, closers: froz
     )
 
 
-def _parameter_for(definition: Any, call: Any, arg: Any, method: bool) -> Optional[str]:
+def parameter_for(definition: Any, call: Any, arg: Any, method: bool) -> Optional[str]:
     params = definition.params
     if arg.keyword is not None:
         return arg.keyword.value  # type: ignore[no-any-return]

@@ -16,7 +16,13 @@ from asynccheck.lint.cst import cst
 from asynccheck.lint.entries import is_task_entry
 from asynccheck.lint.facts import bool_operands, dotted
 from asynccheck.lint.finding import UNSAFE
-from asynccheck.lint.flow import ESCAPED, flow_view, statements_of
+from asynccheck.lint.flow import (
+    ESCAPED,
+    flow_view,
+    local_definition,
+    parameter_for,
+    statements_of,
+)
 from asynccheck.lint.scopes import VALUE
 from asynccheck.lint.walk import NESTED_SCOPES, children, descendants
 from asynccheck.rules.base import Example, Rule
@@ -141,28 +147,70 @@ def _swallows_own_cancellation(ctx: FileContext, handler: Handler) -> bool:
         return False  # no suspension point in the try: the cancellation cannot arrive there
     return not (
         _deliberate(handler.node)
-        or _reraises_cancel_by_type(handler)
+        or _reraises_cancel_by_type(ctx, handler)
         or _waits_for_cancelled_task(ctx, handler)
         or _raises_after(handler)
         or _shielded(handler)
     )
 
 
-def _reraises_cancel_by_type(handler: Handler) -> bool:
+def _reraises_cancel_by_type(ctx: FileContext, handler: Handler) -> bool:
     """A statement of the handler re-raises when the caught exception is a cancellation:
     `if isinstance(e, asyncio.CancelledError): raise` or `if not isinstance(e, Exception):
-    raise`. The handler's other paths only see other exceptions."""
+    raise`, or hands it to a helper of the module that does (`self._handle_error(e)`). The
+    handler's other paths only see other exceptions."""
     caught = handler.node.name.name.value if handler.node.name is not None else None
     if caught is None:
         return False
+    statements = statements_of(handler.node)
     scope = handler.site.scope
-    for stmt in statements_of(handler.node):
+    return _guards_cancel(statements, caught, scope) or any(
+        _helper_reraises(ctx, call, caught, scope) for call in _calls_passing(statements, caught)
+    )
+
+
+def _guards_cancel(statements: Sequence[Any], caught: str, scope: Scope) -> bool:
+    """`if isinstance(caught, CancelledError): raise` among the statements."""
+    for stmt in statements:
         if not isinstance(stmt, cst.If) or not _ends_in_raise(stmt.body):
             continue
         # `if a or isinstance(e, CancelledError): raise` raises whenever the guard holds
         if any(_is_cancel_guard(test, caught, scope) for test in bool_operands(stmt.test, cst.Or)):
             return True
     return False
+
+
+def _calls_passing(statements: Sequence[Any], caught: str) -> Iterator[tuple[Any, Any]]:
+    """The calls made as statements that are given the caught exception, with that argument:
+    `handle(e)`, `await self._on_error(e)`, up to the first statement that jumps away."""
+    for stmt in statements:
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            return
+        for small in stmt.body:
+            value = small.value if isinstance(small, cst.Expr) else None
+            if isinstance(value, cst.Await):
+                value = value.expression
+            if isinstance(value, cst.Call):
+                arg = next((a for a in value.args if _is_name(a.value, caught)), None)
+                if arg is not None:
+                    yield value, arg
+            if isinstance(small, (cst.Return, cst.Raise, cst.Break, cst.Continue)):
+                return
+
+
+def _helper_reraises(ctx: FileContext, passed: tuple[Any, Any], caught: str, scope: Scope) -> bool:
+    """The module's helper that receives the exception raises it again when it is a
+    cancellation: `def handle(exc): if isinstance(exc, CancelledError): raise exc`."""
+    call, arg = passed
+    view = flow_view(ctx, scope.node)
+    definition = local_definition(view, call.func)
+    if definition is None or definition is scope.node:
+        return False
+    param = parameter_for(definition, call, arg, isinstance(call.func, cst.Attribute))
+    helper = ctx.facts.scopes.get(id(definition))
+    if param is None or helper is None:
+        return False
+    return _guards_cancel(statements_of(definition), param, helper)
 
 
 def _is_cancel_guard(test: Any, caught: str, scope: Scope) -> bool:

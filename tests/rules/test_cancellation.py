@@ -831,14 +831,48 @@ def test_a_coroutine_also_awaited_is_not_a_task_entry() -> None:
     )
     found = lint_source(source, select=["AC301", "AC302", "AC306"])
     assert sorted(f.code for f in found) == ["AC301"]
-    broad = source.replace("            except asyncio.CancelledError:\n                break\n", "")
+    broad = source.replace(
+        "            except asyncio.CancelledError:\n                break\n", ""
+    )
     found = lint_source(broad, select=["AC301", "AC302", "AC306"])
     assert sorted(f.code for f in found) == ["AC302"]
 
 
 def test_an_await_after_the_handler_keeps_ac301() -> None:
     source = TASK_ENTRY.format(swallow="break").replace(
-        'log("reader done")', 'await self.stream.close()'
+        'log("reader done")', "await self.stream.close()"
     )
     found = lint_source(source, select=["AC301", "AC302", "AC306"])
     assert sorted(f.code for f in found) == ["AC301"]
+
+
+@pytest.mark.parametrize(
+    "handler",
+    [
+        "except asyncio.CancelledError as e:\n            handle(e)",
+        "except BaseException as e:\n            handle(e)\n            return None",
+        "except asyncio.CancelledError as e:\n            await self.on_error(e)",
+    ],
+)
+def test_a_helper_that_reraises_the_cancellation_it_is_given(handler: str) -> None:
+    source = f"""
+import asyncio
+
+def handle(exc):
+    if isinstance(exc, asyncio.CancelledError):
+        raise exc
+    log(exc)
+
+class C:
+    async def on_error(self, error):
+        if not isinstance(error, Exception): raise error
+        log(error)
+
+    async def run(self):
+        try:
+            await self.step()
+        {handler}
+"""
+    assert lint_source(source, select=["AC301", "AC302"]) == []
+    kept = source.replace("raise exc", "log(exc)").replace("raise error", "log(error)")
+    assert len(lint_source(kept, select=["AC301", "AC302"])) == 1
