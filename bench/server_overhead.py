@@ -15,6 +15,8 @@ Modes, each a fresh server process, their order rotated every round:
   profile           asynccheck profile                (the same + pyinstrument, the default)
   pyinstrument      pyinstrument server               (pyinstrument alone, 1 ms interval)
   asyncio-debug     PYTHONASYNCIODEBUG=1 python server
+  otel              python server --otel              (EventLoopInstrumentor on, the SDK's
+                                                       meter provider, an in-memory reader)
 Printed: median requests/s per mode and its ratio to plain's median (this run only: the machine
 is shared and noisy, compare ratios, not absolute numbers), the server's CPU time per request
 (all its threads, from /proc, over the timed window) and its ratio to plain's (steadier than
@@ -22,7 +24,7 @@ requests/s when other work shares the CPUs), how busy the load generator's CPU w
 (near 100 %: the client, not the server, set the pace, and the ratios understate the cost), and
 for asynccheck's modes how many loops
 its report saw (0 means nothing was monitored and the ratio means nothing). Targets (issue 9):
-monitor+blocking >= 0.95, profile >= pyinstrument.
+monitor+blocking >= 0.95, profile >= pyinstrument; issue 10: otel >= 0.97.
 Not part of the test suite.
 """
 
@@ -45,13 +47,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 HERE = str(Path(__file__).resolve())
 HOST = "127.0.0.1"
-MODES = ("plain", "monitor+blocking", "profile", "pyinstrument", "asyncio-debug")
+MODES = ("plain", "monitor+blocking", "profile", "pyinstrument", "asyncio-debug", "otel")
 WARMUP = 200
 
 
 # -- the server --------------------------------------------------------------------------------
-def serve(port: int, use_uvloop: bool) -> None:
+def serve(port: int, use_uvloop: bool, otel_json: str | None) -> None:
     from aiohttp import web
+
+    if otel_json:
+        reader = start_otel()
 
     async def hello(request: web.Request) -> web.Response:
         return web.Response(text="Hello, world")
@@ -64,6 +69,27 @@ def serve(port: int, use_uvloop: bool) -> None:
 
         loop = uvloop.new_event_loop()
     web.run_app(app, host=HOST, port=port, print=None, access_log=None, loop=loop)
+    if otel_json:  # as the report's "loops": did the instrumentor see the server's loop?
+        delays = [
+            p.count
+            for rm in reader.get_metrics_data().resource_metrics
+            for sm in rm.scope_metrics
+            for m in sm.metrics
+            if m.name == "asyncio.eventloop.delay"
+            for p in m.data.data_points
+        ]
+        Path(otel_json).write_text(json.dumps({"loops": int(sum(delays) > 0)}))
+
+
+def start_otel() -> object:
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+
+    from asynccheck.otel import EventLoopInstrumentor
+
+    reader = InMemoryMetricReader()
+    EventLoopInstrumentor().instrument(meter_provider=MeterProvider(metric_readers=[reader]))
+    return reader
 
 
 # -- the load generator ----------------------------------------------------------------------
@@ -141,6 +167,7 @@ def command(mode: str, port: int, use_uvloop: bool, json_path: str) -> list[str]
         "profile": [*asynccheck, *server],
         "pyinstrument": [sys.executable, "-m", "pyinstrument", *server],
         "asyncio-debug": [sys.executable, *server],
+        "otel": [sys.executable, *server, "--otel", json_path],
     }[mode]
 
 
@@ -174,13 +201,36 @@ def measure(mode: str, args: argparse.Namespace, cpus: tuple[int, int] | None) -
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
         loops = None
-        if mode in ("monitor+blocking", "profile"):
+        if mode in ("monitor+blocking", "profile", "otel"):
             try:
                 loops = int(json.loads(Path(json_path).read_text())["loops"])
             except (OSError, ValueError, KeyError):
                 tail = stderr.decode(errors="replace").strip().splitlines()[-3:]
                 print(f"  ({mode}: no JSON report; stderr: {tail})", file=sys.stderr)
     return Sample(args.requests / seconds, cpu / args.requests * 1e6, load_cpu / seconds, loops)
+
+
+# What each mode needs beyond the test extra, installed from PyPI on first use.
+NEEDS = {"otel": {"opentelemetry.sdk": "opentelemetry-sdk"}, "pyinstrument": {}}
+
+
+def ensure_installed(modes: list[str]) -> None:
+    import importlib
+
+    wanted = {pkg for m in modes for mod, pkg in NEEDS.get(m, {}).items() if not _has(mod)}
+    if wanted:
+        print(f"installing {', '.join(sorted(wanted))} ...", file=sys.stderr, flush=True)
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", *sorted(wanted)], check=True)
+        importlib.invalidate_caches()
+
+
+def _has(module: str) -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
 
 
 def pick_cpus() -> tuple[int, int] | None:
@@ -199,11 +249,13 @@ def main() -> None:
     parser.add_argument("--uvloop", action="store_true", help="the server runs on uvloop")
     parser.add_argument("--modes", default=",".join(MODES), help="comma-separated subset")
     parser.add_argument("--serve", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    parser.add_argument("--otel", metavar="JSON", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve is not None:
-        serve(args.serve, args.uvloop)
+        serve(args.serve, args.uvloop, args.otel)
         return
     modes = [m for m in MODES if m in args.modes.split(",")]
+    ensure_installed(modes)
     cpus = pick_cpus()
     if cpus:
         os.sched_setaffinity(0, {cpus[1]})  # the load generator; the server gets cpus[0]

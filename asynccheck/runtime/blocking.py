@@ -396,8 +396,8 @@ def detach(probe: LoopProbe) -> None:
     with _lock:
         if probe.pending is not None:
             probe.pending.finish(_perf(), exact=False)
-        if _by_thread.get(_get_ident()) is probe:
-            del _by_thread[_get_ident()]
+        for thread in [t for t, p in _by_thread.items() if p is probe]:
+            del _by_thread[thread]  # also from another thread (OpenTelemetry's uninstrument)
         if not _by_thread:
             _remove_wrappers()
 

@@ -50,7 +50,7 @@ from asynccheck.runtime.recorder import (
 from asynccheck.runtime.report import Report
 
 # TimingEventLoopPolicy is also public; it is made on first access (see __getattr__).
-__all__ = ["Monitor", "loop_factory", "monitor", "uvloop_factory"]
+__all__ = ["Monitor", "loop_factory", "monitor", "observe_loops", "uvloop_factory"]
 
 
 def loop_factory() -> asyncio.AbstractEventLoop:
@@ -244,6 +244,23 @@ def _replace(owner: Any, name: str, value: Any, undo: list[Callable[[], None]]) 
     old = getattr(owner, name)
     setattr(owner, name, value)
     undo.append(lambda: setattr(owner, name, old))
+
+
+def observe_loops(recorder: Recorder, *, outermost: bool = False) -> Callable[[], None]:
+    """Send what every loop does from now on to `recorder` (below any `monitor()` when
+    `outermost`); returns what stops it. For watchers that stay on, such as metrics."""
+    _PATCHER.acquire()
+    push_recorder(recorder, outermost=outermost)
+    done = False
+
+    def stop() -> None:
+        nonlocal done
+        if not done:
+            done = True
+            pop_recorder(recorder)
+            _PATCHER.release()
+
+    return stop
 
 
 @contextlib.contextmanager

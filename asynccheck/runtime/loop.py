@@ -34,7 +34,7 @@ from asynccheck.runtime.report import Report
 from asynccheck.runtime.sites import user_creation_ref
 from asynccheck.runtime.watchdog import Watchdog, let_in
 
-__all__ = ["TimingEventLoop", "run_monitored", "uvloop_loop_class"]
+__all__ = ["TimingEventLoop", "attach", "detach", "run_monitored", "uvloop_loop_class"]
 
 _perf = time.perf_counter
 _popleft = collections.deque.popleft
@@ -96,6 +96,7 @@ def _end_burst(probe: LoopProbe, ready: Any, now: float) -> None:
             ready.__class__ = PlainReady
         probe.timing = False
     probe.burst_start = None
+    probe.busy_total += now - start
     probe.last_was_long = now - start >= probe.flip_after
     if now - start >= probe.note_s:
         probe.burst_ended(start, now)
@@ -264,6 +265,18 @@ def run_monitored(loop: Any, run_forever: Callable[[], None]) -> None:
     probe = probe_of(loop)
     if probe.running:  # run_forever inside run_forever: asyncio raises; let it
         return run_forever()
+    attach(loop, probe)
+    try:
+        run_forever()
+    finally:
+        if probe.running:  # not detached meanwhile (an OpenTelemetry `uninstrument()`)
+            detach(probe)
+    return None
+
+
+def attach(loop: Any, probe: LoopProbe) -> None:
+    """Instrument `loop` and start watching it. Called on the loop's thread: as its
+    `run_forever` begins, or from a callback of a loop that is already running."""
     probe.running = True
     recorder = probe.recorder
     recorder.add_loop(probe.serial)
@@ -278,29 +291,42 @@ def run_monitored(loop: Any, run_forever: Callable[[], None]) -> None:
             f"a {type(loop).__name__} ran, but asynccheck cannot time its callbacks "
             "(no selector or ready queue it knows)"
         )
-    leaks.track_late_imports()  # aiohttp imported after the monitor began
-    if not probe.catching:
-        leaks.CATCHER.acquire()
-        probe.catching = True
+    probe.undo = undo
+    if probe.settings.watch_leaks:
+        leaks.track_late_imports()  # aiohttp imported after the monitor began
+        if not probe.catching:
+            leaks.CATCHER.acquire()
+            probe.catching = True
     if probe.settings.detect_blocking:
         blocking.attach(probe)
     Watchdog.shared().add(probe)
+    probe.attached_at = now = _perf()
     if undo is not None and probe.switch_on is not None:
-        probe.burst_start = _perf()
-    try:
-        run_forever()
-    finally:
-        Watchdog.shared().remove(probe)
-        ready = getattr(loop, "_ready", None)
-        _end_burst(probe, ready if isinstance(ready, (PlainReady, TimedReady)) else None, _perf())
-        if probe.settings.detect_blocking:
-            blocking.detach(probe)
-        if not probe.permanent:
-            if undo is not None:
-                undo()
-            _undo_early(probe)
-        probe.running = False
-    return None
+        probe.burst_start = now
+    probe.started_for = recorder
+    recorder.loop_started(loop, probe)
+
+
+def detach(probe: LoopProbe) -> None:
+    """Stop watching the loop and leave it as it was (any thread may call this once the loop
+    has stopped; from another thread, only for a loop whose probe is not timing a burst)."""
+    probe.running = False
+    Watchdog.shared().remove(probe)
+    loop = probe.loop_ref()
+    ready = getattr(loop, "_ready", None)
+    now = _perf()
+    _end_burst(probe, ready if isinstance(ready, (PlainReady, TimedReady)) else None, now)
+    probe.run_total += now - probe.attached_at
+    if probe.settings.detect_blocking:
+        blocking.detach(probe)
+    if not probe.permanent:
+        undo, probe.undo = probe.undo, None
+        if undo is not None:
+            undo()
+        _undo_early(probe)
+    recorder, probe.started_for = probe.started_for, None
+    if recorder is not None:
+        recorder.loop_stopped(probe)
 
 
 def _undo_early(probe: LoopProbe) -> None:
@@ -368,6 +394,8 @@ def close_monitored(loop: Any, close: Callable[[], None]) -> None:
     if closing:
         with contextlib.suppress(Exception):
             leaks.note_pending_tasks(loop, probe)
+    if probe is not None and probe.running and not loop.is_running():
+        detach(probe)  # attached while it ran (a late OpenTelemetry `instrument()`)
     if probe is not None and not probe.permanent:
         _undo_early(probe)
     close()

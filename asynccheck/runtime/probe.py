@@ -23,6 +23,7 @@ loop that long although its callbacks were each shorter becomes a `Stall`.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import dataclasses
 import itertools
 import logging
@@ -135,6 +136,11 @@ class LoopProbe:
         self.catching = False  # holds a reference on leaks.CATCHER
         self.switch_on: Any = None  # set by loop.py: turns per-callback timing on (asyncio)
         self.timed_total = 0.0  # uvloop: seconds spent in timed callbacks, ever
+        self.busy_total = 0.0  # seconds the loop ran callbacks (bursts; uvloop: untimed ones)
+        self.run_total = 0.0  # seconds it was watched, up to its last detach
+        self.attached_at = 0.0
+        self.undo: Any = None  # loop.py: leaves the loop as it was
+        self.started_for: Any = None  # the recorder told the loop started
         self.beat_due: float | None = None  # uvloop: when the heartbeat is due
         self.beat_timed = 0.0  # uvloop: timed_total when the beat was scheduled
         # When the watchdog next wants the GIL, and how it says it had it (watchdog.let_in).
@@ -214,7 +220,12 @@ class LoopProbe:
         self.ended.append(_Ended(start, end, handle, slow))
         if slow:
             try:
-                self.recorder.add_slow(self._slow_callback(start, end, handle, request))
+                context = getattr(handle, "_context", None)  # asyncio's Handle; uvloop's
+                # run_timed calls this inside the callback's own context
+                self.recorder.add_slow(
+                    self._slow_callback(start, end, handle, request),
+                    context if context is not None else contextvars.copy_context(),
+                )
             except Exception:  # a bug here must not stop the user's event loop
                 logger.debug("asynccheck: attributing a callback failed", exc_info=True)
 
@@ -222,6 +233,7 @@ class LoopProbe:
         """uvloop ran something it does not schedule through Python (an I/O callback) for
         `end - start`, at some time after `since` (when its heartbeat was due)."""
         self.ended.append(_Ended(start, end, None, True))
+        self.busy_total += end - start
         try:
             slow = self._slow_callback(start, end, None, None, look_from=since)
             self.recorder.add_slow(
@@ -229,6 +241,16 @@ class LoopProbe:
             )
         except Exception:
             logger.debug("asynccheck: attributing an untimed stretch failed", exc_info=True)
+
+    def busy_s(self, now: float) -> tuple[float, float]:
+        """(seconds running callbacks, seconds watched) since the probe was made."""
+        busy = self.busy_total + self.timed_total
+        if not self.running:
+            return busy, self.run_total
+        start = self.burst_start
+        if start is not None:
+            busy += max(0.0, now - start)  # the burst (uvloop: the callback) running now
+        return busy, self.run_total + (now - self.attached_at)
 
     def burst_ended(self, start: float, end: float) -> None:
         """The loop is about to wait for I/O again (uvloop: its heartbeat ran late); `start`

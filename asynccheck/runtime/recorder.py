@@ -45,6 +45,7 @@ class Settings:
     detect_blocking: bool = True
     trace_leaks: bool = False
     log: bool = True  # log each slow callback on the "asynccheck" logger, like asyncio's debug mode
+    watch_leaks: bool = True  # note unclosed resources and pending tasks (off for metrics)
 
     @property
     def threshold_s(self) -> float:
@@ -91,6 +92,13 @@ class Recorder:
         with self._lock:
             self._loop_ids.add(serial)
 
+    def loop_started(self, loop: Any, probe: Any) -> None:
+        """A loop began running with this recorder as its destination (`probe` is its
+        `LoopProbe`); subclasses that follow loops live (metrics) override this."""
+
+    def loop_stopped(self, probe: Any) -> None:
+        """The loop of `probe` stopped running (or stopped being watched)."""
+
     @property
     def loops(self) -> int:
         return len(self._loop_ids)
@@ -100,7 +108,8 @@ class Recorder:
             if note not in self._notes:
                 self._notes.append(note)
 
-    def add_slow(self, slow: SlowCallback) -> None:
+    def add_slow(self, slow: SlowCallback, context: Any = None) -> None:
+        """`context`: the contextvars of the callback that ran (its task's), when known."""
         with self._lock:
             self._slow_seen += 1
             _keep(self._slow, slow.duration_ms, next(self._order), slow, MAX_SLOW_KEPT)
@@ -253,8 +262,13 @@ _active: list[Recorder] = []
 _default: Recorder | None = None
 
 
-def push_recorder(recorder: Recorder) -> None:
-    _active.append(recorder)
+def push_recorder(recorder: Recorder, *, outermost: bool = False) -> None:
+    """Make `recorder` the destination of loops; `outermost`: only while no other monitor is
+    active (metrics left on for a process yield to `asynccheck profile`'s report)."""
+    if outermost:
+        _active.insert(0, recorder)
+    else:
+        _active.append(recorder)
 
 
 def pop_recorder(recorder: Recorder) -> None:
