@@ -44,7 +44,7 @@ class Config:
     resource_types: tuple[str, ...] = ()
     slow_callback_ms: float = 100.0
     respect_gitignore: bool = True
-    respect_peer_noqa: bool = True  # `# noqa: RUF006` silences AC401 too
+    respect_peer_noqa: bool = True  # a noqa for RUF006 silences AC401 too (lint/peers.py)
     extend: Optional[str] = None  # the file this one extends, as written (already merged in)
     root: Optional[str] = field(default=None, compare=False)  # folder of the config file
     source: Optional[str] = field(default=None, compare=False)  # the config file

@@ -15,6 +15,7 @@ from asynccheck.lint.cst import cst
 from asynccheck.lint.facts import collect
 from asynccheck.lint.finding import Finding, Position, split_lines
 from asynccheck.rules import ENGINE_CODES, REGISTRY
+from asynccheck.rules.advice import fit_findings
 from asynccheck.rules.base import Rule
 
 _LIBCST_AT = re.compile(r"error at (\d+):(\d+): (.*)", re.DOTALL)
@@ -72,7 +73,7 @@ class Checker:
         raw: list[RawFinding] = []
         for rule in rules:
             raw.extend(rule.check(ctx))
-        findings = ctx.materialize(raw)
+        findings = fit_findings(ctx.materialize(raw), self.settings.target_version)
         # Memoized facts (flow views, call graphs) point back at the context: without this
         # the parsed tree lives on in a cycle until the GC finds it, and a run over thousands
         # of files pays for that in every full collection.

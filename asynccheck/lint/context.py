@@ -52,7 +52,7 @@ class LintSettings:
     blocking_calls: frozenset[str] = frozenset()
     resource_types: frozenset[str] = frozenset()
     target_version: tuple[int, int] = (3, 9)
-    respect_peer_noqa: bool = True  # `# noqa: RUF006` silences AC401 (`lint.peers`)
+    respect_peer_noqa: bool = True  # a noqa for RUF006 silences AC401 (lint/peers.py)
 
 
 @dataclass(eq=False)

@@ -37,5 +37,5 @@ def _silencers(table: tuple[PeerCodes, ...]) -> Mapping[str, frozenset[str]]:
     return {code: frozenset(peers) for code, peers in found.items()}
 
 
-# our code -> the peers' codes whose `# noqa` silences it too
+# our code -> the peers' codes whose noqa comment silences it too
 SILENCED_BY = _silencers(PEER_CODES)

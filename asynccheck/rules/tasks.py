@@ -14,6 +14,7 @@ from asynccheck.lint.facts import bool_operands, dotted, self_class
 from asynccheck.lint.finding import SAFE
 from asynccheck.lint.scopes import ANNOTATED, DEF, NONE, PARAM, VALUE, Scope
 from asynccheck.lint.walk import NESTED_SCOPES, children, descendants
+from asynccheck.rules.advice import TASK_GROUP
 from asynccheck.rules.base import Example, Rule
 from asynccheck.rules.catalog import (
     AS_COMPLETED,
@@ -219,6 +220,7 @@ class DanglingTask(Rule):
         "mid-flight; store the task or use asyncio.TaskGroup"
     )
     needs_async = False
+    config_keys = ("target-version",)  # no TaskGroup advice below 3.11 (rules/advice.py)
     references = (
         "https://docs.python.org/3/library/asyncio-task.html#asyncio.create_task",
         "https://docs.astral.sh/ruff/rules/asyncio-dangling-task/",
@@ -644,6 +646,7 @@ class AwaitInLoop(Rule):
     )
     default = False
     site_types = ("For",)
+    config_keys = ("target-version",)  # no TaskGroup advice below 3.11 (rules/advice.py)
     references = ("https://docs.python.org/3/library/asyncio-task.html#task-groups",)
     bad = (
         Example("async def f(urls):\n    for url in urls:\n        await fetch(url)"),
@@ -869,7 +872,8 @@ class GatherInTaskgroupEra(Rule):
     others keep running, unsupervised: their errors are lost and they may outlive the
     caller. `asyncio.TaskGroup` (Python 3.11+) cancels the siblings and waits for them, and
     reports every failure in an ExceptionGroup. `return_exceptions=True` is a deliberate
-    choice and is not flagged."""
+    choice and is not flagged. Silent when `target-version` is below `py311`: there is no
+    `TaskGroup` to move to."""
 
     code = "AC405"
     name = "gather-in-taskgroup-era"
@@ -878,6 +882,8 @@ class GatherInTaskgroupEra(Rule):
         "use asyncio.TaskGroup"
     )
     default = False
+    config_keys = ("target-version",)
+    example_config = {"target-version": "py311"}
     references = ("https://docs.python.org/3/library/asyncio-task.html#asyncio.TaskGroup",)
     bad = (
         Example("import asyncio\nasync def f():\n    await asyncio.gather(a(), b())"),
@@ -898,6 +904,8 @@ class GatherInTaskgroupEra(Rule):
     )
 
     def check(self, ctx: FileContext) -> Iterable[RawFinding]:
+        if ctx.settings.target_version < TASK_GROUP:
+            return
         for key, site in calls_named(ctx, GATHER):
             if any(
                 arg.star == "**"

@@ -174,6 +174,7 @@ class AsyncTimeoutParameter(Rule):
         "or asyncio.wait_for()"
     )
     default = False
+    config_keys = ("target-version",)  # no asyncio.timeout() advice below 3.11
     references = (
         "https://docs.python.org/3/library/asyncio-task.html#asyncio.timeout",
         "https://flake8-async.readthedocs.io/en/latest/rules.html#async109",
