@@ -6,6 +6,7 @@ context) looks each call up in the catalogue; each rule keeps the sites of its o
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Optional
@@ -13,7 +14,10 @@ from typing import TYPE_CHECKING, Any, ClassVar, Optional
 from asynccheck.lint import names
 from asynccheck.lint.context import FixPlan, NodeEdit, RawFinding
 from asynccheck.lint.cst import cst
+from asynccheck.lint.facts import dotted
 from asynccheck.lint.finding import SAFE, UNSAFE
+from asynccheck.lint.flow import flow_view, local_definition, statements_of
+from asynccheck.lint.scopes import VALUE
 from asynccheck.lint.walk import descendants
 from asynccheck.rules.base import Example, Rule
 from asynccheck.rules.catalog import (
@@ -21,10 +25,15 @@ from asynccheck.rules.catalog import (
     ASYNC_FILE_WRAPPERS,
     BLOCKING_CALLS,
     BLOCKING_METHODS,
+    EAGER_SINCE,
+    FILE_WRITES,
+    FLUSHING_METHODS,
+    FUTURE_RESOLVERS,
     KNOWN_NAMES,
     LAZY_DISK_CALLS,
     LAZY_PATH_METHODS,
     OFFLOADING_CALLS,
+    READINESS_CHECKS,
     TYPE_NAMES,
 )
 
@@ -97,9 +106,7 @@ def _catalogue_verdict(ctx: FileContext, site: Site) -> Optional[BlockingSite]:
         "non-blocking-receivers", _non_blocking_receivers
     ):
         return None
-    if receiver_type == "future" and (id(scope), receiver) in ctx.memo(
-        "settled-futures", _settled_futures
-    ):
+    if _returns_at_once(ctx, site, receiver, receiver_type):
         return None
     if len(receiver) > _RECEIVER_TEXT_LIMIT or "\n" in receiver:
         receiver = TYPE_NAMES.get(receiver_type, receiver_type)
@@ -144,10 +151,41 @@ def _handed_off(ctx: FileContext, blocking: BlockingSite) -> bool:
     node = blocking.site.node
     if id(node) in wrapped:
         return True
-    if id(node) not in threaded:
+    if not _reads_lazily(ctx, blocking):
         return False
-    return blocking.call in LAZY_DISK_CALLS or (
-        isinstance(node.func, cst.Attribute) and node.func.attr.value in LAZY_PATH_METHODS
+    return id(node) in threaded or _advanced_in_thread(ctx, blocking.site, threaded)
+
+
+def _reads_lazily(ctx: FileContext, blocking: BlockingSite) -> bool:
+    """The call only makes an iterator; the disk is read as it is advanced (`os.walk`,
+    `Path.glob`, `Path.iterdir()` before 3.13)."""
+    if blocking.call in LAZY_DISK_CALLS:
+        return True
+    func = blocking.site.node.func
+    if not isinstance(func, cst.Attribute) or func.attr.value not in LAZY_PATH_METHODS:
+        return False
+    eager_since = EAGER_SINCE.get(func.attr.value)
+    return eager_since is None or ctx.settings.target_version < eager_since
+
+
+def _advanced_in_thread(ctx: FileContext, site: Site, threaded: set[int]) -> bool:
+    """`it = path.iterdir()` on the loop, then only `await asyncio.to_thread(list, it)` (or a
+    lambda handed to a thread) reads it."""
+    assign = site.parent
+    if not (
+        isinstance(assign, cst.Assign)
+        and len(assign.targets) == 1
+        and isinstance(assign.targets[0].target, cst.Name)
+    ):
+        return False
+    name = assign.targets[0].target.value
+    uses = [
+        use
+        for use in flow_view(ctx, site.scope.node).uses(name)
+        if use.node is not assign.targets[0].target
+    ]
+    return bool(uses) and all(
+        id(use.node) in threaded or any(id(a) in threaded for a in use.ancestors()) for use in uses
     )
 
 
@@ -192,22 +230,117 @@ def _non_blocking_receivers(ctx: FileContext) -> set[tuple[int, str]]:
     return receivers
 
 
-# Ways code learns that a concurrent future has finished before it reads the result.
-_SETTLED_CHECKS = frozenset(("done", "cancelled"))
 _FUTURE_AWAITERS = frozenset(("asyncio.wrap_future", "asyncio.futures.wrap_future"))
+_AWAITED = "await"  # the receiver was awaited (as a future) in the function
 
 
-def _settled_futures(ctx: FileContext) -> set[tuple[int, str]]:
-    """Futures whose state the function checks (`if fut.done(): fut.result()`) or that it
-    awaits first (`await asyncio.wrap_future(fut)`): their result() does not wait."""
-    settled = set()
+def _returns_at_once(ctx: FileContext, site: Site, receiver: str, receiver_type: str) -> bool:
+    """A method that waits only in a state the code has ruled out: a future or queue it
+    checked first (`if fut.done()`, `while not q.empty()`), a future it awaited, a `seek()`
+    with no write pending, a `join()` of a thread whose last act resolved an awaited future."""
+    method = site.node.func.attr.value
+    if receiver_type == "file" and method in FLUSHING_METHODS:
+        return not _write_pending(ctx, site, receiver)
+    checked = ctx.memo("receiver-checks", _receiver_checks).get((id(site.scope), receiver), ())
+    if receiver_type == "future" and _AWAITED in checked:
+        return True
+    if any(check in checked for check in READINESS_CHECKS.get(receiver_type, ())):
+        return True
+    return receiver_type == "thread" and method == "join" and _thread_done(ctx, site)
+
+
+def _receiver_checks(ctx: FileContext) -> dict[tuple[int, str], set[str]]:
+    """Per (scope, receiver): the methods called on it, and `await` when it was awaited as a
+    future (`await asyncio.wrap_future(fut)`, `await fut`)."""
+    found: dict[tuple[int, str], set[str]] = {}
     for site in ctx.facts.calls:
         func = site.node.func
-        if isinstance(func, cst.Attribute) and func.attr.value in _SETTLED_CHECKS:
-            settled.add((id(site.scope), ctx.code_for(func.value)))
-        elif site.node.args and names.resolve(func, site.scope) in _FUTURE_AWAITERS:
-            settled.add((id(site.scope), ctx.code_for(site.node.args[0].value)))
-    return settled
+        if isinstance(func, cst.Attribute):
+            found.setdefault((id(site.scope), ctx.code_for(func.value)), set()).add(func.attr.value)
+        if site.node.args and names.resolve(func, site.scope) in _FUTURE_AWAITERS:
+            key = (id(site.scope), ctx.code_for(site.node.args[0].value))
+            found.setdefault(key, set()).add(_AWAITED)
+    return found
+
+
+def _write_pending(ctx: FileContext, site: Site, receiver: str) -> bool:
+    """A `write()` on the receiver comes before this call in the function, with no `flush()`
+    after it: only then does `seek()` write to the disk."""
+    last = None
+    for other in ctx.facts.calls:  # in source order
+        if other is site:
+            break
+        func = other.node.func
+        if (
+            other.scope is site.scope
+            and isinstance(func, cst.Attribute)
+            and func.attr.value in (*FILE_WRITES, "flush")
+            and ctx.code_for(func.value) == receiver
+        ):
+            last = func.attr.value
+    return last in FILE_WRITES
+
+
+def _thread_done(ctx: FileContext, site: Site) -> bool:
+    """`t.join()` after `await fut`, where `t`'s target ends by resolving `fut`
+    (`loop.call_soon_threadsafe(fut.set_result, x)` as its last statement): the thread has
+    nothing left to do, so the join returns at once."""
+    thread = site.node.func.value
+    if not isinstance(thread, cst.Name):
+        return False
+    _scope, bindings = site.scope.lookup(thread.value)
+    made = [p for kind, p in bindings if kind == VALUE and isinstance(p, cst.Call)]
+    target = next(
+        (
+            a.value
+            for call in made[-1:]
+            for a in call.args
+            if a.keyword and a.keyword.value == "target"
+        ),
+        None,
+    )
+    definition = local_definition(flow_view(ctx, site.scope.node), target) if target else None
+    if definition is None:
+        return False
+    resolved = _resolved_last(definition)
+    return any(_awaited_before(ctx, site, future) for future in resolved)
+
+
+def _resolved_last(definition: Any) -> set[str]:
+    """The futures the function's last statement resolves (`fut.set_result(...)`, or that
+    method handed to `call_soon_threadsafe`)."""
+    body = statements_of(definition)
+    last = body[-1] if body else None
+    if isinstance(last, cst.Try) and last.finalbody is not None:
+        last = statements_of(last.finalbody)[-1]
+    found = set()
+    for node in descendants([last]) if last is not None else ():
+        if isinstance(node, cst.Attribute) and node.attr.value in FUTURE_RESOLVERS:
+            text = dotted(node.value)
+            if text is not None:
+                found.add(text)
+    return found
+
+
+def _awaited_before(ctx: FileContext, site: Site, future: str) -> bool:
+    """`await fut` (or `await asyncio.wait_for(fut, ...)`) in the function before `site`."""
+    for other in ctx.facts.calls:  # in source order
+        if other is site:
+            break
+        if (
+            other.scope is site.scope
+            and other.awaited
+            and any(ctx.code_for(a.value) == future for a in other.node.args)
+        ):
+            return True
+    view = flow_view(ctx, site.scope.node)
+    uses = view.uses(future)  # fills view.order
+    here = view.order.get(id(site.stmt), -1)
+    return any(
+        isinstance(parent, cst.Await) and view.order.get(id(use.owner), here) < here
+        for use in uses
+        for parent in itertools.islice(use.ancestors(), 1)
+    )
 
 
 # What a call on a non-blocking socket raises instead of waiting.

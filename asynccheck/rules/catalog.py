@@ -58,7 +58,6 @@ BLOCKING_CALLS: Mapping[str, str] = {
     "builtins.open": "AC104",
     "io.open": "AC104",
     "io.open_code": "AC104",
-    "os.fdopen": "AC104",
     "codecs.open": "AC104",
     **_expand("AC104", "os", _OS_FILE_CALLS),
     **_expand("AC104", "os.path", _OS_PATH_CALLS),
@@ -352,6 +351,22 @@ ASYNC_FILE_WRAPPERS: frozenset[str] = frozenset(("anyio.wrap_file", "trio.wrap_f
 # so `await asyncio.to_thread(list, path.glob("*"))` reads in the thread.
 LAZY_DISK_CALLS: frozenset[str] = frozenset(("os.walk", "glob.iglob"))
 LAZY_PATH_METHODS: frozenset[str] = frozenset(("iterdir", "glob", "rglob", "walk"))
+# ... unless the target version reads eagerly: Path.iterdir() lists the folder when called
+# from 3.13 on.
+EAGER_SINCE: Mapping[str, tuple[int, int]] = {"iterdir": (3, 13)}
+# File methods that only touch the disk when a write is pending: `seek()` flushes the write
+# buffer, and is a bare lseek on a file that was only read, or just flushed.
+FLUSHING_METHODS: frozenset[str] = frozenset(("seek",))
+FILE_WRITES: frozenset[str] = frozenset(("write", "writelines"))
+# type key -> methods that tell the code a waiting method will return at once:
+# `if fut.done(): fut.result()`, `while not q.empty(): q.get()`.
+READINESS_CHECKS: Mapping[str, frozenset[str]] = {
+    "future": frozenset(("done", "cancelled")),
+    "thread-queue": frozenset(("empty", "qsize")),
+    "bounded-queue": frozenset(("empty", "qsize", "full")),
+}
+# Ways a thread hands its result to the loop: on its last statement, the thread is done.
+FUTURE_RESOLVERS: frozenset[str] = frozenset(("set_result", "set_exception"))
 
 # Calls that run their callable argument off the event loop thread.
 OFFLOADING_CALLS: frozenset[str] = frozenset(

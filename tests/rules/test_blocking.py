@@ -351,3 +351,70 @@ def test_a_future_known_to_be_done_does_not_wait(body: str, rows: list[int]) -> 
 def test_a_lazy_iterator_handed_to_a_thread_reads_there(line: str, rows: list[int]) -> None:
     source = f"import asyncio, os\nfrom pathlib import Path\nasync def f(p, loop):\n    {line}\n"
     assert [row for _, row, _ in codes_at(source)] == rows
+
+
+# --- calls that only look blocking: the state that would make them wait is ruled out -----------
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        # a lazy iterator made on the loop and advanced in a thread
+        ("from pathlib import Path\nimport asyncio\nasync def f(p: Path):\n"
+         "    it = p.iterdir()\n    return await asyncio.to_thread(list, it)\n", []),
+        ("from pathlib import Path\nimport asyncio\nasync def f(p: Path):\n"
+         "    it = p.walk()\n    return await asyncio.to_thread(lambda: sorted(it))\n", []),
+        ("import os, asyncio\nasync def f(loop, d):\n    it = os.walk(d)\n"
+         "    return await loop.run_in_executor(None, next, it)\n", []),
+        # ... but not when the loop advances it too
+        ("from pathlib import Path\nimport asyncio\nasync def f(p: Path):\n"
+         "    it = p.glob('*')\n    first = next(it)\n    return await asyncio.to_thread(list, it)\n",
+         [("AC104", 4, 10)]),
+        # seek() writes only when a write is pending
+        ("async def f(p):\n    f = open(p, 'rb')  # noqa\n    f.seek(0, 2)\n    f.seek(0)\n", []),
+        ("async def f(p):\n    f = open(p, 'w')  # noqa\n    f.write('x')\n    f.seek(0)\n",
+         [("AC104", 3, 5), ("AC104", 4, 5)]),
+        ("async def f(p):\n    f = open(p, 'w')  # noqa\n    f.write('x')\n    f.flush()\n"
+         "    f.seek(0)\n", [("AC104", 3, 5), ("AC104", 4, 5)]),
+        # os.fdopen wraps a descriptor already open; reading it is still blocking
+        ("import os\nasync def f(fd):\n    f = os.fdopen(fd, 'rb')\n", []),
+        ("import os\nasync def f(fd):\n    f = os.fdopen(fd, 'rb')\n    return f.read()\n",
+         [("AC104", 4, 12)]),
+        # a queue checked first
+        ("import queue\nasync def f():\n    q = queue.Queue()\n    while not q.empty():\n"
+         "        q.get()\n", []),
+    ],
+)  # fmt: skip
+def test_calls_that_cannot_wait_here(source: str, expected: list[tuple[str, int, int]]) -> None:
+    assert codes_at(source) == expected
+
+
+THREAD_RESOLVES = """
+import asyncio, threading
+
+async def run(loop):
+    fut = loop.create_future()
+
+    def work():
+        compute()
+        loop.call_soon_threadsafe(fut.set_result, 1)
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    {wait}
+    thread.join()
+"""
+
+
+@pytest.mark.parametrize(
+    ("wait", "expected"),
+    [
+        ("await fut", []),
+        ("await asyncio.wait_for(fut, 5)", []),
+        ("pass", [("AC108", 14, 5)]),  # not awaited first: join waits for the whole work
+    ],
+)
+def test_join_after_the_future_the_thread_resolves_last(wait: str, expected: list) -> None:
+    assert codes_at(THREAD_RESOLVES.format(wait=wait), "AC108") == expected
+    moved = THREAD_RESOLVES.replace("        compute()\n", "").replace(
+        "fut.set_result, 1)\n", "fut.set_result, 1)\n        compute()\n"
+    )
+    assert codes_at(moved.format(wait=wait), "AC108") == [("AC108", 14, 5)]
