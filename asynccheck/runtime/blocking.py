@@ -260,7 +260,7 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
     try:
         _on_event(probe, event, label, args)
     except Exception:  # an exception from an audit hook would abort the user's call
-        logger.debug("asynccheck: audit hook failed on %s", event, exc_info=True)
+        logger.debug("audit hook failed on %s", event, exc_info=True)
     finally:
         probe.suppress = False
 

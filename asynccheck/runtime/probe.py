@@ -227,7 +227,7 @@ class LoopProbe:
                     context if context is not None else contextvars.copy_context(),
                 )
             except Exception:  # a bug here must not stop the user's event loop
-                logger.debug("asynccheck: attributing a callback failed", exc_info=True)
+                logger.debug("attributing a callback failed", exc_info=True)
 
     def untimed_stretch(self, start: float, end: float, since: float) -> None:
         """uvloop ran something it does not schedule through Python (an I/O callback) for
@@ -240,7 +240,7 @@ class LoopProbe:
                 dataclasses.replace(slow, callback="<I/O callback run by uvloop>")
             )
         except Exception:
-            logger.debug("asynccheck: attributing an untimed stretch failed", exc_info=True)
+            logger.debug("attributing an untimed stretch failed", exc_info=True)
 
     def busy_s(self, now: float) -> tuple[float, float]:
         """(seconds running callbacks, seconds watched) since the probe was made."""
@@ -272,7 +272,7 @@ class LoopProbe:
             if duration - slow >= self.threshold_s:
                 self.recorder.add_stall(self._stall(start, end, ended))
         except Exception:
-            logger.debug("asynccheck: attributing a burst failed", exc_info=True)
+            logger.debug("attributing a burst failed", exc_info=True)
         finally:
             self.forget_before(end)
 

@@ -120,7 +120,7 @@ class Recorder:
         if self.settings.log:
             who = f"task {slow.task} ({slow.coroutine})" if slow.task else slow.callback
             logger.warning(
-                "asynccheck: %s held the event loop for %.1f ms at %s:%d",
+                "%s held the event loop for %.1f ms at %s:%d",
                 who,
                 slow.duration_ms,
                 slow.location.file,

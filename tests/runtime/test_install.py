@@ -56,6 +56,7 @@ def test_loop_factory_without_monitor_logs_the_slow_callback(
         loop.close()
     [record] = [r for r in caplog.records if r.name == "asynccheck"]
     assert "(blocked) held the event loop for" in record.getMessage()
+    assert not record.getMessage().startswith("asynccheck")  # the logger's name says it once
     assert f"test_install.py:{line_of(blocked, 'time.sleep')}" in record.getMessage()
 
 
