@@ -764,3 +764,133 @@ def parameter_for(definition: Any, call: Any, arg: Any, method: bool) -> Optiona
     plain = [a for a in call.args if a.keyword is None]
     index = next((i for i, a in enumerate(plain) if a is arg), len(positional))
     return positional[index].name.value if index < len(positional) else None
+
+
+# --- where a local is read: the bindings that reach it (types follow assignments) --------
+@dataclass(frozen=True)
+class _Place:
+    order: int  # source order of the statement in its function
+    chain: tuple[Any, ...]  # the compound statements around it, outermost first
+
+
+@dataclass(eq=False)
+class _StatementIndex:
+    places: dict[int, _Place] = field(default_factory=dict)  # id(statement) -> place
+    bound_at: dict[int, int] = field(default_factory=dict)  # id(binding payload) -> id(stmt)
+
+
+def _index_statements(function: Any) -> _StatementIndex:
+    """Every statement of the function (not of nested defs) in source order, and the
+    statement each assignment or `with ... as` binding is made by."""
+    index = _StatementIndex()
+
+    def block(statements: Iterable[Any], chain: tuple[Any, ...]) -> None:
+        for stmt in statements:
+            index.places[id(stmt)] = _Place(len(index.places), chain)
+            name = type(stmt).__name__
+            if name in ("SimpleStatementLine", "SimpleStatementSuite"):
+                for small in stmt.body:
+                    bound = _bound_payload(small)
+                    if bound is not None:
+                        index.bound_at[id(bound)] = id(stmt)
+                continue
+            if name in ("FunctionDef", "ClassDef"):
+                index.bound_at[id(stmt)] = id(stmt)
+                continue
+            if name == "With":
+                for item in stmt.items:
+                    index.bound_at[id(item.item)] = id(stmt)
+            inner = (*chain, stmt)
+            for field_name in _BLOCK_FIELDS.get(name, ()):
+                value = getattr(stmt, field_name, None)
+                if value is None:
+                    continue
+                if field_name == "orelse" and isinstance(value, cst.If):
+                    block([value], inner)
+                elif field_name in ("handlers", "cases"):
+                    for clause in value:
+                        block(statements_of(clause), inner)
+                else:
+                    block(statements_of(value), inner)
+
+    block(statements_of(function), ())
+    return index
+
+
+def _bound_payload(small: Any) -> Any:
+    """What the walk stores as the binding's payload (or its first part), if anything."""
+    if isinstance(small, cst.Assign):
+        return small.value
+    if isinstance(small, cst.AnnAssign):
+        return small.annotation.annotation
+    return None
+
+
+@dataclass(eq=False)
+class LocalReach:
+    """A read of locals at one statement of a function (see `names.Reach`)."""
+
+    ctx: Any
+    function: Any
+    stmt_id: int
+
+    def _index(self) -> _StatementIndex:
+        table: dict[int, _StatementIndex] = self.ctx.memo("statement-index", lambda _ctx: {})
+        index = table.get(id(self.function))
+        if index is None:
+            index = table[id(self.function)] = _index_statements(self.function)
+        return index
+
+    def reaching(self, scope: Scope, bindings: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+        """The last binding made before this statement, and the ones before it when it is
+        made in a block that does not hold this statement (an `if` that may not run); in a
+        loop, also the bindings later in the loop (the next round reads them). Any binding
+        not placed (a loop target, an import): all of them, as without a reach."""
+        if len(bindings) < 2:
+            return bindings
+        index = self._index()
+        here = index.places.get(self.stmt_id)
+        if here is None:
+            return bindings
+        placed = []
+        for binding in bindings:
+            place = self._place_of(index, binding)
+            if place is None:
+                return bindings
+            placed.append((place, binding))
+        around = {id(s) for s in here.chain}
+        found = []
+        for place, binding in sorted(
+            (p for p in placed if p[0].order < here.order), key=lambda p: -p[0].order
+        ):
+            found.append(binding)
+            if not place.chain or id(place.chain[-1]) in around:
+                break  # made in a block that holds the read: it ends the earlier types
+        loops = {id(s) for s in here.chain if isinstance(s, (cst.For, cst.While))}
+        found.extend(
+            binding
+            for place, binding in placed
+            if place.order > here.order and loops & {id(s) for s in place.chain}
+        )
+        return found or bindings
+
+    def _place_of(self, index: _StatementIndex, binding: tuple[str, Any]) -> Optional[_Place]:
+        kind, payload = binding
+        if kind == "param":
+            return _Place(-1, ())
+        key = payload[0] if isinstance(payload, tuple) else payload
+        stmt = index.bound_at.get(id(key))
+        return index.places.get(stmt) if stmt is not None else None
+
+    def moved_to(self, payload: Any) -> Optional[LocalReach]:
+        """The same function, read where `payload` was bound."""
+        key = payload[0] if isinstance(payload, tuple) else payload
+        stmt = self._index().bound_at.get(id(key))
+        return LocalReach(self.ctx, self.function, stmt) if stmt is not None else None
+
+
+def reach(ctx: FileContext, scope: Scope, stmt: Any) -> Optional[LocalReach]:
+    """Where a function reads its locals at `stmt`; None outside functions."""
+    if scope.kind not in ("function", "async") or stmt is None:
+        return None
+    return LocalReach(ctx, scope.node, id(stmt))

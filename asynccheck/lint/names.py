@@ -7,7 +7,7 @@ and the bindings the walk collected are enough to spell `t.sleep` as `time.sleep
 from __future__ import annotations
 
 import builtins
-from typing import Any, Optional
+from typing import Any, Optional, Protocol
 
 from asynccheck.lint.cst import cst
 from asynccheck.lint.facts import dotted, self_class
@@ -28,6 +28,15 @@ from asynccheck.rules.catalog import (
 
 BUILTIN_NAMES = frozenset(dir(builtins))
 _MAX_DEPTH = 8
+
+
+class Reach(Protocol):
+    """Where in its function an expression is read: which bindings of a local reach it
+    there (`lint.flow.reach`). Without one, every binding of the name counts."""
+
+    def reaching(self, scope: Scope, bindings: list[tuple[str, Any]]) -> list[tuple[str, Any]]: ...
+
+    def moved_to(self, payload: Any) -> Optional[Reach]: ...
 
 
 def resolve_name(name: str, scope: Scope, known: frozenset[str] = KNOWN_NAMES) -> Optional[str]:
@@ -73,14 +82,17 @@ def resolve(expr: Any, scope: Scope, known: frozenset[str] = KNOWN_NAMES) -> Opt
     return f"{base}.{rest}" if rest else base
 
 
-def type_of(expr: Any, scope: Scope, depth: int = 0) -> Optional[str]:
-    """The catalogue type key of `expr` when it is statically known (`open(p)` -> "file")."""
+def type_of(expr: Any, scope: Scope, depth: int = 0, at: Optional[Reach] = None) -> Optional[str]:
+    """The catalogue type key of `expr` when it is statically known (`open(p)` -> "file").
+
+    `at`: where `expr` is read, so that a local rebound later keeps its type up to the
+    rebinding (`p = Path(p)` ... `p.read_text()` ... `p = str(p)`)."""
     if depth > _MAX_DEPTH:
         return None
     if isinstance(expr, cst.Call):
-        return _type_of_call(expr, scope, depth)
+        return _type_of_call(expr, scope, depth, at)
     if isinstance(expr, cst.Name):
-        return _type_of_name(expr.value, scope, depth)
+        return _type_of_name(expr.value, scope, depth, at)
     if isinstance(expr, cst.Attribute):
         owner_class = self_class(expr.value, scope)
         if owner_class is not None:
@@ -89,14 +101,14 @@ def type_of(expr: Any, scope: Scope, depth: int = 0) -> Optional[str]:
             ) or _type_of_bindings(
                 _class_annotations(owner_class, expr.attr.value), owner_class, depth
             )
-        owner = type_of(expr.value, scope, depth + 1)
+        owner = type_of(expr.value, scope, depth + 1, at)
         return ATTRIBUTE_RESULTS.get((owner, expr.attr.value)) if owner else None
     if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Divide):
-        return "path" if type_of(expr.left, scope, depth + 1) == "path" else None
+        return "path" if type_of(expr.left, scope, depth + 1, at) == "path" else None
     return None
 
 
-def _type_of_call(call: Any, scope: Scope, depth: int) -> Optional[str]:
+def _type_of_call(call: Any, scope: Scope, depth: int, at: Optional[Reach] = None) -> Optional[str]:
     name = resolve(call.func, scope)
     if name is not None and name in CONSTRUCTORS:
         sized = SIZED_CONSTRUCTORS.get(name)
@@ -106,7 +118,7 @@ def _type_of_call(call: Any, scope: Scope, depth: int) -> Optional[str]:
             return "memory-db"
         return CONSTRUCTORS[name]
     if isinstance(call.func, cst.Attribute):
-        owner = type_of(call.func.value, scope, depth + 1)
+        owner = type_of(call.func.value, scope, depth + 1, at)
         if owner is not None:
             return METHOD_RESULTS.get((owner, call.func.attr.value))
     return None
@@ -162,11 +174,13 @@ def opens_in_memory(call: Any, name: str) -> bool:
     return text is not None and any(marker in text for marker in IN_MEMORY_MARKERS)
 
 
-def _type_of_name(name: str, scope: Scope, depth: int) -> Optional[str]:
+def _type_of_name(name: str, scope: Scope, depth: int, at: Optional[Reach] = None) -> Optional[str]:
     found_in, bindings = scope.lookup(name)
     if found_in is None or not bindings:
         return None
-    return _type_of_bindings(bindings, found_in, depth)
+    if at is not None and found_in is scope:
+        bindings = at.reaching(scope, bindings)
+    return _type_of_bindings(bindings, found_in, depth, at if found_in is scope else None)
 
 
 def _class_annotations(owner: Scope, attr: str) -> list[tuple[str, Any]]:
@@ -174,26 +188,31 @@ def _class_annotations(owner: Scope, attr: str) -> list[tuple[str, Any]]:
     return [(kind, p) for kind, p in owner.bindings.get(attr, ()) if kind == ANNOTATED]
 
 
-def _type_of_bindings(bindings: Any, found_in: Scope, depth: int) -> Optional[str]:
+def _type_of_bindings(
+    bindings: Any, found_in: Scope, depth: int, at: Optional[Reach] = None
+) -> Optional[str]:
     """The one type every binding agrees on, or None."""
     result: Optional[str] = None
     for kind, payload in bindings:
         if kind == NONE:
             continue
-        this = _type_of_binding(kind, payload, found_in, depth + 1)
+        moved = at.moved_to(payload) if at is not None else None
+        this = _type_of_binding(kind, payload, found_in, depth + 1, moved)
         if this is None or (result is not None and this != result):
             return None
         result = this
     return result
 
 
-def _type_of_binding(kind: str, payload: Any, scope: Scope, depth: int) -> Optional[str]:
+def _type_of_binding(
+    kind: str, payload: Any, scope: Scope, depth: int, at: Optional[Reach] = None
+) -> Optional[str]:
     if kind in (VALUE, WITH):
-        return type_of(payload, scope, depth)
+        return type_of(payload, scope, depth, at)
     if kind == ANNOTATED:
         annotation, value = payload
         return annotation_type(annotation, scope) or (
-            type_of(value, scope, depth) if value is not None else None
+            type_of(value, scope, depth, at) if value is not None else None
         )
     if kind == PARAM and payload.annotation is not None:
         return annotation_type(payload.annotation.annotation, scope)
@@ -201,7 +220,12 @@ def _type_of_binding(kind: str, payload: Any, scope: Scope, depth: int) -> Optio
 
 
 def annotation_type(annotation: Any, scope: Scope) -> Optional[str]:
-    """`IO[str]`, `Optional[TextIO]`, `socket.socket | None` -> the type key, if known."""
+    """`IO[str]`, `Optional[TextIO]`, `socket.socket | None`, `"httpx.Client | None"` -> the
+    type key, if known."""
+    if isinstance(annotation, cst.SimpleString):
+        annotation = _parsed_annotation(annotation)
+        if annotation is None:
+            return None
     if isinstance(annotation, cst.Subscript):
         outer = resolve(annotation.value, scope)
         if outer == "typing.Optional" and len(annotation.slice) == 1:
@@ -218,6 +242,17 @@ def annotation_type(annotation: Any, scope: Scope) -> Optional[str]:
         return None
     name = resolve(annotation, scope)
     return ANNOTATION_TYPES.get(name) if name else None
+
+
+def _parsed_annotation(text: Any) -> Any:
+    """A string annotation (a forward reference) as an expression, or None."""
+    value = text.evaluated_value
+    if not isinstance(value, str) or len(value) > 200:
+        return None
+    try:
+        return cst.parse_expression(value)
+    except Exception:  # libcst's ParserSyntaxError: not an expression, so no type
+        return None
 
 
 def module_alias(scope: Scope, module: str) -> Optional[str]:

@@ -16,7 +16,7 @@ from asynccheck.lint.context import FixPlan, NodeEdit, RawFinding
 from asynccheck.lint.cst import cst
 from asynccheck.lint.facts import dotted
 from asynccheck.lint.finding import SAFE, UNSAFE
-from asynccheck.lint.flow import flow_view, local_definition, statements_of
+from asynccheck.lint.flow import flow_view, local_definition, reach, statements_of
 from asynccheck.lint.scopes import VALUE
 from asynccheck.lint.walk import descendants
 from asynccheck.rules.base import Example, Rule
@@ -95,7 +95,7 @@ def _catalogue_verdict(ctx: FileContext, site: Site) -> Optional[BlockingSite]:
             return BlockingSite(site, code, names.display_name(name))
     if site.awaited or not isinstance(func, cst.Attribute):
         return None
-    receiver_type = names.type_of(func.value, scope)
+    receiver_type = names.type_of(func.value, scope, at=reach(ctx, scope, site.stmt))
     entry = BLOCKING_METHODS.get(receiver_type) if receiver_type else None
     if entry is None or (func.attr.value not in entry[1] and entry[1] != ANY_METHOD):
         return None

@@ -418,3 +418,35 @@ def test_join_after_the_future_the_thread_resolves_last(wait: str, expected: lis
         "fut.set_result, 1)\n", "fut.set_result, 1)\n        compute()\n"
     )
     assert codes_at(moved.format(wait=wait), "AC108") == [("AC108", 14, 5)]
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        # a rebinding ends the earlier type; it does not erase it
+        ("from pathlib import Path\nasync def f(p: str):\n    p = Path(p)\n    p.read_text()\n"
+         "    p = str(p)\n    p.upper()\n", [("AC104", 4, 5)]),
+        ("from pathlib import Path\nasync def f(p):\n    p.read_text()\n    p = Path(p)\n", []),
+        ("from pathlib import Path\nasync def f(p: str):\n    p = Path(p)\n    q = p / 'x'\n"
+         "    q.exists()\n    p = 'y'\n", [("AC104", 5, 5)]),
+        # a binding in a branch that may not run keeps the earlier one
+        ("from pathlib import Path\nasync def f(p: str, a):\n    p = Path(p)\n    if a:\n"
+         "        p = 'x'\n    p.exists()\n", []),
+        # in a loop, a later binding reaches the next round
+        ("from pathlib import Path\nasync def f(p: str, xs):\n    p = Path(p)\n    for x in xs:\n"
+         "        p.exists()\n        p = x\n", []),
+        # sync clients: module level, Optional[...], `X | None`, a string annotation
+        ("import httpx\nclient = httpx.Client()\nasync def f():\n    client.get('u')\n",
+         [("AC102", 4, 5)]),
+        ("import httpx\nfrom typing import Optional\nasync def f(c: Optional[httpx.Client]):\n"
+         "    c.get('u')\n", [("AC102", 4, 5)]),
+        ("import httpx\nasync def f(c: httpx.Client | None = None):\n    c.get('u')\n",
+         [("AC102", 3, 5)]),
+        ("import httpx\nasync def f(c: 'httpx.Client | None'):\n    c.get('u')\n",
+         [("AC102", 3, 5)]),
+    ],
+)  # fmt: skip
+def test_receiver_types_in_order_and_annotations(
+    source: str, expected: list[tuple[str, int, int]]
+) -> None:
+    assert codes_at(source) == expected
