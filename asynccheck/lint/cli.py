@@ -18,7 +18,14 @@ from asynccheck.config import TARGET_VERSIONS, Config, ConfigError, read_file, v
 from asynccheck.config_finder import ConfigFinder
 from asynccheck.lint.discovery import PathError
 from asynccheck.lint.engine import RunOptions, RunResult, run
-from asynccheck.lint.report import FORMATS, LintReport, RuleInfo, renderer
+from asynccheck.lint.report import (
+    FORMATS,
+    HUMAN_FORMATS,
+    STATISTICS_FORMATS,
+    LintReport,
+    RuleInfo,
+    renderer,
+)
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -96,6 +103,7 @@ def lint(
 ) -> None:
     """Check Python files for asyncio mistakes (default path: the current folder)."""
     paths = paths or (".",)
+    _check_format(output_format, diff, statistics)
     adjust = functools.partial(
         _override,
         select=select,
@@ -145,6 +153,9 @@ def lint(
         _fail(str(error))
     for folder, reason in result.skipped_folders:
         click.echo(f"asynccheck: warning: cannot list {folder}: {reason}", err=True)
+    if not result.files_checked:
+        # as ruff does: a warning, not a failure (a pre-commit run may pass no Python file)
+        click.echo(f"asynccheck: warning: no Python files found in {', '.join(paths)}", err=True)
     if diff:
         sys.stdout.write("".join(result.diffs))
         if not quiet:
@@ -153,6 +164,15 @@ def lint(
         sys.exit(EXIT_CLEAN if exit_zero or not result.diffs else EXIT_FINDINGS)
     _print_report(result, output_format, unsafe_fixes, statistics, quiet)
     sys.exit(EXIT_CLEAN if exit_zero or not result.findings else EXIT_FINDINGS)
+
+
+def _check_format(output_format: str, diff: bool, statistics: bool) -> None:
+    """Options a format cannot honour are usage errors, not silently other output."""
+    if diff and output_format not in HUMAN_FORMATS:
+        _fail(f"--diff prints a diff, not {output_format}; use --format text or concise with it")
+    if statistics and output_format not in STATISTICS_FORMATS:
+        formats = ", ".join(STATISTICS_FORMATS)
+        _fail(f"--statistics has no {output_format} form; use --format {formats} with it")
 
 
 def _override(

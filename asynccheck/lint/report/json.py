@@ -6,19 +6,24 @@ Keys are sorted as ruff's serializer sorts them, so a consumer written against
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
 from asynccheck.lint.finding import Edit, Finding, Fix, Position
-from asynccheck.lint.report import LintReport
+from asynccheck.lint.report import LintReport, statistics
 
 
 def render(report: LintReport) -> str:
-    """The findings as an indented JSON array (`[]` when none), with a trailing newline.
+    """The findings as an indented JSON array (`[]` when none), with a trailing newline;
+    with `--statistics`, one object a code instead, as ruff writes them.
 
     ASCII-only: non-ASCII text is escaped, so the output survives any console encoding.
     """
-    items = [_finding(f, report) for f in sorted(report.findings, key=Finding.sort_key)]
+    if report.statistics:
+        items = [dataclasses.asdict(row) for row in statistics(report)]
+    else:
+        items = [_finding(f, report) for f in sorted(report.findings, key=Finding.sort_key)]
     return json.dumps(items, indent=2, sort_keys=True) + "\n"
 
 

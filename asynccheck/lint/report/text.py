@@ -7,10 +7,9 @@ human formats never disagree on wording, on what `[*]` means or on the counts.
 from __future__ import annotations
 
 import unicodedata
-from collections import Counter
 
 from asynccheck.lint.finding import Finding
-from asynccheck.lint.report import LintReport
+from asynccheck.lint.report import LintReport, fix_applies, statistics
 
 # ruff expands tabs to stops of its default indent width, 4; the carets use the same cells.
 TAB_SIZE = 4
@@ -29,7 +28,7 @@ _UNSAFE_HINT = "can be enabled with the `--unsafe-fixes` option"
 def render(report: LintReport) -> str:
     """Every finding as header, flagged line and carets, a blank line, then the summary."""
     if report.statistics:
-        return _lines(statistics(report) + summary(report))
+        return _lines(statistics_table(report) + summary(report))
     out: list[str] = []
     for finding in sorted(report.findings, key=Finding.sort_key):
         out.append(header(finding, report))
@@ -41,16 +40,6 @@ def render(report: LintReport) -> str:
 def paint(text: str, sgr: str, color: bool) -> str:
     """Wrap `text` in an ANSI style, or return it unchanged when colour is off."""
     return f"\x1b[{sgr}m{text}\x1b[0m" if color and text else text
-
-
-def fix_applies(finding: Finding, report: LintReport) -> bool:
-    """Whether `--fix` in this run would apply the finding's fix.
-
-    As in ruff, an unsafe fix counts (and earns `[*]`) once `--unsafe-fixes` is on; until then
-    it is only mentioned as hidden in the summary.
-    """
-    fix = finding.fix
-    return fix is not None and (fix.is_safe or report.unsafe_fixes_enabled)
 
 
 def header(finding: Finding, report: LintReport) -> str:
@@ -103,31 +92,23 @@ def _summary(report: LintReport) -> list[str]:
     return out
 
 
-def statistics(report: LintReport) -> list[str]:
+def statistics_table(report: LintReport) -> list[str]:
     """ruff's `--statistics` table (flake8's layout): count, code, `[*]`, rule name.
-
-    Rows go by count, highest first, then by code. A code is marked fixable only when every
-    one of its findings is, so `[*]` promises that `--fix` clears the whole row.
-    """
-    counts = Counter(f.code for f in report.findings)
-    if not counts:
+    A code is marked fixable only when every one of its findings is, so `[*]` promises that
+    `--fix` clears the whole row."""
+    rows = statistics(report)
+    if not rows:
         return []
-    fixable = {code: True for code in counts}
-    for finding in report.findings:
-        fixable[finding.code] = fixable[finding.code] and fix_applies(finding, report)
-    rows = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-    count_width = len(str(rows[0][1]))
-    code_width = max(len(code) for code in counts)
-    any_fixable = any(fixable.values())
+    count_width = len(str(rows[0].count))
+    code_width = max(len(row.code) for row in rows)
+    any_fixable = any(row.fixable for row in rows)
     star = f"[{paint('*', CYAN, report.color)}] "
     out = []
-    for code, count in rows:
-        mark = (star if fixable[code] else "[ ] ") if any_fixable else ""
-        rule = report.rules.get(code)
-        name = rule.name if rule is not None else ""
+    for row in rows:
+        mark = (star if row.fixable else "[ ] ") if any_fixable else ""
         line = (
-            f"{paint(str(count).rjust(count_width), BOLD, report.color)}\t"
-            f"{paint(code.ljust(code_width), BOLD_RED, report.color)}\t{mark}{name}"
+            f"{paint(str(row.count).rjust(count_width), BOLD, report.color)}\t"
+            f"{paint(row.code.ljust(code_width), BOLD_RED, report.color)}\t{mark}{row.name}"
         )
         out.append(line.rstrip())
     return out
