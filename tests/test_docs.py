@@ -23,8 +23,8 @@ from pathlib import Path
 
 import pytest
 
+from asynccheck.rule_docs import TERMINAL_WIDTH, explain, rule_page, rules_index, site_pages
 from asynccheck.rules import REGISTRY
-from asynccheck.rules.docs import TERMINAL_WIDTH, explain, rule_page, rules_index, site_pages
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"

@@ -292,8 +292,8 @@ def rules() -> None:
 @click.argument("code")
 def rule(code: str) -> None:
     """Explain one rule, with a bad and a good example and its fix."""
+    from asynccheck.rule_docs import explain
     from asynccheck.rules import REGISTRY
-    from asynccheck.rules.docs import explain
 
     found = REGISTRY.get(code.upper())
     if found is None:

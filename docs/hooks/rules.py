@@ -37,7 +37,7 @@ def _load_rules() -> list[type[Rule]]:
 
 def on_config(config: Any) -> Any:
     """Fill the nav's "Rules" section: the index first, then one sub-section a family."""
-    from asynccheck.rules.docs import rules_nav
+    from asynccheck.rule_docs import rules_nav
 
     _rules[:] = _load_rules()
     for entry in config.nav or ():
@@ -48,7 +48,7 @@ def on_config(config: Any) -> Any:
 
 
 def on_files(files: Files, config: Any) -> Files:
-    from asynccheck.rules.docs import site_pages
+    from asynccheck.rule_docs import site_pages
 
     for path, text in site_pages(_rules).items():
         files.append(File.generated(config, path, content=text))
@@ -56,6 +56,6 @@ def on_files(files: Files, config: Any) -> Files:
 
 
 def on_page_markdown(markdown: str, page: Any, config: Any, files: Files) -> str:
-    from asynccheck.rules.docs import rules_reading
+    from asynccheck.rule_docs import rules_reading
 
     return _READERS.sub(lambda m: rules_reading(m.group(1), _rules), markdown)

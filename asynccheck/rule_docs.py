@@ -5,6 +5,9 @@ time) renders `rule_page(rule)`: the same sections, plus what asynccheck prints 
 bad example, the fix as a diff and every other example. `rules_index()` is the table of all
 rules by family. Nothing here is written by hand per rule, so a new rule is documented as soon
 as it is registered, and the docs cannot drift from the code.
+
+It shows what `asynccheck lint` prints for an example, so it sits above the rules, the
+engine and the report formats (imports run one way: rules know no output format).
 """
 
 from __future__ import annotations
