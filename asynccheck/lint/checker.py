@@ -72,7 +72,7 @@ class Checker:
         ctx = FileContext(path, text, module, facts, self.settings)
         raw: list[RawFinding] = []
         for rule in rules:
-            raw.extend(rule.check(ctx))
+            raw.extend(rule.advise(rule.check(ctx)))
         findings = fit_findings(ctx.materialize(raw), self.settings.target_version)
         # Memoized facts (flow views, call graphs) point back at the context: without this
         # the parsed tree lives on in a cycle until the GC finds it, and a run over thousands

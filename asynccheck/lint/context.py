@@ -43,6 +43,7 @@ class RawFinding:
     node: Any  # the span reported
     stmt: Any  # the innermost statement: a suppression comment on its first line counts
     fix: Optional[FixPlan] = None
+    help: str = ""  # advice shown when there is no fix (`Rule.advise` fills it)
 
 
 @dataclass(frozen=True)
@@ -165,6 +166,7 @@ class FileContext:
                         Position(span.end_row, span.end_col),
                         self._fix(item.fix, located),
                         line,
+                        item.help if item.fix is None else "",
                     ),
                     stmt_span.start_row if stmt_span else span.start_row,
                 )

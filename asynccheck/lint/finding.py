@@ -69,6 +69,9 @@ class Finding:
     end_location: Position
     fix: Optional[Fix] = None
     source_line: str = field(default="", compare=False)
+    # The rule's advice when no fix carries it (`help:` in the text report): a fixable rule
+    # whose fix cannot be made at this spot still says what to do.
+    help: str = ""
 
     def sort_key(self) -> tuple[str, int, int, str]:
         return (self.path, self.location.row, self.location.column, self.code)
@@ -81,11 +84,12 @@ class Finding:
             *astuple_pos(self.location, self.end_location),
             self.fix.to_tuple() if self.fix else None,
             self.source_line,
+            self.help,
         )
 
     @classmethod
     def from_tuple(cls, path: str, data: tuple[Any, ...]) -> Finding:
-        code, message, r1, c1, r2, c2, fix, line = data
+        code, message, r1, c1, r2, c2, fix, line, *advice = data
         return cls(
             code,
             message,
@@ -94,6 +98,7 @@ class Finding:
             Position(r2, c2),
             Fix.from_tuple(fix) if fix else None,
             line,
+            advice[0] if advice else "",
         )
 
 

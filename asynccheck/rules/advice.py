@@ -56,7 +56,8 @@ def fit_findings(findings: Iterable[Finding], target: tuple[int, int]) -> list[F
         fix = finding.fix
         if fix is not None and fit(fix.message, target) != fix.message:
             fix = replace(fix, message=fit(fix.message, target))
-        if message != finding.message or fix is not finding.fix:
-            finding = replace(finding, message=message, fix=fix)
+        advice = fit(finding.help, target) if finding.help else finding.help
+        if message != finding.message or fix is not finding.fix or advice != finding.help:
+            finding = replace(finding, message=message, fix=fix, help=advice)
         fitted.append(finding)
     return fitted

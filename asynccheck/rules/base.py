@@ -5,8 +5,8 @@ from __future__ import annotations
 import inspect
 import re
 import textwrap
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, ClassVar, Optional
 
 if TYPE_CHECKING:
@@ -59,6 +59,15 @@ class Rule:
     def check(self, ctx: FileContext) -> Iterable[RawFinding]:
         """Yield findings for one file. Engine-emitted codes (AC001/AC002) yield nothing."""
         return ()
+
+    def advise(self, found: Iterable[RawFinding]) -> Iterator[RawFinding]:
+        """Each finding with the rule's advice: a finding whose fix cannot be made at its
+        spot (a call in a comprehension, a handler with a `return` path) still gets the
+        `help:` line its fixable siblings show."""
+        for raw in found:
+            if raw.fix is None and not raw.help and self.fix_title:
+                raw = replace(raw, help=self.fix_title)
+            yield raw
 
     # --- metadata helpers -------------------------------------------------------------
     @classmethod

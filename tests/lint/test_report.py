@@ -691,3 +691,16 @@ def test_every_format_renders_the_empty_report(fmt: str) -> None:
         assert json.loads(out)["runs"][0]["results"] == []
     else:
         assert out == expected[fmt]
+
+
+def test_text_help_line_for_a_finding_whose_fix_cannot_be_made_there() -> None:
+    """A fixable rule's advice is shown even where no fix is attached (issue 12)."""
+    from asynccheck.lint.api import lint_source
+
+    source = "import requests\nasync def f(us):\n    return [requests.get(u) for u in us]\n"
+    (finding,) = lint_source(source, select=["AC102"])
+    assert finding.fix is None and finding.help.startswith("Run the call in a worker thread")
+    out = text_format.render(make_report(finding))
+    assert "= help: Run the call in a worker thread" in out
+    cached = Finding.from_tuple(finding.path, finding.to_tuple())
+    assert cached == finding

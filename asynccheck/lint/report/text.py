@@ -140,9 +140,10 @@ def _frame(finding: Finding, color: bool) -> list[str]:
         f"{gutter} {' ' * cells[start]}{carets}",
         gutter,
     ]
-    if finding.fix is not None and finding.fix.message:
+    advice = finding.fix.message if finding.fix is not None else finding.help
+    if advice:
         help_mark = paint(" " * len(row) + " =", BOLD_BLUE, color)
-        lines.append(f"{help_mark} {paint('help', BOLD, color)}: {_one_line(finding.fix.message)}")
+        lines.append(f"{help_mark} {paint('help', BOLD, color)}: {_one_line(advice)}")
     return lines
 
 
