@@ -260,6 +260,28 @@ def _callee_text(ctx: FileContext, func: Any) -> str:
     return text
 
 
+def _helper_text(site: Site, helper: str) -> str:
+    return helper if not site.node.args else f"{helper}, ..."
+
+
+# What can move to a thread depends on how the helper is used (RULES: advice fits what is
+# called): a `with helper():` block runs on the loop whatever thread enters it, and a
+# generator blocks as it is iterated, not when it is called.
+_ADVICE_BY_USE = {
+    "WithItem": "make {name}() an @asynccontextmanager that awaits asyncio.to_thread() for "
+    "the blocking part",
+    "For": "iterate it in a thread: await asyncio.to_thread(list, {name}(...))",
+    "CompFor": "iterate it in a thread: await asyncio.to_thread(list, {name}(...))",
+}
+_ADVICE = "use await asyncio.to_thread({helper})"
+
+
+def advice_for(site: Site, helper: str) -> str:
+    """The message's advice for calling `helper` at `site`."""
+    template = _ADVICE_BY_USE.get(type(site.parent).__name__, _ADVICE)
+    return template.format(name=helper, helper=_helper_text(site, helper))
+
+
 class BlockingViaHelper(Rule):
     """A blocking call does not become harmless by moving it into a plain function: when a
     coroutine calls `load_settings()`, and that calls `read_config()`, which calls `open()`,
@@ -285,7 +307,7 @@ class BlockingViaHelper(Rule):
 
     code = "AC110"
     name = "blocking-via-helper"
-    message = "{call} blocks the event loop; use await asyncio.to_thread({helper})"
+    message = "{call} blocks the event loop; {advice}"
     site_types = ("Yield",)
     references = ("https://docs.python.org/3/library/asyncio-dev.html#running-blocking-code",)
     bad = (
@@ -427,8 +449,9 @@ class BlockingViaHelper(Rule):
     def check(self, ctx: FileContext) -> Iterable[RawFinding]:
         for found in helper_chains(ctx):
             site = found.site
-            helper = found.helper if not site.node.args else f"{found.helper}, ..."
-            message = self.message.format(call=" -> ".join(found.chain), helper=helper)
+            message = self.message.format(
+                call=" -> ".join(found.chain), advice=advice_for(site, found.helper)
+            )
             yield RawFinding(self.code, message, site.node, site.stmt)
 
     @classmethod

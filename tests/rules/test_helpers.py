@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from asynccheck.lint.api import lint_source
 
 TAIL = "blocks the event loop; use await asyncio.to_thread"
+ITERATE = "blocks the event loop; iterate it in a thread: await asyncio.to_thread(list, lines(...))"
 
 
 def findings(source: str, select: str = "AC110") -> list[tuple[int, int, str]]:
@@ -20,7 +21,7 @@ def findings(source: str, select: str = "AC110") -> list[tuple[int, int, str]]:
 
 
 def chains(source: str) -> list[str]:
-    return [message.split(f" {TAIL}")[0] for _, _, message in findings(source)]
+    return [message.split(" blocks the event loop; ")[0] for _, _, message in findings(source)]
 
 
 # --- depth ---------------------------------------------------------------------------------
@@ -501,8 +502,8 @@ def test_generators_block_only_when_iterated_there() -> None:
             return [line for line in lines(path)]
         """
     assert findings(source) == [
-        (8, 17, "lines() -> open() " + TAIL + "(lines, ...)"),
-        (10, 30, "lines() -> open() " + TAIL + "(lines, ...)"),
+        (8, 17, "lines() -> open() " + ITERATE),
+        (10, 30, "lines() -> open() " + ITERATE),
     ]
 
 
@@ -815,3 +816,37 @@ def test_instances_of_module_classes() -> None:
         "client.fetch() -> requests.get()",
         "other.fetch() -> requests.get()",
     ]
+
+
+@pytest.mark.parametrize(
+    ("use", "advice"),
+    [
+        ("helper()", "use await asyncio.to_thread(helper)"),
+        ("with opened('p') as f:\n        pass",
+         "make opened() an @asynccontextmanager that awaits asyncio.to_thread()"),
+        ("for line in lines('p'):\n        pass",
+         "iterate it in a thread: await asyncio.to_thread(list, lines(...))"),
+    ],
+)  # fmt: skip
+def test_advice_fits_what_is_called(use: str, advice: str) -> None:
+    source = f"""
+import time
+from contextlib import contextmanager
+
+def helper():
+    time.sleep(1)
+
+@contextmanager
+def opened(path):
+    with open(path) as f:
+        yield f
+
+def lines(path):
+    with open(path) as f:
+        yield from f
+
+async def main():
+    {use}
+"""
+    (finding,) = lint_source(source, select=["AC110"])
+    assert advice in finding.message
