@@ -596,7 +596,13 @@ class BlockingSubprocess(ToThreadFix):
 
 class BlockingFileIo(ToThreadFix):
     """Disk reads and writes, and file-system calls like `os.listdir`, block the loop. On a
-    slow or network disk that can be seconds. Run them in a thread, or use aiofiles/anyio."""
+    slow or network disk that can be seconds. Run them in a thread, or use aiofiles/anyio.
+
+    Not flagged: `os.fdopen(fd)` (it wraps a descriptor already open; reading the file it
+    returns is flagged); `seek()` with no write pending (on a file only read, or right
+    after `flush()`: a bare lseek); a lazy iterator (`os.walk`, `Path.glob`, `Path.walk`,
+    `Path.iterdir()` below 3.13) handed to a thread, or made on the loop and only advanced
+    in a thread (`it = p.iterdir()` then `await asyncio.to_thread(list, it)`)."""
 
     code = "AC104"
     name = "blocking-file-io"
@@ -712,7 +718,12 @@ class BlockingInput(BlockingCall):
 class BlockingWait(BlockingCall):
     """Waiting on a thread primitive (`threading.Lock.acquire`, `queue.Queue.get`,
     `Future.result`, `Thread.join`) parks the loop's only thread until another thread acts;
-    if that thread needs the loop, it deadlocks. Use the asyncio primitive instead."""
+    if that thread needs the loop, it deadlocks. Use the asyncio primitive instead.
+
+    Not flagged: a wait the code has ruled out: `fut.result()` after `fut.done()` or after
+    awaiting it, `q.get()` on a queue checked with `empty()`/`qsize()`, waits that ask not to
+    wait (`join(timeout=0)`, `acquire(False)`), and `thread.join()` after awaiting the
+    future the thread resolves as its last act (the thread is finishing)."""
 
     code = "AC108"
     name = "blocking-wait"
