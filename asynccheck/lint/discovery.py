@@ -4,7 +4,7 @@ and what .gitignore ignores. Sorted, so every run sees the same order."""
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Optional
 
@@ -34,6 +34,9 @@ class PathError(Exception):
 class Discovered:
     files: tuple[str, ...]
     unreadable: tuple[tuple[str, str], ...] = ()  # (path, reason): folders we could not list
+    # with a ConfigFinder: each walked folder (as `files` spell it) -> its configuration, so
+    # that a run need not look for configuration files again
+    folder_configs: Mapping[str, Config] = field(default_factory=dict)
 
 
 _DEFAULT_EXCLUDED_NAMES = frozenset(DEFAULT_EXCLUDES)
@@ -173,7 +176,8 @@ def discover(
     for given in paths:
         if not os.path.lexists(given):
             raise PathError(f"{given}: no such file or directory")
-        ignorer = ignorers.for_path(given)
+        scope = ignorers.for_path(given)
+        ignorer = scope[1]
         if os.path.isdir(given):
             top = os.path.abspath(given)
             inherited = ignorer.inherited(top)
@@ -186,14 +190,24 @@ def discover(
                 )
             ):
                 inherited = []
-            _walk(os.path.normpath(given), inherited, ignorer, ignorers, files, unreadable)
+            _walk(os.path.normpath(given), inherited, scope, ignorers, files, unreadable)
         elif not force_exclude or not _explicit_file_excluded(given, ignorer):
             files.add(os.path.normpath(given))
     # A walk from "." yields "./a.py": report "a.py", and lint it once if also named so.
     dot = os.curdir + os.sep
+    folders = ignorers.folder_configs
     if any(path.startswith(dot) for path in files):
         files = {path[len(dot) :] if path.startswith(dot) else path for path in files}
-    return Discovered(tuple(sorted(files)), tuple(sorted(unreadable)))
+        folders = {_undotted(folder, dot): config for folder, config in folders.items()}
+    return Discovered(tuple(sorted(files)), tuple(sorted(unreadable)), folders)
+
+
+def _undotted(folder: str, dot: str) -> str:
+    return "" if folder == os.curdir else folder[len(dot) :] if folder.startswith(dot) else folder
+
+
+# the configuration in force (None without a ConfigFinder) and the ignorer made from it
+_Scope = tuple[Optional["Config"], "_Ignorer"]
 
 
 @dataclass
@@ -202,19 +216,20 @@ class _Ignorers:
 
     default: _Ignorer
     configs: Optional[ConfigFinder] = None
-    _made: dict[int, tuple[Config, _Ignorer]] = field(default_factory=dict)
+    folder_configs: dict[str, Config] = field(default_factory=dict)  # filled by the walk
+    _made: dict[int, _Scope] = field(default_factory=dict)
 
-    def for_path(self, path: str) -> _Ignorer:
+    def for_path(self, path: str) -> _Scope:
         if self.configs is None:
-            return self.default
+            return (None, self.default)
         return self._for(self.configs.for_path(path))
 
-    def declared_in(self, folder: str) -> Optional[_Ignorer]:
-        """The ignorer of the configuration `folder` declares, if it declares one."""
+    def declared_in(self, folder: str) -> Optional[_Scope]:
+        """The scope of the configuration `folder` declares, if it declares one."""
         own = self.configs.own(folder) if self.configs is not None else None
         return None if own is None else self._for(own)
 
-    def _for(self, config: Config) -> _Ignorer:
+    def _for(self, config: Config) -> _Scope:
         made = self._made.get(id(config))
         if made is None:
             root = os.path.abspath(config.root or os.getcwd())
@@ -223,13 +238,13 @@ class _Ignorers:
                 config,  # kept alive, so that its id is not reused
                 _Ignorer(root, excludes, config.respect_gitignore),
             )
-        return made[1]
+        return made
 
 
 def _walk(
     top: str,
     inherited: list[_GitIgnore],
-    ignorer: _Ignorer,
+    scope: _Scope,
     ignorers: _Ignorers,
     files: set[str],
     unreadable: list[tuple[str, str]],
@@ -241,12 +256,13 @@ def _walk(
     A warm run over 60,000 entries spends most of its time here: keep the pass lean.
     A folder with its own configuration file switches to that configuration's excludes.
     """
-    stack: list[tuple[str, list[_GitIgnore], _Ignorer]] = [(top, inherited, ignorer)]
+    stack: list[tuple[str, list[_GitIgnore], _Scope]] = [(top, inherited, scope)]
     default_excluded = _DEFAULT_EXCLUDED_NAMES
     suffixes = SOURCE_SUFFIXES
     configured = ignorers.configs is not None
+    folder_configs = ignorers.folder_configs
     while stack:
-        folder, gitignores, ignorer = stack.pop()
+        folder, gitignores, scope = stack.pop()
         try:
             with os.scandir(folder) as entries:
                 listed = list(entries)
@@ -272,7 +288,10 @@ def _walk(
             elif name in CONFIG_FILES:
                 has_config = True
         if has_config and configured and folder != top:
-            ignorer = ignorers.declared_in(folder) or ignorer
+            scope = ignorers.declared_in(folder) or scope
+        if configured:
+            folder_configs[folder] = scope[0]  # type: ignore[assignment]
+        ignorer = scope[1]
         if has_gitignore and ignorer.respect_gitignore:
             own = ignorer.load(os.path.abspath(folder))
             if own is not None:
@@ -282,7 +301,7 @@ def _walk(
             sources = [e for e in sources if not excluded(e.name, False)]
             folders = [e for e in folders if not excluded(e.name, True)]
         files.update(entry.path for entry in sources)
-        stack.extend((entry.path, gitignores, ignorer) for entry in folders)
+        stack.extend((entry.path, gitignores, scope) for entry in folders)
 
 
 def _explicit_file_excluded(given: str, ignorer: _Ignorer) -> bool:
