@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import importlib.util
 import json
 import os
@@ -294,7 +295,7 @@ def ensure_aiocop() -> None:
 
 
 # -- profile mode's memory over a long run (--memory) ----------------------------------------------
-MEMORY_CONFIGS = ("monitor", "profile", "profile-async", "profile-before")
+MEMORY_CONFIGS = ("monitor", "otel", "profile", "profile-async", "profile-before")
 TASKS_PER_TICK, TICK_S = 50, 0.02  # 2,500 short tasks a second
 
 
@@ -338,8 +339,12 @@ def memory_worker(config: str, seconds: float) -> None:
                 print(f"  {config:15} t={mark:3d}s  rss {marks[f'{mark}']:7.1f} MB  "
                       f"records held {held():>8}  tasks {made}", file=sys.stderr, flush=True)  # fmt: skip
 
-    with monitor(log=False):
+    with contextlib.ExitStack() as scope:
         stop: Callable[[], object] = lambda: None  # noqa: E731
+        if config == "otel":  # metrics on, collected every 10 s as an exporter would
+            held, stop = otel_metrics(tick_marks=marks)
+        else:
+            scope.enter_context(monitor(log=False))
         if config in ("profile", "profile-async"):
             options = ProfileOptions(interval=0.001, async_mode="enabled")
             session = ProfileSession(options if config == "profile-async" else ProfileOptions())
@@ -357,6 +362,35 @@ def memory_worker(config: str, seconds: float) -> None:
         stop()
     start, end = marks.get("5", 0.0), rss_mb()
     print(json.dumps({"config": config, "start_mb": start, "end_mb": end, "records": records}))
+
+
+def otel_metrics(tick_marks: dict[str, float]) -> tuple[Callable[[], int], Callable[[], object]]:
+    """EventLoopInstrumentor with an in-memory reader, collected at every 10 s mark; "records
+    held" is the number of data points the last collection returned."""
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+
+    from asynccheck.otel import EventLoopInstrumentor
+
+    reader = InMemoryMetricReader()
+    EventLoopInstrumentor().instrument(meter_provider=MeterProvider(metric_readers=[reader]))
+    collected = [0, 0]  # marks seen, points in the last collection
+
+    def held() -> int:
+        if len(tick_marks) != collected[0]:
+            data = reader.get_metrics_data()
+            collected[:] = [
+                len(tick_marks),
+                sum(
+                    len(m.data.data_points)
+                    for rm in data.resource_metrics
+                    for sm in rm.scope_metrics
+                    for m in sm.metrics
+                ),
+            ]
+        return collected[1]
+
+    return held, EventLoopInstrumentor().uninstrument
 
 
 def memory(seconds: float) -> None:

@@ -79,14 +79,18 @@ class EventLoopInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         return ()  # asyncio is always there
 
     def _instrument(self, **kwargs: Any) -> None:
-        options = options_from(kwargs)
-        meter = get_meter(
-            "asynccheck.otel",
-            __version__,
-            meter_provider=kwargs.get("meter_provider"),
-            schema_url="https://opentelemetry.io/schemas/1.26.0",
-        )
-        recorder = MetricsRecorder(meter, options)
+        options = options_from(kwargs)  # a wrong argument is the caller's error: raise it
+        try:
+            meter = get_meter(
+                "asynccheck.otel",
+                __version__,
+                meter_provider=kwargs.get("meter_provider"),
+                schema_url="https://opentelemetry.io/schemas/1.26.0",
+            )
+            recorder = MetricsRecorder(meter, options)
+        except Exception:  # a broken meter provider must not stop the application's start
+            log_once("creating the event-loop instruments")
+            return
         self._recorder = recorder
         self._stop = observe_loops(recorder, outermost=True)
         _attach_running_loop()

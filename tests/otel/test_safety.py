@@ -109,6 +109,27 @@ def test_a_broken_meter_provider_never_reaches_the_program(
     assert len({r.getMessage() for r in failures}) == len(failures)
 
 
+def test_a_meter_provider_that_cannot_make_a_meter_leaves_the_program_alone(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    class NoMeters:
+        def get_meter(self, *args: Any, **kwargs: Any) -> Any:
+            raise RuntimeError("misconfigured")
+
+    instrumentor = EventLoopInstrumentor()
+    with caplog.at_level(logging.WARNING, logger="asynccheck.otel"):
+        instrumentor.instrument(meter_provider=NoMeters())
+    try:
+        assert instrumentor.recorder is None
+        assert asyncio.run(asyncio.sleep(0, "still runs")) == "still runs"
+    finally:
+        instrumentor.uninstrument()
+    assert any("creating the event-loop instruments" in r.getMessage() for r in caplog.records)
+    with pytest.raises(ValueError):  # a wrong argument, though, is the caller's to see
+        EventLoopInstrumentor().instrument(slow_callback_ms=-1)
+    EventLoopInstrumentor().uninstrument()
+
+
 def test_a_failing_observable_callback_yields_nothing(caplog: pytest.LogCaptureFixture) -> None:
     from asynccheck.otel.safe import guarded
 

@@ -18,6 +18,9 @@ import os
 from aiohttp import web
 from planted import PLANTED
 
+if os.environ.get("ASYNCCHECK_OTEL_OUT"):  # tests/otel/test_servers.py
+    import otel_setup  # noqa: F401
+
 
 async def planted(request: web.Request) -> web.Response:
     PLANTED[request.match_info["kind"]](request.path)

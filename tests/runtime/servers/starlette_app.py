@@ -12,13 +12,20 @@ Routes as in aiohttp_app.py. $ASYNCCHECK_TRUTH names the truth file (truth.py).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+from collections.abc import AsyncIterator
 
 from planted import PLANTED
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
+
+if os.environ.get("ASYNCCHECK_OTEL_OUT"):  # tests/otel/test_servers.py
+    import otel_setup
+else:
+    otel_setup = None
 
 
 async def planted(request: Request) -> Response:
@@ -34,12 +41,19 @@ async def fast_json(request: Request) -> Response:
     return JSONResponse({"ok": True, "items": list(range(10))})
 
 
+@contextlib.asynccontextmanager
+async def dump_metrics_at_shutdown(app: Starlette) -> AsyncIterator[None]:
+    yield
+    otel_setup.dump()  # a worker stopped by SIGTERM dies of it after the shutdown: no atexit
+
+
 app = Starlette(
     routes=[
         Route("/fast", fast),
         Route("/fast/json", fast_json),
         Route("/{kind}", planted),
-    ]
+    ],
+    lifespan=dump_metrics_at_shutdown if otel_setup else None,
 )
 
 
