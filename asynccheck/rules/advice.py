@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 
 TASK_GROUP = (3, 11)  # asyncio.TaskGroup
 TIMEOUT = (3, 11)  # asyncio.timeout(), asyncio.timeout_at()
-EAGER_TASKS = (3, 12)  # asyncio.eager_task_factory, create_task(eager_start=...) from 3.14
+# No message advises eager tasks yet (asyncio.eager_task_factory, 3.12+); one that does
+# adds its phrase below, with what works before 3.12.
 
 
 @dataclass(frozen=True)

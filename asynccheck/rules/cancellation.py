@@ -1122,6 +1122,7 @@ class UnshieldedAwaitInCleanup(Rule):
     message = "await in cleanup can be cancelled or hang; wrap it in asyncio.shield() or asyncio.timeout()"
     default = False
     site_types = (*_TRY_TYPES, *_HANDLER_TYPES)
+    config_keys = ("target-version",)  # asyncio.wait_for() advice below 3.11 (rules/advice.py)
     references = (
         "https://docs.python.org/3/library/asyncio-task.html#shielding-from-cancellation",
     )
