@@ -558,6 +558,33 @@ def statements_of(block: Any) -> Sequence[Any]:
     return body  # type: ignore[no-any-return]
 
 
+def sub_blocks(stmt: Any) -> Iterable[tuple[Any, Sequence[Any]]]:
+    """The blocks of statements a compound statement holds, in source order, each with its
+    `except` or `case` clause (None for the others); an `elif` is a block of one `if`."""
+    for field_name in _BLOCK_FIELDS.get(type(stmt).__name__, ()):
+        value = getattr(stmt, field_name, None)
+        if value is None:
+            continue
+        if field_name == "orelse" and isinstance(value, cst.If):
+            yield None, [value]
+        elif field_name in ("handlers", "cases"):
+            for clause in value:
+                yield clause, statements_of(clause)
+        else:
+            yield None, statements_of(value)
+
+
+def _clause_headers(clause: Any) -> list[Any]:
+    """What an `except` clause (type, name) or a `case` (pattern, guard) evaluates."""
+    if clause is None:
+        return []
+    if isinstance(clause, cst.MatchCase):
+        parts = [clause.pattern, clause.guard]
+    else:
+        parts = [clause.type, clause.name]
+    return [part for part in parts if part is not None]
+
+
 def _collect_uses(view: FlowView) -> dict[str, list[Use]]:
     """Every read or write of a name in the function, with its statement and ancestors."""
     found: dict[str, list[Use]] = {}
@@ -602,24 +629,10 @@ def _collect_uses(view: FlowView) -> dict[str, list[Use]]:
         for part in _header_parts(stmt):
             expression(part, stmt, enclosing, False, above)
         inner = (*enclosing, stmt)
-        for field_name in _BLOCK_FIELDS.get(name, ()):
-            value = getattr(stmt, field_name, None)
-            if value is None:
-                continue
-            if field_name == "orelse" and isinstance(value, cst.If):
-                statement(value, inner)
-            elif field_name in ("handlers", "cases"):
-                for clause in value:
-                    header = clause.type if field_name == "handlers" else clause.pattern
-                    if header is not None:
-                        expression(header, stmt, inner, False, above)
-                    if field_name == "handlers" and clause.name is not None:
-                        expression(clause.name, stmt, inner, False, above)
-                    if field_name == "cases" and clause.guard is not None:
-                        expression(clause.guard, stmt, inner, False, above)
-                    block(statements_of(clause), inner)
-            else:
-                block(statements_of(value), inner)
+        for clause, statements in sub_blocks(stmt):
+            for header in _clause_headers(clause):
+                expression(header, stmt, inner, False, above)
+            block(statements, inner)
 
     block(statements_of(view.node), ())
     return found
@@ -801,17 +814,8 @@ def _index_statements(function: Any) -> _StatementIndex:
                 for item in stmt.items:
                     index.bound_at[id(item.item)] = id(stmt)
             inner = (*chain, stmt)
-            for field_name in _BLOCK_FIELDS.get(name, ()):
-                value = getattr(stmt, field_name, None)
-                if value is None:
-                    continue
-                if field_name == "orelse" and isinstance(value, cst.If):
-                    block([value], inner)
-                elif field_name in ("handlers", "cases"):
-                    for clause in value:
-                        block(statements_of(clause), inner)
-                else:
-                    block(statements_of(value), inner)
+            for _clause, statements in sub_blocks(stmt):
+                block(statements, inner)
 
     block(statements_of(function), ())
     return index
