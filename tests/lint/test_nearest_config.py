@@ -259,3 +259,17 @@ def test_requires_python_beside_an_asynccheck_toml_and_through_extend(tree):
 def test_a_non_string_requires_python_is_ignored(tree):
     root = tree({"pyproject.toml": "[project]\nrequires-python = 3.11\n[tool.asynccheck]\n"})
     assert read_file(root / "pyproject.toml").target_version == "py39"
+
+
+def test_stdin_takes_the_config_of_its_filename(monorepo, cli):
+    result = cli(
+        "lint", "--format", "json", "--stdin-filename", "lib/pkg/new.py", "-", input=SOCKET
+    )
+    assert findings(result) == [("lib/pkg/new.py", "AC105")]
+
+
+def test_lint_paths_applies_each_files_config(monorepo):
+    from asynccheck.lint.api import lint_paths
+
+    result = lint_paths(["lib", "app.py"])
+    assert sorted((f.path, f.code) for f in result.findings) == EXPECTED
