@@ -52,7 +52,7 @@ def options_from(kwargs: dict[str, Any], environ: Any = os.environ) -> MetricsOp
             try:
                 chosen[name] = parse(environ[variable])
             except ValueError:
-                logger.warning("asynccheck: ignoring %s=%r", variable, environ[variable])
+                logger.warning("ignoring %s=%r", variable, environ[variable])
     if kwargs.get("cardinality_limit") is not None:
         chosen["cardinality_limit"] = kwargs["cardinality_limit"]
     options = MetricsOptions(**chosen)

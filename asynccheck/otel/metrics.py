@@ -125,7 +125,7 @@ class MetricsRecorder(Recorder):
         """Nothing to count: a service making a loop per request must not grow a set."""
 
     def add_note(self, note: str) -> None:
-        logger.debug("asynccheck: %s", note)
+        logger.debug("%s", note)
 
     def add_slow(self, slow: SlowCallback, context: Any = None) -> None:
         site = slow.location

@@ -20,7 +20,7 @@ def log_once(doing: str) -> None:
         if doing in _logged:
             return
         _logged.add(doing)
-    logger.warning("asynccheck: %s failed; ignoring it from now on", doing, exc_info=True)
+    logger.warning("%s failed; ignoring it from now on", doing, exc_info=True)
 
 
 def guarded(doing: str, observe: Callable[[Any], Iterable[Any]]) -> Callable[[Any], list[Any]]:
