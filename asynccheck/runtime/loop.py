@@ -90,7 +90,8 @@ def _end_burst(probe: LoopProbe, ready: Any, now: float) -> None:
     start = probe.burst_start
     if start is None:
         return
-    if probe.timing or probe.flip is not None:
+    timed = probe.timing or probe.flip is not None
+    if timed:
         _close_callback(probe, now)
         if ready is not None:
             ready.__class__ = PlainReady
@@ -99,7 +100,7 @@ def _end_burst(probe: LoopProbe, ready: Any, now: float) -> None:
     probe.busy_total += now - start
     probe.last_was_long = now - start >= probe.flip_after
     if now - start >= probe.note_s:
-        probe.burst_ended(start, now)
+        probe.burst_ended(start, now, timed)
     elif probe.ended or probe.samples or probe.seen_blocking:
         probe.forget_before(now)
 

@@ -252,9 +252,10 @@ class LoopProbe:
             busy += max(0.0, now - start)  # the burst (uvloop: the callback) running now
         return busy, self.run_total + (now - self.attached_at)
 
-    def burst_ended(self, start: float, end: float) -> None:
+    def burst_ended(self, start: float, end: float, timed: bool = True) -> None:
         """The loop is about to wait for I/O again (uvloop: its heartbeat ran late); `start`
-        is when it last could have waited."""
+        is when it last could have waited. `timed`: per-callback timing was on for some of
+        the burst (False: the watchdog never got to switch it on, so nothing in it was split)."""
         duration = end - start
         ended = [e for e in self.ended if e.end > start]
         try:
@@ -270,7 +271,7 @@ class LoopProbe:
                 )
             slow = sum(e.end - e.start for e in ended if e.slow)
             if duration - slow >= self.threshold_s:
-                self.recorder.add_stall(self._stall(start, end, ended))
+                self.recorder.add_stall(self._stall(start, end, ended, timed))
         except Exception:
             logger.debug("attributing a burst failed", exc_info=True)
         finally:
@@ -334,33 +335,23 @@ class LoopProbe:
             gil_held_ms=sum(s.late for s in samples) * 1000.0,
         )
 
-    def _stall(self, start: float, end: float, ended: list[_Ended]) -> Stall:
+    def _stall(self, start: float, end: float, ended: list[_Ended], timed: bool = True) -> Stall:
         groups: dict[tuple[Site, str], list[float]] = {}
         tasks: dict[tuple[Site, str], str | None] = {}
-        timed = 0.0
+        timed_s = 0.0
         for e in ended:
             key = (callback_site(e.handle), describe_callback(e.handle))
             groups.setdefault(key, []).append(e.end - e.start)
             task = task_of(e.handle)
             tasks.setdefault(key, task.get_name() if task is not None else None)
-            timed += e.end - e.start
+            timed_s += e.end - e.start
         callbacks = [
             CallbackGroup(site, name, tasks[(site, name)], len(d), sum(d) * 1000, max(d) * 1000)
             for (site, name), d in groups.items()
         ]
-        rest = (end - start) - timed
+        rest = (end - start) - timed_s
         if rest >= self.floor_s:
-            floor_ms = self.floor_s * 1000
-            callbacks.append(
-                CallbackGroup(
-                    Site("<loop>", 0, f"callbacks under {floor_ms:g} ms each, and loop work"),
-                    "<shorter callbacks and loop work>",
-                    None,
-                    self.short_count,
-                    rest * 1000,
-                    min(rest * 1000, floor_ms) if self.short_count else 0.0,
-                )
-            )
+            callbacks.append(self._untimed_rest(rest, timed))
         callbacks.sort(key=lambda c: -c.total_ms)
         return Stall(
             duration_ms=(end - start) * 1000.0,
@@ -368,4 +359,24 @@ class LoopProbe:
             callbacks=tuple(callbacks),
             thread=self.thread_name,
             pid=os.getpid(),
+        )
+
+    def _untimed_rest(self, rest: float, timed: bool) -> CallbackGroup:
+        """What no callback's own timing explains: short callbacks and the loop's own work, or,
+        when timing never came on, all of the burst (say so: it may be one long callback)."""
+        if not timed:
+            what = (
+                "callbacks not timed one by one (the watchdog did not run in time: short of CPU?)"
+            )
+            return CallbackGroup(
+                Site("<loop>", 0, what), "<untimed callbacks>", None, 0, rest * 1000, rest * 1000
+            )
+        floor_ms = self.floor_s * 1000
+        return CallbackGroup(
+            Site("<loop>", 0, f"callbacks under {floor_ms:g} ms each, and loop work"),
+            "<shorter callbacks and loop work>",
+            None,
+            self.short_count,
+            rest * 1000,
+            min(rest * 1000, floor_ms) if self.short_count else 0.0,
         )

@@ -6,6 +6,8 @@ import asyncio
 import os
 import time
 
+import pytest
+
 from asynccheck.runtime.loop import TimingEventLoop
 
 from .conftest import line_of, needs_312, run_monitored
@@ -174,3 +176,27 @@ def test_loop_lag_points_cover_the_slow_iteration() -> None:
         for p in report.loop_lag
     )
     assert 0 <= cb.at_s <= report.wall_s
+
+
+def test_a_burst_the_watchdog_never_split_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A machine so short of CPU that the watchdog thread never ran during a long burst: the
+    burst is one untimed stall, and the report says its callbacks were not timed one by one
+    (never that they were each short)."""
+    from asynccheck.runtime.watchdog import Watchdog
+
+    monkeypatch.setattr(Watchdog, "add", lambda self, probe: None)
+    monkeypatch.setattr(Watchdog, "remove", lambda self, probe: None)
+
+    async def main() -> None:
+        await asyncio.sleep(0.01)
+        time.sleep(0.15)
+        await asyncio.sleep(0.01)
+
+    report = run_monitored(main, detect_blocking=False)
+    assert report.slow_callbacks == ()
+    [stall] = report.stalls
+    assert 140 <= stall.duration_ms <= 200
+    [group] = stall.callbacks
+    assert group.callback == "<untimed callbacks>"
+    assert "not timed one by one" in group.location.function
+    assert group.total_ms == pytest.approx(stall.duration_ms, abs=2)
