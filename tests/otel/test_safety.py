@@ -209,3 +209,21 @@ def test_a_forked_worker_is_watched_and_the_parent_is_unharmed(metrics: Metrics)
         assert w.exitcode == 0
     assert results == [1, 1, 1]  # each child counted its own slow callback
     assert metrics.collect().of(names.SLOW_CALLBACKS) == []  # none of them in the parent
+
+
+def test_a_monitor_inside_takes_the_events_and_metrics_resume_after(metrics: Metrics) -> None:
+    """`asynccheck profile` of a service that has the instrumentor on: the report is whole."""
+    from asynccheck.runtime.install import monitor
+
+    async def main() -> None:
+        await asyncio.sleep(0.01)
+        time.sleep(0.08)
+        await asyncio.sleep(0.01)
+
+    with monitor(log=False, slow_callback_ms=50) as mon:
+        asyncio.run(main())
+    assert len(mon.report().slow_callbacks) == 1
+    assert metrics.collect().of(names.SLOW_CALLBACKS) == []
+    asyncio.run(main())
+    [count] = metrics.collect().of(names.SLOW_CALLBACKS)
+    assert count.value == 1
