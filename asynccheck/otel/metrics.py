@@ -158,22 +158,31 @@ class MetricsRecorder(Recorder):
 
     # -- loops starting and stopping ---------------------------------------------------------
     def loop_started(self, loop: Any, probe: Any) -> None:
-        sampler = DelaySampler(
-            loop, self.delay, thread_attributes(probe.thread_name), self.options.delay_resolution_s
-        )
-        with self._lock:
-            self._probes[probe] = sampler
-        sampler.start()
+        try:
+            sampler = DelaySampler(
+                loop,
+                self.delay,
+                thread_attributes(probe.thread_name),
+                self.options.delay_resolution_s,
+            )
+            with self._lock:
+                self._probes[probe] = sampler
+            sampler.start()
+        except Exception:  # runs as the loop starts: must never stop it
+            log_once("starting the loop's delay timer")
 
     def loop_stopped(self, probe: Any) -> None:
-        with self._lock:
-            sampler = self._probes.pop(probe, None)
-            busy, watched = probe.busy_s(time.perf_counter())
-            old = self._totals.finished.get(probe.thread_name, (0.0, 0.0))
-            self._totals.finished[probe.thread_name] = (old[0] + busy, old[1] + watched)
-        if sampler is not None:
-            sampler.stop()
-        probe.busy_total = probe.timed_total = probe.run_total = 0.0  # counted now
+        try:
+            with self._lock:
+                sampler = self._probes.pop(probe, None)
+                busy, watched = probe.busy_s(time.perf_counter())
+                old = self._totals.finished.get(probe.thread_name, (0.0, 0.0))
+                self._totals.finished[probe.thread_name] = (old[0] + busy, old[1] + watched)
+            probe.busy_total = probe.timed_total = probe.run_total = 0.0  # counted now
+            if sampler is not None:
+                sampler.stop()
+        except Exception:
+            log_once("stopping the loop's delay timer")
 
     def live_probes(self) -> list[Any]:
         with self._lock:
