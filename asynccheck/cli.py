@@ -15,6 +15,7 @@ class LazyGroup(click.Group):
         "rules": "asynccheck.lint.cli:rules",
         "rule": "asynccheck.lint.cli:rule",
         "profile": "asynccheck.runtime.cli:profile",
+        "server": "asynccheck.server.command:server",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:

@@ -34,6 +34,12 @@ def suppressed_codes(line: str) -> Optional[frozenset[str]]:
     return frozenset(codes) if codes else None
 
 
+def comment(line: str) -> Optional[str]:
+    """The comment at the end of a line of code, `#` included (the language server adds
+    codes to it); None when the line has none."""
+    return _comment(line)
+
+
 def _comment(line: str) -> Optional[str]:
     """The comment at the end of a line of code, skipping `#` inside string literals.
 

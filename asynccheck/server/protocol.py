@@ -1,0 +1,267 @@
+"""The LSP wiring: which notification or request does what. No rule logic lives here; each
+handler calls the module that does the job (linting, diagnostics, actions, hover, configs)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from typing import Any, Optional
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+from pygls.uris import from_fs_path
+
+from asynccheck import __version__
+from asynccheck.server import actions, hover
+from asynccheck.server.configs import Configs, is_config_file
+from asynccheck.server.diagnostics import config_diagnostic, diagnostics
+from asynccheck.server.documents import Documents
+from asynccheck.server.linting import Linter, Outcome
+from asynccheck.server.positions import Lines
+from asynccheck.server.scheduler import Scheduler
+from asynccheck.server.settings import parse
+
+# Files whose change re-reads configuration (and re-lints every open file), or may change
+# another file's cross-module findings.
+WATCHED = ("**/pyproject.toml", "**/asynccheck.toml", "**/*.py")
+
+
+class AsynccheckServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__(
+            "asynccheck",
+            __version__,
+            text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+        )
+        self.configs = Configs()
+        self.scheduler = Scheduler()
+        self.outcomes: dict[str, Outcome] = {}  # by URI: what is published now
+        self.problems: dict[str, Optional[str]] = {}  # by URI: its broken config file
+        self.shown_problems: set[str] = set()  # config files with an error published
+        self._linter: Optional[Linter] = None
+        self.tasks: set[asyncio.Future[None]] = set()
+
+    @property
+    def documents(self) -> Documents:
+        return Documents(self.workspace)
+
+    @property
+    def linter(self) -> Linter:
+        if self._linter is None:
+            self._linter = Linter(self.configs, self.documents.text_of)
+        return self._linter
+
+    def lines(self, text: str) -> Lines:
+        return Lines(text, self.workspace.position_codec)
+
+    # --- linting ------------------------------------------------------------------------
+    def schedule(self, uri: str) -> None:
+        if self.documents.is_python(uri) and uri in self.workspace.text_documents:
+            task = asyncio.ensure_future(self.lint(uri))
+            self.tasks.add(task)  # a task nobody holds may be collected mid-lint
+            task.add_done_callback(self.tasks.discard)
+
+    def schedule_all(self) -> None:
+        for uri in self.documents.open_uris():
+            self.schedule(uri)
+
+    def schedule_dependents(self, changed: str) -> None:
+        """Open files whose cross-module findings may read the file that changed."""
+        for uri, outcome in list(self.outcomes.items()):
+            if uri != changed and outcome.asks_project:
+                self.schedule(uri)
+
+    async def lint(self, uri: str) -> None:
+        document = self.workspace.get_text_document(uri)
+        version, text, path = document.version, document.source, self.documents.path_of(uri)
+        outcome = await self.scheduler.run(uri, lambda: self._lint_safely(path, text))
+        if outcome is None:
+            return
+        self.outcomes[uri] = outcome
+        for failure in outcome.failures:
+            self.log(failure, types.MessageType.Error)
+        found = diagnostics(outcome, self.lines(text), self.configs.settings)
+        self.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=uri, diagnostics=found, version=version)
+        )
+        self.problems[uri] = outcome.problem.path if outcome.problem else None
+        self.publish_problems({uri: outcome})
+
+    def _lint_safely(self, path: Optional[str], text: str) -> Optional[Outcome]:
+        try:
+            return self.linter.lint(path, text)
+        except Exception as error:  # the server outlives any bug in a lint
+            self.log(f"asynccheck: cannot lint {path}: {error!r}", types.MessageType.Error)
+            return None
+
+    def publish_problems(self, fresh: dict[str, Outcome]) -> None:
+        """One diagnostic on each broken configuration file; cleared once it reads again."""
+        broken = {p for p in self.problems.values() if p is not None}
+        for outcome in fresh.values():
+            problem = outcome.problem
+            if problem is not None:
+                text = self.documents.text_of(problem.path) or ""
+                self.publish(problem.path, [config_diagnostic(problem, text)])
+        for path in self.shown_problems - broken:
+            self.publish(path, [])
+        self.shown_problems = broken
+
+    def publish(self, path: str, found: list[types.Diagnostic]) -> None:
+        uri = from_fs_path(path) or path
+        self.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=uri, diagnostics=found)
+        )
+
+    def closed(self, uri: str) -> None:
+        self.scheduler.forget(uri)
+        self.outcomes.pop(uri, None)
+        self.problems.pop(uri, None)
+        self.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
+        )
+        self.publish_problems({})
+
+    def settings_changed(self, options: Any) -> None:
+        self.configs.use(parse(options))
+        if self.configs.settings_error:
+            self.window_show_message(
+                types.ShowMessageParams(types.MessageType.Warning, self.configs.settings_error)
+            )
+        self.schedule_all()
+
+    def config_changed(self) -> None:
+        self.configs.forget()
+        self.schedule_all()
+
+    def current(self, uri: str) -> Optional[Outcome]:
+        """The published outcome if it is for the buffer's text; else lint now."""
+        document = self.workspace.get_text_document(uri)
+        outcome = self.outcomes.get(uri)
+        if outcome is not None and outcome.text == document.source:
+            return outcome
+        if not self.documents.is_python(uri):
+            return None
+        return self._lint_safely(self.documents.path_of(uri), document.source)
+
+    def log(self, message: str, kind: types.MessageType = types.MessageType.Info) -> None:
+        self.window_log_message(types.LogMessageParams(kind, message))
+
+
+server = AsynccheckServer()
+
+
+@server.feature(types.INITIALIZE)
+def _initialize(ls: AsynccheckServer, params: types.InitializeParams) -> None:
+    ls.configs.use(parse(params.initialization_options))
+
+
+@server.feature(types.INITIALIZED)
+async def _initialized(ls: AsynccheckServer, params: types.InitializedParams) -> None:
+    if ls.configs.settings_error:
+        ls.window_show_message(
+            types.ShowMessageParams(types.MessageType.Warning, ls.configs.settings_error)
+        )
+    workspace = ls.client_capabilities.workspace
+    watched = workspace.did_change_watched_files if workspace else None
+    if watched is None or not watched.dynamic_registration:
+        return
+    options = types.DidChangeWatchedFilesRegistrationOptions(
+        watchers=[types.FileSystemWatcher(glob_pattern=glob) for glob in WATCHED]
+    )
+    registration = types.Registration(
+        id="asynccheck-watched-files",
+        method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+        register_options=options,
+    )
+    try:
+        await ls.client_register_capability_async(types.RegistrationParams([registration]))
+    except Exception as error:  # a client that refuses: pyproject.toml saves still count
+        ls.log(f"asynccheck: cannot watch files: {error!r}", types.MessageType.Warning)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+def _did_open(ls: AsynccheckServer, params: types.DidOpenTextDocumentParams) -> None:
+    ls.schedule(params.text_document.uri)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+def _did_change(ls: AsynccheckServer, params: types.DidChangeTextDocumentParams) -> None:
+    ls.schedule(params.text_document.uri)
+    ls.schedule_dependents(params.text_document.uri)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+def _did_save(ls: AsynccheckServer, params: types.DidSaveTextDocumentParams) -> None:
+    path = ls.documents.path_of(params.text_document.uri)
+    if path is not None and is_config_file(path):
+        ls.config_changed()
+        return
+    ls.schedule(params.text_document.uri)
+    ls.schedule_dependents(params.text_document.uri)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+def _did_close(ls: AsynccheckServer, params: types.DidCloseTextDocumentParams) -> None:
+    ls.closed(params.text_document.uri)
+    ls.schedule_dependents(params.text_document.uri)
+
+
+@server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+def _did_change_configuration(
+    ls: AsynccheckServer, params: types.DidChangeConfigurationParams
+) -> None:
+    ls.settings_changed(params.settings)
+
+
+@server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+def _did_change_watched_files(
+    ls: AsynccheckServer, params: types.DidChangeWatchedFilesParams
+) -> None:
+    paths = [ls.documents.path_of(change.uri) or "" for change in params.changes]
+    if any(is_config_file(path) for path in paths):
+        ls.config_changed()
+    elif any(path.endswith(".py") for path in paths):
+        ls.schedule_dependents("")
+
+
+@server.feature(
+    types.TEXT_DOCUMENT_CODE_ACTION,
+    types.CodeActionOptions(
+        code_action_kinds=[types.CodeActionKind.QuickFix, actions.FIX_ALL],
+        resolve_provider=False,
+    ),
+)
+def _code_action(
+    ls: AsynccheckServer, params: types.CodeActionParams
+) -> Optional[list[types.CodeAction]]:
+    uri = params.text_document.uri
+    outcome = ls.current(uri)
+    if outcome is None:
+        return None
+    path = ls.documents.path_of(uri)
+    return actions.code_actions(
+        uri,
+        outcome,
+        ls.lines(outcome.text),
+        params.range,
+        params.context.only,
+        ls.configs.settings,
+        lambda text: ls.linter.check(path, text),
+    )
+
+
+@server.feature(types.TEXT_DOCUMENT_HOVER)
+def _hover(ls: AsynccheckServer, params: types.HoverParams) -> Optional[types.Hover]:
+    uri = params.text_document.uri
+    document = ls.workspace.get_text_document(uri)
+    lines = ls.lines(document.source)
+    where = lines.from_client(params.position)
+    outcome = ls.outcomes.get(uri)
+    findings = outcome.findings if outcome is not None and outcome.text == document.source else ()
+    return hover.hover(lines.line(where.row), where, findings)
+
+
+def start() -> None:
+    """Serve over stdio until the client says `exit`."""
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    server.start_io()
