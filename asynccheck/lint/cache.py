@@ -15,7 +15,7 @@ from typing import Any, Optional
 from asynccheck import __version__
 from asynccheck._hash import blake2b
 
-_FORMAT = 2
+_FORMAT = 3
 CACHE_DIR_NAME = ".asynccheck_cache"
 _DIGEST_SIZE = 16
 
@@ -30,6 +30,10 @@ class Entry:
     size: int
     digest: bytes
     findings: tuple[Any, ...]  # Finding.to_tuple() each
+    # Cross-module AC110 (lint.project): (the file's questions, as finding tuples;
+    # (path, summary hash) of every module its answers read; the answers, as finding
+    # tuples). Empty when the file asks nothing of other modules.
+    links: tuple[Any, ...] = ()
 
 
 @dataclass
@@ -41,7 +45,7 @@ class Cache:
     key: str
     entries: dict[str, Entry] = field(default_factory=dict)  # stored in this run
     dirty: bool = False
-    _columns: tuple[list[Any], ...] = ((), (), (), (), ())  # type: ignore[assignment]
+    _columns: tuple[list[Any], ...] = ((), (), (), (), (), ())  # type: ignore[assignment]
     _index: dict[str, int] = field(default_factory=dict)
 
     @classmethod
@@ -62,8 +66,17 @@ class Cache:
         i = self._index.get(path)
         if i is None:
             return None
-        _, mtimes, sizes, digests, findings = self._columns
-        return Entry(mtimes[i], sizes[i], digests[i * _DIGEST : (i + 1) * _DIGEST], findings[i])
+        _, mtimes, sizes, digests, findings, links = self._columns
+        digest = digests[i * _DIGEST : (i + 1) * _DIGEST]
+        return Entry(mtimes[i], sizes[i], digest, findings[i], links[i])
+
+    def links(self, path: str) -> tuple[Any, ...]:
+        """The entry's cross-module part (see Entry.links); () when there is none."""
+        entry = self.entries.get(path)
+        if entry is not None:
+            return entry.links
+        i = self._index.get(path)
+        return self._columns[5][i] if i is not None else ()  # type: ignore[no-any-return]
 
     def __contains__(self, path: str) -> bool:
         return path in self.entries or path in self._index
@@ -80,7 +93,7 @@ class Cache:
         i = self._index.get(path)
         if i is None:
             return None
-        _, mtimes, sizes, _, findings = self._columns
+        _, mtimes, sizes, _, findings, _ = self._columns
         if mtimes[i] != mtime_ns or sizes[i] != size:
             return None
         return findings[i]  # type: ignore[no-any-return]
@@ -108,6 +121,7 @@ class Cache:
             "sizes": [e.size for e in rows],  # type: ignore[union-attr]
             "digests": b"".join(e.digest for e in rows),  # type: ignore[union-attr]
             "findings": [e.findings for e in rows],  # type: ignore[union-attr]
+            "links": [e.links for e in rows],  # type: ignore[union-attr]
         }
         folder = os.path.dirname(self.path)
         try:
@@ -134,16 +148,19 @@ _DIGEST = _DIGEST_SIZE
 
 
 def _load(path: str, key: str) -> tuple[list[Any], ...]:
-    empty: tuple[list[Any], ...] = ([], [], [], b"", [])  # type: ignore[assignment]
+    empty: tuple[list[Any], ...] = ([], [], [], b"", [], [])  # type: ignore[assignment]
     try:
         with open(path, "rb") as f:
             data = marshal.loads(f.read())  # marshal.load(f) reads in small steps: 4x slower
         if not isinstance(data, dict) or data.get("format") != _FORMAT or data.get("key") != key:
             return empty
-        columns = (data["paths"], data["mtimes"], data["sizes"], data["digests"], data["findings"])
+        columns = (
+            data["paths"], data["mtimes"], data["sizes"], data["digests"], data["findings"],
+            data["links"],
+        )  # fmt: skip
         n = len(columns[0])
         if (
-            any(len(c) != n for c in (columns[1], columns[2], columns[4]))
+            any(len(c) != n for c in (columns[1], columns[2], columns[4], columns[5]))
             or len(columns[3]) != n * _DIGEST
         ):
             return empty

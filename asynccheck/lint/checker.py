@@ -6,7 +6,7 @@ import ast
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from asynccheck.config import Config
 from asynccheck.globs import ignored_for_file
@@ -17,6 +17,9 @@ from asynccheck.lint.finding import Finding, Position, split_lines
 from asynccheck.rules import ENGINE_CODES, REGISTRY
 from asynccheck.rules.advice import fit_findings
 from asynccheck.rules.base import Rule
+
+if TYPE_CHECKING:
+    from asynccheck.lint.project.summary import ModuleSummary
 
 _LIBCST_AT = re.compile(r"error at (\d+):(\d+): (.*)", re.DOTALL)
 
@@ -49,30 +52,64 @@ class Checker:
         ]
 
     def check(self, path: str, text: str) -> list[Finding]:
-        findings = self._check(path, text)
+        """The file's findings, on its own (no other module is looked at)."""
+        return self.check_in_project(path, text, None)[0]
+
+    def check_in_project(
+        self, path: str, text: str, module: Optional[str], is_package: bool = False
+    ) -> tuple[list[Finding], Optional[ModuleSummary]]:
+        """The file's findings, with AC110's questions about other modules among them
+        (`project.candidates`) when `module` names it, and its summary when it was parsed."""
+        findings, summary = self._check(path, text, module, is_package)
         if self.per_file_ignores and findings:
             findings = [
                 f
                 for f in findings
                 if not ignored_for_file(f.code, path, self.per_file_ignores, self.root)
             ]
-        return findings
+        return findings, summary
 
-    def _check(self, path: str, text: str) -> list[Finding]:
+    def summary_of(self, text: str, module: str, is_package: bool) -> Optional[ModuleSummary]:
+        """A module's summary alone: for a module the linted files reach but do not name.
+        None when it cannot be parsed."""
+        try:
+            tree = cst.parse_module(text)
+        except Exception:
+            return None
+        ctx = FileContext("", text, tree, collect(tree, frozenset(("Yield",))), self.settings)
+        try:
+            return self._summarise(ctx, module, is_package)
+        finally:
+            ctx.release()
+
+    def _summarise(self, ctx: FileContext, module: str, is_package: bool) -> ModuleSummary:
+        from asynccheck.lint.project.summarise import summarise
+        from asynccheck.rules.blocking import classify_call
+        from asynccheck.rules.helpers import runs_when_called
+
+        return summarise(ctx, module, is_package, classify_call, runs_when_called)
+
+    def _check(
+        self, path: str, text: str, module_name: Optional[str] = None, is_package: bool = False
+    ) -> tuple[list[Finding], Optional[ModuleSummary]]:
         rules = self.rules_for(text, path)
+        project = module_name is not None and "AC110" in self.codes and not path.endswith(".pyi")
         if not rules and "AC001" not in self.codes:
-            return []  # nothing can fire: do not even parse
+            return [], None  # nothing can fire: do not even parse
         try:
             module = cst.parse_module(text)
         except Exception as error:  # libcst raises ParserSyntaxError, and worse on odd input
-            return self._syntax_error(path, text, error)
-        if not rules:
-            return []
-        facts = collect(module, frozenset(t for rule in rules for t in rule.site_types))
+            return self._syntax_error(path, text, error), None
+        if not rules and not project:
+            return [], None
+        site_types = frozenset(t for rule in rules for t in rule.site_types)
+        facts = collect(module, site_types | {"Yield"} if project else site_types)
         ctx = FileContext(path, text, module, facts, self.settings)
+        ctx.module_name, ctx.is_package = module_name, is_package
         raw: list[RawFinding] = []
         for rule in rules:
             raw.extend(rule.advise(rule.check(ctx)))
+        summary = self._summarise(ctx, module_name, is_package) if project else None
         findings = fit_findings(ctx.materialize(raw), self.settings.target_version)
         # Memoized facts (flow views, call graphs) point back at the context: without this
         # the parsed tree lives on in a cycle until the GC finds it, and a run over thousands
@@ -80,7 +117,7 @@ class Checker:
         ctx.release()
         if module.default_newline != "\n":
             findings = [_with_newline(f, module.default_newline) for f in findings]
-        return findings
+        return findings, summary
 
     def _syntax_error(self, path: str, text: str, error: Exception) -> list[Finding]:
         if "AC001" not in self.codes:

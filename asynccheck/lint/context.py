@@ -64,6 +64,10 @@ class FileContext:
     facts: Facts
     settings: LintSettings = field(default_factory=LintSettings)
     _memo: dict[str, Any] = field(default_factory=dict)
+    # Set when the file is checked as part of a project (`lint.project`): its dotted name,
+    # and whether it is a package's `__init__.py` (relative imports start there).
+    module_name: Optional[str] = None
+    is_package: bool = False
 
     # --- facts shared between rules -------------------------------------------------------
     def memo(self, key: str, compute: Callable[[FileContext], T]) -> T:
@@ -174,6 +178,32 @@ class FileContext:
         from asynccheck.lint.suppress import unsuppressed
 
         return unsuppressed(findings, lines, self.settings.respect_peer_noqa)
+
+    def suppression_of(self, sites: list[Site]) -> Callable[[Site, tuple[str, ...]], bool]:
+        """A test of whether a `# noqa` for one of `codes` sits on a site's line (the call's
+        or its statement's first line). Positions are found once, for `sites` only."""
+        from asynccheck.lint.positions import spans
+        from asynccheck.lint.suppress import is_suppressed
+
+        located = spans(
+            self.module,
+            self.source,
+            [(self.hosts(site.stmt), (site.node, site.stmt)) for site in sites],
+        )
+        lines = split_lines(self.source)
+
+        def suppressed(site: Site, codes: tuple[str, ...]) -> bool:
+            rows = {
+                span.start_row
+                for span in (located.get(id(site.node)), located.get(id(site.stmt)))
+                if span
+            }
+            return any(
+                0 < row <= len(lines) and any(is_suppressed(code, lines[row - 1]) for code in codes)
+                for row in rows
+            )
+
+        return suppressed
 
     def hosts(self, stmt: Any) -> tuple[Any, ...]:
         """`stmt`, then the defs and classes around it: ever larger statements, the first

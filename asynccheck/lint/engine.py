@@ -21,6 +21,8 @@ from asynccheck.lint.finding import Finding, Position
 
 if TYPE_CHECKING:
     from asynccheck.lint.checker import Checker
+    from asynccheck.lint.project.candidates import Candidate
+    from asynccheck.lint.project.step import ProjectStep, Summarised
 
 # Below this many files to lint, worker processes cost more than they save.
 _PARALLEL_THRESHOLD = 16
@@ -49,6 +51,10 @@ class FileOutcome:
     fixed: int = 0
     diff: str = ""
     entry: Optional[Entry] = None  # what the cache should remember
+    # The project step's share (lint.project): the file's cross-module questions, and its
+    # summary, made from the same parse.
+    candidates: tuple[Candidate, ...] = ()
+    summarised: Optional[Summarised] = None
 
 
 @dataclass(frozen=True)
@@ -95,8 +101,37 @@ def lint_file(path: str) -> FileOutcome:
         return FileOutcome(path, findings, entry=_entry(stat, data, findings))
     if _OPTIONS.fixing:
         return _fix_file(path, data, decoded.text, decoded.encoding, checker)
-    findings = tuple(checker.check(path, decoded.text))
-    return FileOutcome(path, findings, entry=_entry(stat, data, findings))
+    from asynccheck.lint.project.candidates import split
+    from asynccheck.lint.project.index import module_of_path
+
+    module = module_of_path(path)[0] or None
+    is_package = os.path.basename(path) == "__init__.py"
+    checked, summary = checker.check_in_project(path, decoded.text, module, is_package)
+    findings, candidates = split(checked)
+    entry = _entry(stat, data, tuple(findings))
+    summarised = (path, stat.st_mtime_ns, stat.st_size, entry.digest, summary) if summary else None
+    return FileOutcome(
+        path, tuple(findings), entry=entry, candidates=tuple(candidates), summarised=summarised
+    )
+
+
+def summarise_file(item: tuple[str, str]) -> Summarised:
+    """A module the linted files reach but do not name: its summary alone (one parse)."""
+    from asynccheck.lint.source import decode
+
+    path, module = item
+    checker = _CHECKER
+    assert checker is not None
+    try:
+        stat = os.stat(path)
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        return (path, 0, 0, b"", None)
+    text = decode(data).text
+    is_package = os.path.basename(path) == "__init__.py"
+    summary = checker.summary_of(text, module, is_package) if text is not None else None
+    return (path, stat.st_mtime_ns, stat.st_size, content_hash(data), summary)
 
 
 def _entry(stat: os.stat_result, data: bytes, findings: tuple[Finding, ...]) -> Entry:
@@ -172,6 +207,7 @@ def _run_group(
     """Lint the files one configuration applies to, with that configuration's cache."""
     use_cache = options.use_cache and not options.fixing
     cache = Cache.open(config.root or os.getcwd() if use_cache else None, config.fingerprint())
+    project = _project_step(files, config, cache)
     outcomes: list[FileOutcome] = []
     cached: list[Finding] = []
     todo: list[tuple[int, str]] = []
@@ -188,27 +224,83 @@ def _run_group(
             if found is None and key in cache:
                 found = _same_content(cache, key, path, stat)
             if found is not None and _extend_findings(cached, path, found):
+                _reuse_links(cached, path, cache.links(key), project)
                 continue
         todo.append((stat.st_size, path))
     todo.sort(key=lambda item: (-item[0], item[1]))  # big files first: better load balance
+    checker = None
     if todo:  # only now import the rules and libcst: a warm run needs neither
         from asynccheck.lint.checker import checker_for
 
-        outcomes.extend(_lint_todo([path for _, path in todo], checker_for(config), options, cache))
+        checker = checker_for(config)
+        outcomes.extend(_lint_todo([path for _, path in todo], checker, options, cache, project))
+    if project.asked:
+        from asynccheck.lint.checker import checker_for
+
+        cached.extend(_answer(project, checker or checker_for(config), options, cache))
     cache.save()
+    project.store.save()
     cached.extend(f for o in outcomes for f in o.findings)
     return outcomes, cached
 
 
 def _lint_todo(
-    paths: list[str], checker: Checker, options: RunOptions, cache: Cache
+    paths: list[str], checker: Checker, options: RunOptions, cache: Cache, project: ProjectStep
 ) -> list[FileOutcome]:
     outcomes = []
     for outcome in _lint_all(paths, checker, options):
         outcomes.append(outcome)
         if outcome.entry is not None and cache.path is not None:
             cache.store(os.path.abspath(outcome.path), outcome.entry)
+        if outcome.summarised is not None:
+            project.learn(outcome.summarised)
+        if outcome.candidates:
+            project.ask(outcome.path, outcome.candidates)
     return outcomes
+
+
+# --- the project step (lint.project): cross-module AC110 --------------------------------------
+def _project_step(files: Sequence[str], config: Config, cache: Cache) -> ProjectStep:
+    from asynccheck.lint.project.step import ProjectStep
+    from asynccheck.lint.project.store import SummaryStore
+
+    folder = os.path.dirname(cache.path) if cache.path is not None else None
+    return ProjectStep(SummaryStore.open(folder, cache.key), files, config.root)
+
+
+def _reuse_links(out: list[Finding], path: str, links: Any, project: ProjectStep) -> None:
+    """A cached file's cross-module findings, while every summary they read is unchanged;
+    otherwise its stored questions are asked again (no parse of the file)."""
+    if not links:
+        return
+    from asynccheck.lint.project.candidates import Candidate
+
+    try:
+        asked, deps, answers = links
+        if project.deps_current(deps):
+            out.extend(Finding.from_tuple(path, t) for t in answers)
+        else:
+            project.ask(path, [Candidate.from_tuple(path, t) for t in asked])
+    except Exception:  # a damaged entry: its file's chains are simply not reported
+        return
+
+
+def _answer(
+    project: ProjectStep, checker: Checker, options: RunOptions, cache: Cache
+) -> list[Finding]:
+    def summarise_paths(items: Sequence[tuple[str, str]]) -> Iterator[Summarised]:
+        return _lint_all(list(items), checker, options, summarise_file)  # type: ignore[arg-type]
+
+    found: list[Finding] = []
+    for path, answer in project.answer(summarise_paths).items():
+        found.extend(answer.findings)
+        entry = cache.get(path) if cache.path is not None else None
+        if entry is not None:
+            asked = tuple(c.to_tuple() for c in project.questions(path))
+            answers = tuple(f.to_tuple() for f in answer.findings)
+            entry.links = (asked, answer.deps, answers)
+            cache.store(path, entry)
+    return found
 
 
 def _cache_key(cwd: str, path: str) -> str:
@@ -243,11 +335,13 @@ def _same_content(
     entry = cache.by_content(key, digest)
     if entry is None:
         return None
-    cache.store(key, Entry(stat.st_mtime_ns, stat.st_size, digest, entry.findings))
+    cache.store(key, Entry(stat.st_mtime_ns, stat.st_size, digest, entry.findings, entry.links))
     return entry.findings
 
 
-def _lint_all(paths: list[str], checker: Checker, options: RunOptions) -> Iterator[FileOutcome]:
+def _lint_all(
+    paths: list[Any], checker: Checker, options: RunOptions, work: Any = lint_file
+) -> Iterator[Any]:
     jobs = options.jobs or os.cpu_count() or 1
     progress = (
         _Progress(len(paths)) if options.progress and len(paths) >= _PROGRESS_THRESHOLD else None
@@ -255,11 +349,11 @@ def _lint_all(paths: list[str], checker: Checker, options: RunOptions) -> Iterat
     with _fewer_collections():
         if jobs <= 1 or len(paths) < _PARALLEL_THRESHOLD:
             _init_worker(checker, options)
-            results: Iterator[FileOutcome] = map(lint_file, paths)
+            results: Iterator[Any] = map(work, paths)
             pool = None
         else:
             pool = _context().Pool(jobs, initializer=_init_worker, initargs=(checker, options))
-            results = pool.imap_unordered(lint_file, paths, chunksize=4)
+            results = pool.imap_unordered(work, paths, chunksize=4)
         try:
             for outcome in results:
                 if progress is not None:

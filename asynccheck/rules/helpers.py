@@ -16,6 +16,9 @@ from asynccheck.lint import names
 from asynccheck.lint.callgraph import calls_by_scope, local_callee
 from asynccheck.lint.context import RawFinding
 from asynccheck.lint.cst import cst
+from asynccheck.lint.project.candidates import CHAIN, question
+from asynccheck.lint.project.summarise import spelled_names
+from asynccheck.lint.project.targets import call_target
 from asynccheck.rules.base import Example, Rule
 from asynccheck.rules.blocking import BlockingSite, classify_call
 
@@ -101,6 +104,54 @@ def _analyse(ctx: FileContext) -> list[HelperChain]:
     return found
 
 
+def _helper_text(site: Site, helper: str) -> str:
+    return helper if not site.node.args else f"{helper}, ..."
+
+
+# What can move to a thread depends on how the helper is used (RULES: advice fits what is
+# called): a `with helper():` block runs on the loop whatever thread enters it, and a
+# generator blocks as it is iterated, not when it is called.
+_ADVICE_BY_USE = {
+    "WithItem": "make {name}() an @asynccontextmanager that awaits asyncio.to_thread() for "
+    "the blocking part",
+    "For": "iterate it in a thread: await asyncio.to_thread(list, {name}(...))",
+    "CompFor": "iterate it in a thread: await asyncio.to_thread(list, {name}(...))",
+}
+_ADVICE = "use await asyncio.to_thread({helper})"
+
+
+def advice_for(site: Site, helper: str) -> str:
+    """The message's advice for calling `helper` at `site`."""
+    template = _ADVICE_BY_USE.get(type(site.parent).__name__, _ADVICE)
+    return template.format(name=helper, helper=_helper_text(site, helper))
+
+
+def project_calls(ctx: FileContext) -> list[tuple[Site, str]]:
+    """Calls on the loop that may block through another module: a project def this file
+    imports (or a method of a class it imports or types a receiver with), or one of the
+    file's own helpers that calls one. The project graph answers them after the run."""
+    assert ctx.module_name is not None
+    spelled = spelled_names(ctx, ctx.module_name, ctx.is_package)
+    generators = {id(site.scope) for site in ctx.sites("Yield")}
+    calls = calls_by_scope(ctx)
+    found = []
+    for scope in ctx.facts.scopes.values():
+        if not scope.runs_on_loop:
+            continue
+        for _, site in calls.get(id(scope), ()):
+            if site.awaited or classify_call(ctx, site) is not None:
+                continue
+            local = local_callee(ctx, site)
+            if local is not None:
+                helper = _helper(ctx, site, generators)
+                target = spelled.full(helper) if helper and not helper.runs_on_loop else None
+            else:
+                target = call_target(spelled, site)
+            if target is not None:
+                found.append((site, target))
+    return found
+
+
 def _origins(
     ctx: FileContext, calls: dict[int, list[tuple[int, Site]]], generators: set[int]
 ) -> list[tuple[Site, Scope]]:
@@ -155,18 +206,36 @@ def _helper(ctx: FileContext, site: Site, generators: set[int]) -> Optional[Scop
     callee = local_callee(ctx, site)
     if callee is None or callee.kind != "function":
         return None
-    node = callee.node
-    contextmanager = False
-    for decorator in node.decorators:
-        name = _decorator_name(decorator.decorator, callee.parent)
-        if name not in TRANSPARENT_DECORATORS:
-            return None
-        contextmanager = contextmanager or name == "contextlib.contextmanager"
-    if id(callee) in generators and not contextmanager:
+    decorators = _decorators(callee)
+    if decorators is None:
+        return None
+    if id(callee) in generators and "contextlib.contextmanager" not in decorators:
         parent = site.parent
         if type(parent).__name__ not in _CONSUMING_PARENTS or parent.iter is not site.node:
             return None
     return callee
+
+
+def runs_when_called(scope: Scope, generators: set[int]) -> bool:
+    """Calling this def runs its body now, on the caller's thread: a plain function whose
+    decorators leave it in place, and not a generator (unless a `@contextmanager`)."""
+    if scope.kind != "function":
+        return False
+    decorators = _decorators(scope)
+    if decorators is None:
+        return False
+    return id(scope) not in generators or "contextlib.contextmanager" in decorators
+
+
+def _decorators(scope: Scope) -> Optional[set[str]]:
+    """The def's decorators by name, or None when one may move the call elsewhere."""
+    found = set()
+    for decorator in scope.node.decorators:
+        name = _decorator_name(decorator.decorator, scope.parent)
+        if name not in TRANSPARENT_DECORATORS:
+            return None
+        found.add(name)
+    return found
 
 
 def _decorator_name(expr: Any, scope: Optional[Scope]) -> Optional[str]:
@@ -179,10 +248,6 @@ def _drop_suppressed(ctx: FileContext, graph: _Graph) -> None:
     """A `# noqa` on a blocking call inside a helper (bare, with that call's code, or AC110)
     means its author accepted it there: no chain goes through it. Likewise a `# noqa` for
     AC110 on a helper's call of another helper cuts that edge."""
-    from asynccheck.lint.finding import split_lines
-    from asynccheck.lint.positions import spans
-    from asynccheck.lint.suppress import is_suppressed
-
     sites = [blocking.site for items in graph.terminals.values() for _, blocking in items]
     sites += [
         site
@@ -190,21 +255,7 @@ def _drop_suppressed(ctx: FileContext, graph: _Graph) -> None:
         for _, _, site in edges
         if site.scope.kind == "function"
     ]
-    located = spans(
-        ctx.module, ctx.source, [(ctx.hosts(site.stmt), (site.node, site.stmt)) for site in sites]
-    )
-    lines = split_lines(ctx.source)
-
-    def suppressed(site: Site, codes: tuple[str, ...]) -> bool:
-        rows = {
-            span.start_row
-            for span in (located.get(id(site.node)), located.get(id(site.stmt)))
-            if span
-        }
-        return any(
-            0 < row <= len(lines) and any(is_suppressed(code, lines[row - 1]) for code in codes)
-            for row in rows
-        )
+    suppressed = ctx.suppression_of(sites)
 
     for key, items in list(graph.terminals.items()):
         kept = [item for item in items if not suppressed(item[1].site, (item[1].code, "AC110"))]
@@ -258,28 +309,6 @@ def _callee_text(ctx: FileContext, func: Any) -> str:
     if len(text) > _CALL_TEXT_LIMIT or "\n" in text:
         text = f"...{func.attr.value}" if isinstance(func, cst.Attribute) else "..."
     return text
-
-
-def _helper_text(site: Site, helper: str) -> str:
-    return helper if not site.node.args else f"{helper}, ..."
-
-
-# What can move to a thread depends on how the helper is used (RULES: advice fits what is
-# called): a `with helper():` block runs on the loop whatever thread enters it, and a
-# generator blocks as it is iterated, not when it is called.
-_ADVICE_BY_USE = {
-    "WithItem": "make {name}() an @asynccontextmanager that awaits asyncio.to_thread() for "
-    "the blocking part",
-    "For": "iterate it in a thread: await asyncio.to_thread(list, {name}(...))",
-    "CompFor": "iterate it in a thread: await asyncio.to_thread(list, {name}(...))",
-}
-_ADVICE = "use await asyncio.to_thread({helper})"
-
-
-def advice_for(site: Site, helper: str) -> str:
-    """The message's advice for calling `helper` at `site`."""
-    template = _ADVICE_BY_USE.get(type(site.parent).__name__, _ADVICE)
-    return template.format(name=helper, helper=_helper_text(site, helper))
 
 
 class BlockingViaHelper(Rule):
@@ -447,12 +476,20 @@ class BlockingViaHelper(Rule):
     )
 
     def check(self, ctx: FileContext) -> Iterable[RawFinding]:
+        reported = set()
         for found in helper_chains(ctx):
             site = found.site
+            reported.add(id(site.node))
             message = self.message.format(
                 call=" -> ".join(found.chain), advice=advice_for(site, found.helper)
             )
             yield RawFinding(self.code, message, site.node, site.stmt)
+        if ctx.module_name is not None:
+            for site, target in project_calls(ctx):
+                if id(site.node) not in reported:
+                    advice = advice_for(site, _callee_text(ctx, site.node.func))
+                    message = self.message.format(call=CHAIN, advice=advice)
+                    yield RawFinding(self.code, question(target, message), site.node, site.stmt)
 
     @classmethod
     def summary(cls) -> str:

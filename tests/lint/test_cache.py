@@ -22,13 +22,13 @@ JOBS1 = RunOptions(jobs=1)
 def checked(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The paths the checker parsed and checked during the test (in-process runs only)."""
     seen: list[str] = []
-    original = Checker.check
+    original = Checker._check
 
-    def spy(self: Checker, path: str, text: str):
+    def spy(self: Checker, path: str, text: str, *args):
         seen.append(os.path.basename(path))
-        return original(self, path, text)
+        return original(self, path, text, *args)
 
-    monkeypatch.setattr(Checker, "check", spy)
+    monkeypatch.setattr(Checker, "_check", spy)
     return seen
 
 
@@ -224,8 +224,10 @@ def test_fix_and_diff_do_not_write_stale_entries(tree, cli):
 def test_the_cache_is_written_atomically(tree, monkeypatch):
     root = tree({"a.py": SLEEP})
     lint(root)
-    assert cache_files(root) == [".gitignore", *(p.name for p in stores(root))]
+    project = [name for name in cache_files(root) if name.startswith("project-")]
+    assert cache_files(root) == [".gitignore", *(p.name for p in stores(root)), *project]
     assert not list((root / CACHE_DIR_NAME).glob(".lint-*"))
+    assert not list((root / CACHE_DIR_NAME).glob(".project-*"))
 
     # A failure while writing leaves the old store whole and no temporary file behind.
     import marshal

@@ -1,0 +1,149 @@
+"""The project step of a run: answer the linted files' cross-module questions.
+
+After the files are checked (each one parsed once, its summary made from that same walk),
+the questions (`candidates`) are answered from the summaries of the modules they reach.
+Modules reached but not linted are summarised on demand, round after round as the chains
+go deeper, by the engine's worker pool (`summarise_paths`); their summaries are cached by
+content hash. Each file's answer records the summary hashes it read (`deps`), so its
+stored findings are reused only while those summaries stay the same.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+from asynccheck.lint.finding import Finding
+from asynccheck.lint.project.candidates import Candidate
+from asynccheck.lint.project.graph import Graph
+from asynccheck.lint.project.index import ModuleIndex
+from asynccheck.lint.project.store import SummaryStore
+from asynccheck.lint.project.summary import ModuleSummary
+
+Deps = tuple[tuple[str, bytes], ...]  # (path, summary hash) of every module read
+# path -> (mtime_ns, size, content hash, summary or None); run by the engine's pool
+Summarised = tuple[str, int, int, bytes, Optional[ModuleSummary]]
+SummarisePaths = Callable[[Sequence[tuple[str, str]]], Iterable[Summarised]]
+_MAX_ROUNDS = 64
+
+
+@dataclass(frozen=True)
+class Answer:
+    findings: tuple[Finding, ...]
+    deps: Deps
+
+
+@dataclass
+class ProjectStep:
+    store: SummaryStore
+    files: Sequence[str]  # the linted files: their package roots make the project
+    config_root: Optional[str] = None
+    _index: Optional[ModuleIndex] = None
+    _questions: dict[str, list[Candidate]] = field(default_factory=dict)
+    _stats: dict[str, Optional[tuple[int, int]]] = field(default_factory=dict)
+
+    @property
+    def index(self) -> ModuleIndex:
+        if self._index is None:
+            self._index = ModuleIndex.around(self.files, self.config_root)
+        return self._index
+
+    # --- the warm path: is a stored answer still right? ----------------------------------
+    def deps_current(self, deps: Deps) -> bool:
+        for path, digest in deps:
+            stat = self._stat(path)
+            if stat is None or self.store.summary_digest(path, *stat) != digest:
+                return False
+        return True
+
+    def _stat(self, path: str) -> Optional[tuple[int, int]]:
+        if path not in self._stats:
+            try:
+                st = os.stat(path)
+                self._stats[path] = (st.st_mtime_ns, st.st_size)
+            except OSError:
+                self._stats[path] = None
+        return self._stats[path]
+
+    # --- questions and what the linted files taught ---------------------------------------
+    def ask(self, path: str, candidates: Sequence[Candidate]) -> None:
+        self._questions[os.path.abspath(path)] = list(candidates)
+
+    @property
+    def asked(self) -> bool:
+        return bool(self._questions)
+
+    def questions(self, path: str) -> list[Candidate]:
+        return self._questions.get(os.path.abspath(path), [])
+
+    def learn(self, item: Summarised) -> bytes:
+        """A linted file's own summary (made in its check); returns the summary hash."""
+        path, mtime_ns, size, content, summary = item
+        return self.store.put(os.path.abspath(path), mtime_ns, size, content, summary)
+
+    # --- answers -------------------------------------------------------------------------
+    def answer(self, summarise_paths: SummarisePaths) -> dict[str, Answer]:
+        if not any(self._questions.values()):
+            return {path: Answer((), ()) for path in self._questions}
+        summaries: dict[str, Optional[ModuleSummary]] = {}
+        for _ in range(_MAX_ROUNDS):
+            graph = Graph(self.index, summaries)
+            reached = {
+                path: graph.reach(c.target for c in asked)
+                for path, asked in self._questions.items()
+            }
+            if not graph.missing:
+                break
+            self._load(sorted(graph.missing), summaries, summarise_paths)
+        answers = {}
+        for path, asked in self._questions.items():
+            module = self.index.name_of(path)
+            findings = []
+            for candidate in asked:
+                chain = graph.chain(candidate.target)
+                if chain is not None:
+                    findings.append(candidate.answered(chain.render(module)))
+            answers[path] = Answer(tuple(findings), self._deps(reached[path][1], summaries))
+        return answers
+
+    def _deps(self, modules: Iterable[str], summaries: dict[str, Optional[ModuleSummary]]) -> Deps:
+        out = []
+        for module in sorted(modules):
+            path = self.index.path_of(module)
+            if path is not None:
+                summary = summaries.get(module)
+                out.append((path, summary.digest() if summary is not None else b""))
+        return tuple(out)
+
+    def _load(
+        self,
+        modules: Sequence[str],
+        summaries: dict[str, Optional[ModuleSummary]],
+        summarise_paths: SummarisePaths,
+    ) -> None:
+        """Summaries of `modules`: from the store when the bytes are the same, else made."""
+        from asynccheck.lint.cache import content_hash
+
+        todo = []
+        for module in modules:
+            path = self.index.path_of(module)
+            summaries[module] = None  # unreadable, unparsable or gone: chains stop there
+            if path is None:
+                continue
+            try:
+                with open(path, "rb") as f:
+                    content = content_hash(f.read())
+            except OSError:
+                continue
+            known, summary = self.store.summary(path, content)
+            if known:
+                summaries[module] = summary
+            else:
+                todo.append((path, module))
+        named = dict(todo)
+        for path, mtime_ns, size, content, summary in summarise_paths(todo):
+            if content:  # read; else it vanished meanwhile
+                self.store.put(path, mtime_ns, size, content, summary)
+            summaries[named[path]] = summary

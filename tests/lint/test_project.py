@@ -1,0 +1,282 @@
+"""Cross-module AC110 (lint.project): import forms, methods, re-exports, hand-offs, `noqa`,
+the pre-commit single-file case, the cache's exactness and bad input, on fixture projects
+built in tmp_path."""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from asynccheck.config import Config
+from asynccheck.lint.checker import Checker
+from asynccheck.lint.engine import RunOptions, run
+
+TAIL = " blocks the event loop; use await asyncio.to_thread"
+
+STORAGE = """
+    import json
+    import time
+
+    def _write(path, data):
+        with open(path, "w") as f:
+            json.dump(data, f)
+
+    def save_order(order):
+        _write("orders.json", order)
+
+    def pure(x):
+        return x + 1
+
+    async def async_save(order):
+        time.sleep(1)
+
+    class Repo:
+        def get(self, key):
+            time.sleep(0.1)
+            return key
+"""
+
+
+def write(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return root
+
+
+def lint(root: Path, *paths: str, cache: bool = False, jobs: int = 1) -> list[tuple[str, int, str]]:
+    """(file, row, chain) of each AC110 finding, linting `paths` from `root`."""
+    here = os.getcwd()
+    os.chdir(root)
+    try:
+        config = Config(root=str(root), select=("AC110",))
+        result = run(list(paths) or ["."], config, RunOptions(jobs=jobs, use_cache=cache))
+    finally:
+        os.chdir(here)
+    return [
+        (Path(f.path).as_posix(), f.location.row, f.message.split(TAIL)[0])
+        for f in result.findings
+        if f.code == "AC110"
+    ]
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Path:
+    return write(
+        tmp_path,
+        {
+            "app/__init__.py": "from .storage import save_order as save\n",
+            "app/storage.py": STORAGE,
+            "app/handlers.py": """
+                import asyncio
+                import app.storage as st
+                from app import save
+                from .storage import Repo, async_save, pure, save_order
+
+                class Handler:
+                    repo2: Repo
+
+                    def __init__(self):
+                        self.repo = Repo()
+
+                    async def handle(self, order):
+                        save_order(order)
+                        st.save_order(order)
+                        save(order)
+                        self.repo.get("k")
+                        self.repo2.get("k")
+                        Repo().get("x")
+                        pure(1)
+                        await async_save(order)
+                        await asyncio.to_thread(save_order, order)
+                        await asyncio.get_running_loop().run_in_executor(None, save_order, order)
+            """,
+        },
+    )
+
+
+EXPECTED = [
+    ("app/handlers.py", 14, "storage.save_order() -> storage._write() -> open()"),
+    ("app/handlers.py", 15, "storage.save_order() -> storage._write() -> open()"),
+    ("app/handlers.py", 16, "storage.save_order() -> storage._write() -> open()"),
+    ("app/handlers.py", 17, "storage.Repo.get() -> time.sleep()"),
+    ("app/handlers.py", 18, "storage.Repo.get() -> time.sleep()"),
+    ("app/handlers.py", 19, "storage.Repo.get() -> time.sleep()"),
+]
+
+
+def test_every_import_form_and_method_receiver_is_followed(app: Path) -> None:
+    assert lint(app) == EXPECTED
+
+
+def test_one_file_named_alone_reports_the_same_chains(app: Path) -> None:
+    """What pre-commit passes: the helper modules are summarised, not reported."""
+    assert lint(app, "app/handlers.py") == EXPECTED
+    assert lint(app / "app", "handlers.py") == [
+        ("handlers.py", row, chain) for _, row, chain in EXPECTED
+    ]
+
+
+def test_the_worker_pool_gives_the_same_chains(app: Path) -> None:
+    extra = {f"app/m{i}.py": "async def f():\n    pass\n" for i in range(20)}
+    write(app, extra)
+    assert lint(app, jobs=2) == EXPECTED
+
+
+def test_src_layout_and_a_class_from_another_module_with_inherited_method(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "src/svc/__init__.py": "",
+            "src/svc/base.py": """
+                import subprocess
+
+                class Base:
+                    def run(self):
+                        return subprocess.run(["ls"])
+            """,
+            "src/svc/child.py": """
+                from svc.base import Base
+
+                class Child(Base):
+                    def __init__(self):
+                        self.ready = True
+            """,
+            "src/svc/api.py": """
+                from svc.child import Child
+
+                def helper():
+                    return Child().run()
+
+                async def main(worker: Child):
+                    worker.run()
+                    helper()
+            """,
+        },
+    )
+    assert lint(tmp_path, "src/svc/api.py") == [
+        ("src/svc/api.py", 8, "base.Base.run() -> subprocess.run()"),
+        ("src/svc/api.py", 9, "helper() -> base.Base.run() -> subprocess.run()"),
+    ]
+
+
+def test_noqa_in_the_helper_cuts_the_chain_and_noqa_at_the_call_silences_it(
+    tmp_path: Path,
+) -> None:
+    write(
+        tmp_path,
+        {
+            "pkg/__init__.py": "",
+            "pkg/io.py": """
+                def read(path):
+                    return open(path).read()  # noqa: AC104 - tiny file, read once
+
+                def load(path):
+                    return open(path).read()
+            """,
+            "pkg/main.py": """
+                from pkg.io import load, read
+
+                async def main():
+                    read("a")
+                    load("b")  # noqa: AC110
+                    load("c")
+            """,
+        },
+    )
+    assert lint(tmp_path) == [("pkg/main.py", 7, "io.load() -> open(path).read()")]
+
+
+def test_an_unparsable_helper_a_cycle_and_two_names_for_one_module_do_not_crash(
+    tmp_path: Path,
+) -> None:
+    write(
+        tmp_path,
+        {
+            "pkg/__init__.py": "from pkg import a as alias\nfrom pkg.a import ping\n",
+            "pkg/broken.py": "def f(:\n",
+            "pkg/a.py": """
+                from pkg.b import pong
+
+                def ping(n):
+                    return pong(n)
+            """,
+            "pkg/b.py": """
+                from pkg.a import ping
+
+                def pong(n):
+                    return ping(n - 1) if n else open("x")
+            """,
+            "pkg/main.py": """
+                import pkg
+                from pkg import alias
+                from pkg.broken import f
+                from pkg.main import main as again
+
+                async def main():
+                    f()
+                    alias.ping(3)
+                    pkg.ping(2)
+                    again()
+            """,
+        },
+    )
+    assert lint(tmp_path, "pkg/main.py") == [
+        ("pkg/main.py", 9, "a.ping() -> b.pong() -> open()"),
+        ("pkg/main.py", 10, "a.ping() -> b.pong() -> open()"),
+    ]
+
+
+@pytest.fixture
+def checked(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The files parsed during the test (in-process runs only)."""
+    seen: list[str] = []
+    check, summary_of = Checker._check, Checker.summary_of
+
+    def spy_check(self: Checker, path: str, *args):  # type: ignore[no-untyped-def]
+        seen.append(Path(path).name)
+        return check(self, path, *args)
+
+    def spy_summary(self: Checker, text: str, module: str, *args):  # type: ignore[no-untyped-def]
+        seen.append(module)
+        return summary_of(self, text, module, *args)
+
+    monkeypatch.setattr(Checker, "_check", spy_check)
+    monkeypatch.setattr(Checker, "summary_of", spy_summary)
+    return seen
+
+
+def test_a_changed_helper_invalidates_its_dependants_findings_only(
+    app: Path, checked: list[str]
+) -> None:
+    assert lint(app, "app/handlers.py", cache=True) == EXPECTED
+    assert sorted(checked) == ["app", "app.storage", "handlers.py"]  # one parse each
+    checked.clear()
+    assert lint(app, "app/handlers.py", cache=True) == EXPECTED
+    assert checked == []  # warm: nothing parsed
+
+    storage = app / "app/storage.py"
+    # A comment changes the bytes, not the summary: the stored chains stay right.
+    storage.write_text(storage.read_text() + "\n# a comment\n")
+    assert lint(app, "app/handlers.py", cache=True) == EXPECTED
+    assert checked == ["app.storage"]
+    checked.clear()
+
+    # The helper stops blocking: handlers.py is not parsed again, its chains are redone.
+    storage.write_text(storage.read_text().replace('    _write("orders.json", order)', "    pass"))
+    assert lint(app, "app/handlers.py", cache=True) == EXPECTED[3:]
+    assert checked == ["app.storage"]
+    checked.clear()
+    assert lint(app, "app/handlers.py", cache=True) == EXPECTED[3:]
+    assert checked == []
+
+
+def test_lint_source_alone_knows_no_project() -> None:
+    from asynccheck.lint.api import lint_source
+
+    source = "from pkg.io import load\n\nasync def main():\n    load('x')\n"
+    assert lint_source(source, select=["AC110"]) == []
