@@ -43,12 +43,24 @@ def _make_client() -> LanguageClient:
 
 
 @pytest_lsp.fixture(
+    scope="session",
+    config=ClientServerConfig(server_command=SERVER, client_factory=_make_client),
+)
+async def client(lsp_client: LanguageClient, tmp_path_factory: Any):
+    """One server with default settings for the whole run (start-up is most of a test's
+    time); each test works in a folder of its own (`folder`)."""
+    lsp_client.root = tmp_path_factory.mktemp("workspace")
+    await start(lsp_client, lsp_client.root)
+    yield
+    await lsp_client.shutdown_session()
+
+
+@pytest_lsp.fixture(
     scope="module",
     config=ClientServerConfig(server_command=SERVER, client_factory=_make_client),
 )
-async def client(lsp_client: LanguageClient, request: Any, tmp_path_factory: Any):
-    """One server per test module (start-up dominates a test's time), initialised with the
-    module's INIT_OPTIONS on a workspace of its own; each test works in its own folder."""
+async def configured_client(lsp_client: LanguageClient, request: Any, tmp_path_factory: Any):
+    """A server of the module's own, initialised with its INIT_OPTIONS."""
     lsp_client.root = tmp_path_factory.mktemp("workspace")
     await start(lsp_client, lsp_client.root, getattr(request.module, "INIT_OPTIONS", None))
     yield

@@ -15,7 +15,7 @@ from pytest_lsp import LanguageClient
 
 from tests.server.conftest import change, codes, open_file, published
 
-pytestmark = pytest.mark.asyncio(loop_scope="module")
+pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 BAD = """\
 import subprocess

@@ -1,0 +1,103 @@
+"""Settings: each file's nearest pyproject.toml (as the CLI resolves it), the editor's
+initializationOptions and didChangeConfiguration over it, a changed pyproject.toml re-lints
+the open files, and a broken one is one diagnostic on it (the server goes on)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from lsprotocol import types
+from pytest_lsp import LanguageClient
+
+from tests.server.conftest import codes, open_file, published
+from tests.server.test_actions import SOURCE, actions_at, apply, edits_of
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+INIT_OPTIONS = {
+    "asynccheck": {"unsafeFixes": True, "severity": {"AC1": "error"}, "ignore": ["AC103"]}
+}
+BLOCKING = "import subprocess\nimport time\n\n\nasync def f():\n    time.sleep(1)\n    subprocess.run([])\n"
+
+
+def watched(client: LanguageClient, path: Path, kind: types.FileChangeType) -> None:
+    client.workspace_did_change_watched_files(
+        types.DidChangeWatchedFilesParams([types.FileEvent(path.as_uri(), kind)])
+    )
+
+
+async def test_initialization_options(configured_client: LanguageClient, folder: Path) -> None:
+    client = configured_client
+    uri = open_file(client, folder / "app.py", SOURCE)
+    found = await published(client, uri)
+    assert codes(found) == ["AC101", "AC102"]
+    assert {d.severity for d in found} == {types.DiagnosticSeverity.Error}  # by family
+    (unsafe,) = [a for a in await actions_at(client, uri, 6) if a.title.startswith("AC102")]
+    assert unsafe.title.endswith("(unsafe fix)") and not unsafe.is_preferred
+    assert "asyncio.to_thread(" in apply(SOURCE, edits_of(unsafe, uri))
+    other = open_file(client, folder / "other.py", BLOCKING)
+    assert codes(await published(client, other)) == ["AC101"]  # AC103 ignored by the editor
+
+
+async def test_each_file_gets_its_nearest_pyproject(
+    configured_client: LanguageClient, folder: Path
+) -> None:
+    client = configured_client
+    (folder / "quiet").mkdir()
+    (folder / "quiet" / "pyproject.toml").write_text(
+        '[tool.asynccheck]\nextend-select = ["AC103"]\nignore = ["AC101"]\n'
+    )
+    (folder / "loud").mkdir()
+    quiet = open_file(client, folder / "quiet" / "app.py", BLOCKING)
+    loud = open_file(client, folder / "loud" / "app.py", BLOCKING)
+    assert codes(await published(client, loud)) == ["AC101"]
+    assert codes(await published(client, quiet)) == []  # the editor's ignore adds to the file's
+
+
+async def test_a_changed_pyproject_relints_open_files(
+    configured_client: LanguageClient, folder: Path
+) -> None:
+    client = configured_client
+    uri = open_file(client, folder / "app.py", BLOCKING)
+    assert codes(await published(client, uri)) == ["AC101"]
+    pyproject = folder / "pyproject.toml"
+    pyproject.write_text('[tool.asynccheck]\nignore = ["AC101"]\n')
+    client.diagnostics.pop(uri)
+    watched(client, pyproject, types.FileChangeType.Created)
+    assert codes(await published(client, uri)) == []
+    pyproject.write_text('[tool.asynccheck]\nignore = ["AC109"]\n')
+    client.diagnostics.pop(uri)
+    client.text_document_did_save(
+        types.DidSaveTextDocumentParams(types.TextDocumentIdentifier(pyproject.as_uri()))
+    )
+    assert codes(await published(client, uri)) == ["AC101"]
+
+
+async def test_a_config_error_is_one_diagnostic_on_the_pyproject(
+    configured_client: LanguageClient, folder: Path
+) -> None:
+    client = configured_client
+    pyproject = folder / "pyproject.toml"
+    pyproject.write_text('[project]\nname = "x"\n\n[tool.asynccheck]\nblocking_calls = ["a.b"]\n')
+    uri = open_file(client, folder / "app.py", BLOCKING)
+    assert codes(await published(client, uri)) == ["AC101"]  # linted all the same
+    (error,) = await published(client, pyproject.as_uri())
+    assert error.severity == types.DiagnosticSeverity.Error and error.source == "asynccheck"
+    assert "blocking_calls" in error.message and error.range.start.line == 4
+    pyproject.write_text('[tool.asynccheck]\nblocking-calls = ["a.b"]\n')
+    watched(client, pyproject, types.FileChangeType.Changed)
+    assert list(await published(client, pyproject.as_uri(), lambda found: not found)) == []
+
+
+async def test_did_change_configuration(configured_client: LanguageClient, folder: Path) -> None:
+    client = configured_client
+    uri = open_file(client, folder / "app.py", BLOCKING)
+    assert codes(await published(client, uri)) == ["AC101"]
+    client.diagnostics.pop(uri)
+    client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams({"asynccheck": {"select": ["AC103"]}})
+    )
+    found = await published(client, uri)
+    assert codes(found) == ["AC103"]
+    assert found[0].severity == types.DiagnosticSeverity.Warning  # the new settings' default
