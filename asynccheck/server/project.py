@@ -106,6 +106,7 @@ def answer(
     if found is None or not found.findings:
         return Answered((), {})
     graph = Graph(step.index, made)
+    graph.reach(q.target for q in questions)  # explores the defs chain() walks back over
     chains = {}
     for question in questions:
         chain = graph.chain(question.target)

@@ -52,7 +52,7 @@ async def client(lsp_client: LanguageClient, tmp_path_factory: Any):
     lsp_client.root = tmp_path_factory.mktemp("workspace")
     await start(lsp_client, lsp_client.root)
     yield
-    await lsp_client.shutdown_session()
+    await stop(lsp_client)
 
 
 @pytest_lsp.fixture(
@@ -64,7 +64,7 @@ async def configured_client(lsp_client: LanguageClient, request: Any, tmp_path_f
     lsp_client.root = tmp_path_factory.mktemp("workspace")
     await start(lsp_client, lsp_client.root, getattr(request.module, "INIT_OPTIONS", None))
     yield
-    await lsp_client.shutdown_session()
+    await stop(lsp_client)
 
 
 @pytest_lsp.fixture(
@@ -78,13 +78,18 @@ async def broken_client(lsp_client: LanguageClient, tmp_path_factory: Any):
     lsp_client.root = tmp_path_factory.mktemp("workspace")
     await start(lsp_client, lsp_client.root)
     yield
-    await lsp_client.shutdown_session()
+    await stop(lsp_client)
 
 
 @pytest.fixture
 def folder(request: Any, tmp_path_factory: Any) -> Path:
     """A fresh folder for one test (inside no workspace's configuration)."""
     return tmp_path_factory.mktemp(request.node.name[:40])
+
+
+async def stop(client: LanguageClient) -> None:
+    if not client.stopped:  # a test may have shut it down itself
+        await client.shutdown_session()
 
 
 async def start(

@@ -1,0 +1,52 @@
+"""Cross-file findings: AC110 follows a call into another module of the workspace, reading
+that module's unsaved buffer when it is open, updates when that file changes, and points at
+the chain's defs in the other file (relatedInformation)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pytest_lsp import LanguageClient
+
+from tests.server.conftest import change, codes, open_file, published
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+APP = "from .storage import save\n\n\nasync def handler():\n    save()\n"
+BLOCKS = 'def save():\n    with open("orders.txt", "a") as f:\n        f.write("1")\n'
+CLEAN = "def save():\n    return None\n"
+
+
+def package(folder: Path, storage: str) -> Path:
+    (folder / "pkg").mkdir()
+    (folder / "pkg" / "__init__.py").write_text("")
+    (folder / "pkg" / "storage.py").write_text(storage)
+    (folder / "pkg" / "app.py").write_text(APP)
+    return folder / "pkg"
+
+
+async def test_a_chain_into_a_saved_module(client: LanguageClient, folder: Path) -> None:
+    pkg = package(folder, BLOCKS)
+    found = await published(client, open_file(client, pkg / "app.py", APP))
+    assert codes(found) == ["AC110"]
+    assert found[0].message.startswith("storage.save() -> open() blocks the event loop")
+    (step,) = found[0].related_information
+    assert step.location.uri == (pkg / "storage.py").as_uri()
+    assert step.location.range.start.line == 0 and "pkg.storage.save()" in step.message
+
+
+async def test_the_open_buffer_wins_and_changes_update(
+    client: LanguageClient, folder: Path
+) -> None:
+    pkg = package(folder, CLEAN)  # on disk the helper does not block
+    app = open_file(client, pkg / "app.py", APP)
+    assert codes(await published(client, app)) == []
+    storage = open_file(client, pkg / "storage.py", CLEAN)
+    await published(client, storage)
+    client.diagnostics.pop(app, None)
+    change(client, storage, BLOCKS, 2)  # unsaved: it blocks now
+    assert codes(await published(client, app)) == ["AC110"]
+    client.diagnostics.pop(app, None)
+    change(client, storage, CLEAN, 3)
+    assert codes(await published(client, app)) == []
