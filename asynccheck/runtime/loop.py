@@ -32,7 +32,7 @@ from asynccheck.runtime.probe import LoopProbe
 from asynccheck.runtime.recorder import Recorder, Settings, current_recorder
 from asynccheck.runtime.report import Report
 from asynccheck.runtime.sites import user_creation_ref
-from asynccheck.runtime.watchdog import Watchdog, let_in
+from asynccheck.runtime.watchdog import Watchdog, let_in, unpark
 
 __all__ = ["TimingEventLoop", "attach", "detach", "run_monitored", "uvloop_loop_class"]
 
@@ -120,10 +120,14 @@ def _timed_select(select: Callable[..., Any], probe: LoopProbe, ready: Any) -> C
             _end_burst(probe, ready, now)
             if now >= probe.watchdog_due:
                 let_in(probe)
+        probe.waiting = True
         try:
             return select(timeout)
         finally:
+            probe.waiting = False
             probe.burst_start = start = _perf()
+            if probe.parked:  # the watchdog sleeps until a loop wakes: this one did
+                unpark(probe)
             if probe.last_was_long and len(ready) >= TIME_AT_ONCE:  # a crowd, on a slow loop
                 ready.__class__ = TimedReady
                 probe.timing = True

@@ -146,6 +146,8 @@ class LoopProbe:
         # When the watchdog next wants the GIL, and how it says it had it (watchdog.let_in).
         self.watchdog_due = NEVER
         self.watchdog_looked: threading.Event | None = None
+        self.parked = False  # the watchdog sleeps until this loop's select() returns
+        self.waiting = False  # the loop thread is in select() (asyncio's loops)
         self.undo_early: Any = None  # uvloop: instrumented before run_forever (create_task)
         self.interrupted = False  # run_until_complete left by an exception, its future pending
         self.timing = False  # per-callback timing is on for the current burst

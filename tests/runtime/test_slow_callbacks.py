@@ -200,3 +200,40 @@ def test_a_burst_the_watchdog_never_split_says_so(monkeypatch: pytest.MonkeyPatc
     assert group.callback == "<untimed callbacks>"
     assert "not timed one by one" in group.location.function
     assert group.total_ms == pytest.approx(stall.duration_ms, abs=2)
+
+
+def test_an_idle_loop_parks_the_watchdog_and_its_next_burst_is_still_split(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """While the loop waits for I/O the watchdog sleeps (an idle service costs nothing); the
+    select() that returns wakes it, in time to split the next long burst."""
+    from asynccheck.runtime import watchdog
+
+    looks: list[float] = []
+    real_look = watchdog.look
+
+    def counting_look(probe: object, now: float, late: float) -> float:
+        looks.append(now)
+        return real_look(probe, now, late)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(watchdog, "look", counting_look)
+    idle: list[float] = []
+
+    async def a() -> None:
+        time.sleep(0.15)
+
+    async def b() -> None:
+        spin(0.25)
+
+    async def main() -> None:
+        await asyncio.sleep(0.05)
+        start = time.perf_counter()
+        await asyncio.sleep(0.5)  # idle: polling every flip_after (10 ms) would be ~50 looks
+        idle.extend([start, time.perf_counter()])
+        await asyncio.gather(asyncio.create_task(a(), name="A"), asyncio.create_task(b(), name="B"))
+
+    report = run_monitored(main)
+    assert len([t for t in looks if idle[0] + 0.05 <= t <= idle[1] - 0.01]) <= 3
+    by_task = {cb.task: cb for cb in report.slow_callbacks}
+    assert 120 <= by_task["A"].duration_ms <= 200
+    assert 220 <= by_task["B"].duration_ms <= 330
