@@ -67,7 +67,7 @@ class EventLoopInstrumentor(BaseInstrumentor):  # type: ignore[misc]
     """Loop delay, utilization, active/idle time, slow callbacks and blocking calls as metrics.
 
     `instrument()` takes: `meter_provider` (default: the global one), `slow_callback_ms`
-    (100), `detect_blocking` (True), `delay_resolution_s` (0.02), `cardinality_limit` (100
+    (100), `detect_blocking` (True), `delay_resolution_s` (0.1), `cardinality_limit` (100
     attribute sets per metric), `span_events` and `log_records` (False: a slow callback also
     becomes a span event / a log record in its own trace context).
     """

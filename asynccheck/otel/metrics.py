@@ -35,7 +35,7 @@ _NO_ATTRIBUTES: Attributes = {}
 class MetricsOptions:
     slow_callback_ms: float = 100.0
     detect_blocking: bool = True
-    delay_resolution_s: float = 0.02  # how often each loop's delay timer fires
+    delay_resolution_s: float = 0.1  # how often each loop's delay timer fires
     cardinality_limit: int = 100
     span_events: bool = False  # a slow callback becomes an event on its task's current span
     log_records: bool = False  # ... and/or a warning log record in the callback's context

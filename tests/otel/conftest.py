@@ -59,6 +59,7 @@ def instrument(**options: Any) -> tuple[EventLoopInstrumentor, Metrics]:
     reader = InMemoryMetricReader()
     provider = MeterProvider(metric_readers=[reader])
     options.setdefault("slow_callback_ms", 50)
+    options.setdefault("delay_resolution_s", 0.02)  # enough ticks in a test's short run
     instrumentor = EventLoopInstrumentor()
     instrumentor.instrument(meter_provider=provider, **options)
     return instrumentor, Metrics(reader)

@@ -227,3 +227,26 @@ def test_a_monitor_inside_takes_the_events_and_metrics_resume_after(metrics: Met
     asyncio.run(main())
     [count] = metrics.collect().of(names.SLOW_CALLBACKS)
     assert count.value == 1
+
+
+def test_settings_from_arguments_then_the_environment() -> None:
+    from asynccheck.otel.instrumentor import options_from
+
+    environ = {
+        "ASYNCCHECK_SLOW_CALLBACK_MS": "250",
+        "ASYNCCHECK_DELAY_RESOLUTION_MS": "50",
+        "ASYNCCHECK_DETECT_BLOCKING": "off",
+        "ASYNCCHECK_SPAN_EVENTS": "1",
+    }
+    options = options_from({"slow_callback_ms": 80}, environ)
+    assert options.slow_callback_ms == 80  # the argument wins
+    assert options.delay_resolution_s == 0.05
+    assert (options.detect_blocking, options.span_events, options.log_records) == (
+        False,
+        True,
+        False,
+    )
+    # a bad value in the environment must not stop the application: default, and a warning
+    assert options_from({}, {"ASYNCCHECK_SLOW_CALLBACK_MS": "fast"}).slow_callback_ms == 100
+    with pytest.raises(ValueError):
+        options_from({"delay_resolution_s": 0}, {})

@@ -27,20 +27,15 @@ SLEEP_LINE = next(
 )
 
 
-def _lines_of(function: str) -> range:
-    """The lines of a top-level function of planted.py."""
+def _import_lines() -> range:
+    """planted.py's lines above its first route: what runs when it is imported."""
     lines = Path(PLANTED_FILE).read_text().splitlines()
-    start = next(i for i, line in enumerate(lines, 1) if line.startswith(f"def {function}("))
-    end = next(
-        (i for i, line in enumerate(lines[start:], start + 1) if line[:1] not in ("", " ", "#")),
-        len(lines) + 1,
-    )
-    return range(start, end)
+    return range(1, next(i for i, line in enumerate(lines, 1) if line.startswith("def sleep(")))
 
 
 # uvicorn imports the app inside its running loop, and planted.py builds the /dumps payload at
-# import (`_make_big`, ~0.2 s): a real slow callback of each worker, not a request's.
-IMPORT_WORK = _lines_of("_make_big")
+# import (`BIG = _make_big(...)`, ~0.2 s): a real slow callback of each worker, not a request's.
+IMPORT_WORK = _import_lines()
 # `opentelemetry-instrument python ...`, as the console script runs it
 INSTRUMENT = [
     "-c",
@@ -61,6 +56,7 @@ def serve(target: list[str], tmp: Path, name: str) -> Server:
         env={
             "ASYNCCHECK_OTEL_OUT": str(out),
             "ASYNCCHECK_SLOW_CALLBACK_MS": "100",
+            "ASYNCCHECK_DELAY_RESOLUTION_MS": "20",
             "OTEL_METRICS_EXPORTER": "none",
             "OTEL_TRACES_EXPORTER": "none",
             "OTEL_LOGS_EXPORTER": "none",
