@@ -229,9 +229,13 @@ def look(probe: LoopProbe, now: float, late: float) -> float:
     start = probe.burst_start
     if start is None:
         due = probe.beat_due  # uvloop: a late heartbeat is a loop busy outside timed callbacks
-        if due is not None and probe.switch_on is None and now - due >= probe.sample_after:
-            take_sample(probe, None, now, late)
-            return now + probe.sample_every
+        if due is not None and probe.switch_on is None:
+            if now - due >= probe.sample_after:
+                take_sample(probe, None, now, late)
+                return now + probe.sample_every
+            # Nothing to see before the beat is that late: a callback that starts meanwhile
+            # delays the beat too, so it is still sampled before it reaches the threshold.
+            return max(now + 0.001, due + probe.sample_after)
         return now + probe.flip_after
     age = now - start
     wake = now + 0.05
