@@ -43,7 +43,7 @@ class Client{n}:
 
     async def poll(self, keys):
         results = await asyncio.gather(*(self.fetch(k) for k in keys))
-        time.sleep(0.1)
+        await asyncio.sleep(0.1)
         return {{k: r for k, r in zip(keys, results)}}
 
 
@@ -51,8 +51,9 @@ class Client{n}:
 
 
 def generated(lines: int = 2000) -> str:
-    head = "import asyncio\nimport time\n\n\n"
-    chunks = [CHUNK.format(n=n) for n in range((lines - 4) // CHUNK.count("\n") + 1)]
+    # one finding, as in real code (findings cost positions; see the closing note of issue 11)
+    head = "import asyncio\nimport time\n\n\nasync def main():\n    time.sleep(1)\n\n\n"
+    chunks = [CHUNK.format(n=n) for n in range((lines - 8) // CHUNK.count("\n") + 1)]
     return head + "".join(chunks)
 
 
