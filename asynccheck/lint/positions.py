@@ -90,15 +90,29 @@ def spans(module: Any, source: str, requests: Iterable[Request]) -> dict[int, Sp
         group[1].extend(node for node in nodes if node is not None)
     lines = _LineStarts(source)
     leftovers: list[Any] = []
-    for hosts, nodes in by_hosts.values():
-        pending = nodes
-        for host in hosts:
-            if not pending:
-                break
-            if type(host).__name__ in _HOST_TYPES:
-                result.update(_place_host(module, source, lines, host, pending))
-                pending = [node for node in pending if id(node) not in result]
-        leftovers.extend(pending)
+    # Level by level, innermost hosts first: the nodes a level did not place move up to
+    # their next host, where all nodes that share it are placed by one generation (a
+    # statement repeated in the file sends each of its nodes up to the enclosing def; one
+    # def with twenty such calls is generated once, not twenty times).
+    waiting = [(list(hosts), nodes) for hosts, nodes in by_hosts.values()]
+    while waiting:
+        level: dict[int, tuple[Any, list[Any], list[tuple[list[Any], list[Any]]]]] = {}
+        for hosts, nodes in waiting:
+            while hosts and type(hosts[0]).__name__ not in _HOST_TYPES:
+                hosts.pop(0)
+            if not hosts:
+                leftovers.extend(nodes)
+                continue
+            group = level.setdefault(id(hosts[0]), (hosts[0], [], []))
+            group[1].extend(nodes)
+            group[2].append((hosts[1:], nodes))
+        waiting = []
+        for host, nodes, rests in level.values():
+            result.update(_place_host(module, source, lines, host, nodes))
+            for rest, own in rests:
+                pending = [node for node in own if id(node) not in result]
+                if pending:
+                    waiting.append((rest, pending))
     # A statement outside its hosts (where an import goes, say) may be placed on its own.
     for node in leftovers:
         if id(node) not in result and type(node).__name__ in _HOST_TYPES:

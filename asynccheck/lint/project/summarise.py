@@ -74,12 +74,28 @@ def summarise(
 
 
 def _suppression(ctx: FileContext, found: dict[str, Any]) -> Callable[[Any, tuple[str, ...]], bool]:
-    """`# noqa` on a blocking call (or AC110 on a call) inside a def cuts chains there."""
+    """`# noqa` on a blocking call (or AC110 on a call) inside a def cuts chains there.
+
+    Only sites whose statement carries such a comment are placed (placing every call of a
+    file cost more than parsing it); a comment inside a statement that spans lines, on
+    another line than its end, is not seen here.
+    """
+    never: Callable[[Any, tuple[str, ...]], bool] = lambda site, codes: False  # noqa: E731
     if not _SUPPRESSION_HINT.search(ctx.source):
-        return lambda site, codes: False
+        return never
     sites = [b.site for _, blocking, _ in found.values() for b in blocking]
     sites += [site for _, _, targets in found.values() for site, _ in targets]
-    return ctx.suppression_of(sites) if sites else (lambda site, codes: False)
+    sites = [site for site in sites if _commented(site.stmt)]
+    return ctx.suppression_of(sites) if sites else never
+
+
+def _commented(stmt: Any) -> bool:
+    """The statement's own line comment (or a block header's) looks like a suppression."""
+    whitespace = getattr(stmt, "trailing_whitespace", None)
+    if whitespace is None:
+        whitespace = getattr(getattr(stmt, "body", None), "header", None)
+    comment = getattr(whitespace, "comment", None)
+    return comment is not None and _SUPPRESSION_HINT.search(comment.value) is not None
 
 
 def _class_summary(spelled: ModuleNames, scope: Scope) -> ClassSummary:
