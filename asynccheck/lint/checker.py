@@ -14,6 +14,7 @@ from asynccheck.lint.context import FileContext, LintSettings, RawFinding
 from asynccheck.lint.cst import cst
 from asynccheck.lint.facts import collect
 from asynccheck.lint.finding import Finding, Position, split_lines
+from asynccheck.lint.onloop import mark_on_loop
 from asynccheck.rules import ENGINE_CODES, REGISTRY
 from asynccheck.rules.advice import fit_findings
 from asynccheck.rules.base import Rule
@@ -104,6 +105,7 @@ class Checker:
             return [], None
         site_types = frozenset(t for rule in rules for t in rule.site_types)
         facts = collect(module, site_types | {"Yield"} if project else site_types)
+        mark_on_loop(facts)
         ctx = FileContext(path, text, module, facts, self.settings)
         ctx.module_name, ctx.is_package = module_name, is_package
         raw: list[RawFinding] = []

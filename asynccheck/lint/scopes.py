@@ -29,6 +29,9 @@ class Scope:
     star_imports: list[str] = field(default_factory=list)
     # A sync `def` nested in an `async def` and called from its body runs on the loop too.
     called_from_async: bool = False
+    # Sync code the loop calls itself: a protocol callback, a function handed to
+    # `loop.call_soon` and the like (see lint.onloop).
+    loop_callback: bool = False
 
     @property
     def is_async(self) -> bool:
@@ -36,8 +39,9 @@ class Scope:
 
     @property
     def runs_on_loop(self) -> bool:
-        """Code here runs on the event loop when the enclosing coroutine runs."""
-        return self.kind == "async" or self.called_from_async
+        """Code here runs on the event loop's thread, holding it until it returns: an
+        `async def` body, a nested def it calls, or a callback the loop runs."""
+        return self.kind == "async" or self.called_from_async or self.loop_callback
 
     def bind(self, name: str, kind: str, payload: Any) -> None:
         self.bindings.setdefault(name, []).append((kind, payload))

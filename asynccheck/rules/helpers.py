@@ -118,10 +118,14 @@ _ADVICE_BY_USE = {
     "CompFor": "iterate it in a thread: await asyncio.to_thread(list, {name}(...))",
 }
 _ADVICE = "use await asyncio.to_thread({helper})"
+# A protocol callback or a function the loop calls (lint.onloop) cannot await.
+_SYNC_ADVICE = "hand it to a thread: loop.run_in_executor(None, {helper})"
 
 
 def advice_for(site: Site, helper: str) -> str:
     """The message's advice for calling `helper` at `site`."""
+    if not site.scope.is_async and site.scope.loop_callback:
+        return _SYNC_ADVICE.format(helper=_helper_text(site, helper))
     template = _ADVICE_BY_USE.get(type(site.parent).__name__, _ADVICE)
     return template.format(name=helper, helper=_helper_text(site, helper))
 

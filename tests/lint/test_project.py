@@ -14,7 +14,7 @@ from asynccheck.config import Config
 from asynccheck.lint.checker import Checker
 from asynccheck.lint.engine import RunOptions, run
 
-TAIL = " blocks the event loop; use await asyncio.to_thread"
+TAIL = " blocks the event loop;"
 
 STORAGE = """
     import json
@@ -280,3 +280,31 @@ def test_lint_source_alone_knows_no_project() -> None:
 
     source = "from pkg.io import load\n\nasync def main():\n    load('x')\n"
     assert lint_source(source, select=["AC110"]) == []
+
+
+def test_a_protocol_callback_reaches_another_module(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "pkg/__init__.py": "",
+            "pkg/store.py": "import time\n\ndef flush():\n    time.sleep(1)\n",
+            "pkg/proto.py": """
+                import asyncio
+                from pkg.store import flush
+
+                class Server(asyncio.Protocol):
+                    def data_received(self, data):
+                        flush()
+
+                def on_done(fut):
+                    flush()
+
+                async def main(fut):
+                    fut.add_done_callback(on_done)
+            """,
+        },
+    )
+    assert lint(tmp_path, "pkg/proto.py") == [
+        ("pkg/proto.py", 7, "store.flush() -> time.sleep()"),
+        ("pkg/proto.py", 10, "store.flush() -> time.sleep()"),
+    ]
