@@ -319,21 +319,51 @@ class BlockingViaHelper(Rule):
     """A blocking call does not become harmless by moving it into a plain function: when a
     coroutine calls `load_settings()`, and that calls `read_config()`, which calls `open()`,
     the loop still stops for the disk read, and no other task runs meanwhile. AC101-AC109
-    only see calls written in the coroutine itself; this rule follows the module's own plain
-    functions (functions, methods called as `self.method()`, static and class methods called
-    through the class, nested defs, `Class()` running its `__init__`) as deep as they go and
-    names the shortest chain that ends in a blocking call.
+    only see calls written in the coroutine itself; this rule follows plain functions as
+    deep as they go, across the modules of the project, and names the shortest chain that
+    ends in a blocking call, with the module of each step from another file:
+    `storage.save_order() -> storage._write() -> open()`.
+
+    Followed: the module's own functions, methods called as `self.method()`, static and
+    class methods called through the class, nested defs, `Class()` running its `__init__`;
+    and in the rest of the project, a function imported in any form (`from .storage import
+    save`, `import pkg.storage as st; st.save()`, a re-export through a package's
+    `__init__.py`), a method of a class from another module called on `Class()`, on the
+    class, on a name assigned `Class()` or annotated `Class` (`Optional[Class]`, `Class |
+    None`, a parameter), on `self.repo` assigned `Repo()` or annotated in the class body,
+    and a method a class inherits from a base in the project. Calls are followed from
+    every place that runs on the loop: `async def` bodies, and the sync code the loop
+    calls itself (the callbacks of `asyncio.Protocol` subclasses and their buffered,
+    datagram and subprocess kinds, and functions handed to `loop.call_soon`/`call_later`/
+    `call_at`/`call_soon_threadsafe`/`add_reader`/`add_writer`/`add_signal_handler` or
+    `fut.add_done_callback`; there the advice is `loop.run_in_executor`, not an `await`).
+
+    The project is the package tree around the linted files (found by walking up their
+    `__init__.py`s, so `src/` layouts work, and from the folder of the configuration), so
+    `asynccheck lint src/app/handlers.py`, as pre-commit runs it, reports the same chains as
+    linting the whole tree: the modules it imports are read and summarised, not reported.
+    A file's cached findings are reused only while the summaries of the modules its chains
+    went through are unchanged.
 
     Not reported: a helper handed to `asyncio.to_thread`, `loop.run_in_executor`,
     `anyio.to_thread.run_sync` or Home Assistant's `hass.async_add_executor_job` (a
-    reference, not a call); helpers with a decorator that may move the call to a thread or
-    make it a coroutine (only `functools.lru_cache`/`cache`/`wraps`, `staticmethod`,
-    `classmethod`, `contextlib.contextmanager`, `abc.abstractmethod` and the like are seen
-    through); generator functions that are called but not iterated there; a blocking call
-    inside a helper whose line carries a `# noqa` (bare, with that call's code, or AC110):
-    its author accepted it, so no chain goes through it; and calls AC101-AC109 already
-    report (a nested def the coroutine calls runs on the loop: its own blocking calls are
-    reported where they are made).
+    reference, not a call); `async def` helpers (awaiting them is AC1xx's business inside
+    them); helpers with a decorator that may move the call to a thread or make it a
+    coroutine (only `functools.lru_cache`/`cache`/`wraps`, `staticmethod`, `classmethod`,
+    `contextlib.contextmanager`, `abc.abstractmethod` and the like are seen through);
+    generator functions that are called but not iterated there (in other modules:
+    generators are not followed); a blocking call inside a helper whose line carries a
+    `# noqa` (bare, with that call's code, or AC110): its author accepted it, so no chain
+    goes through it; and calls AC101-AC109 already report (a nested def the coroutine calls
+    runs on the loop: its own blocking calls are reported where they are made).
+
+    Not followed (precision before recall): code outside the project (installed packages),
+    a call through a name bound more than once or to a value of unknown type, `getattr`,
+    callables kept in dicts or passed as arguments, a subclass's override of the method of
+    the declared type, a method a class may inherit from a base outside the project, a
+    protocol whose asyncio base is reached only through a class of another module, and in
+    another module a `# noqa` placed inside a statement that spans lines (other than on
+    its last line).
 
     Run the helper in a worker thread (`await asyncio.to_thread(load_settings)`), or make
     the chain async."""
