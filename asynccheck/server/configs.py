@@ -14,6 +14,7 @@ from typing import Optional
 
 from asynccheck.config import CONFIG_FILES, Config, ConfigError, find_config, validate_codes
 from asynccheck.config_finder import ConfigFinder
+from asynccheck.lint.discovery import PathError, discover
 from asynccheck.rules import REGISTRY
 from asynccheck.server.settings import Settings
 
@@ -41,6 +42,7 @@ class Configs:
     settings: Settings = field(default_factory=Settings)
     settings_error: Optional[str] = None  # a bad code in the editor's settings
     _finder: Optional[ConfigFinder] = None
+    _excluded: dict[str, bool] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.use(self.settings)
@@ -57,6 +59,21 @@ class Configs:
     def forget(self) -> None:
         """A configuration file changed: read them again."""
         self._finder = ConfigFinder(adjust=self.settings.apply, known_codes=REGISTRY)
+        self._excluded = {}
+
+    def excluded(self, path: Optional[str]) -> bool:
+        """Whether the file's configuration leaves it out (`exclude`, `.gitignore`): editors
+        open such files too, and they get no diagnostics, as with the pre-commit hook
+        (`--force-exclude`). Remembered until a configuration file changes."""
+        if path is None:
+            return False
+        if path not in self._excluded:
+            try:
+                found = discover([path], configs=self._finder, force_exclude=True)
+                self._excluded[path] = not found.files
+            except (PathError, ConfigError, OSError):  # not on disk yet, or a broken config
+                self._excluded[path] = False
+        return self._excluded[path]
 
     def for_path(self, path: Optional[str]) -> Resolved:
         assert self._finder is not None

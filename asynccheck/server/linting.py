@@ -37,6 +37,8 @@ class Linter:
     summaries: project.Summaries = field(default_factory=project.Summaries)
 
     def lint(self, path: Optional[str], text: str) -> Outcome:
+        if self.configs.excluded(path):
+            return Outcome(text, ())
         resolved = self.configs.for_path(path)
         checker = checker_for(resolved.config)
         name = path or "<untitled>"

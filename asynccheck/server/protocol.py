@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Mapping
 from typing import Any, Optional
 
 from lsprotocol import types
@@ -129,6 +130,21 @@ class AsynccheckServer(LanguageServer):
             )
         self.schedule_all()
 
+    async def pull_settings(self) -> None:
+        """Settings from a client that keeps them for the server to ask for
+        (workspace/configuration, section "asynccheck"); an empty answer changes nothing."""
+        workspace = self.client_capabilities.workspace
+        if workspace is None or not workspace.configuration:
+            return
+        item = types.ConfigurationItem(section="asynccheck")
+        try:
+            answer = await self.workspace_configuration_async(types.ConfigurationParams([item]))
+        except Exception as error:  # a client that cannot answer: keep what we have
+            self.log(f"asynccheck: cannot read the settings: {error!r}", types.MessageType.Warning)
+            return
+        if answer and isinstance(answer[0], Mapping) and answer[0]:
+            self.settings_changed(answer[0])
+
     def config_changed(self) -> None:
         self.configs.forget()
         self.schedule_all()
@@ -161,6 +177,7 @@ async def _initialized(ls: AsynccheckServer, params: types.InitializedParams) ->
         ls.window_show_message(
             types.ShowMessageParams(types.MessageType.Warning, ls.configs.settings_error)
         )
+    await ls.pull_settings()
     workspace = ls.client_capabilities.workspace
     watched = workspace.did_change_watched_files if workspace else None
     if watched is None or not watched.dynamic_registration:
@@ -207,10 +224,13 @@ def _did_close(ls: AsynccheckServer, params: types.DidCloseTextDocumentParams) -
 
 
 @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
-def _did_change_configuration(
+async def _did_change_configuration(
     ls: AsynccheckServer, params: types.DidChangeConfigurationParams
 ) -> None:
-    ls.settings_changed(params.settings)
+    if isinstance(params.settings, Mapping) and params.settings:
+        ls.settings_changed(params.settings)
+    else:  # "something changed, ask me" (the pull model)
+        await ls.pull_settings()
 
 
 @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)

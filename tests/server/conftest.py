@@ -97,7 +97,10 @@ async def start(
 ) -> None:
     await client.initialize_session(
         types.InitializeParams(
-            capabilities=types.ClientCapabilities(),
+            # settings can also be pulled (workspace/configuration); none are set by default
+            capabilities=types.ClientCapabilities(
+                workspace=types.WorkspaceClientCapabilities(configuration=True)
+            ),
             root_uri=root.as_uri(),
             workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="root")],
             initialization_options=options,

@@ -99,3 +99,20 @@ async def test_a_syntax_error_is_one_ac001(client: LanguageClient, folder: Path)
     assert codes(found) == ["AC001"]
     assert found[0].severity == types.DiagnosticSeverity.Error
     assert found[0].range.start.line == 0
+
+
+async def test_ranges_count_utf16_units(client: LanguageClient, folder: Path) -> None:
+    line = 'x = "\U0001f600\u00e9"; time.sleep(1)'
+    uri = open_file(client, folder / "app.py", f"import time\n\n\nasync def f():\n    {line}\n")
+    (found,) = await published(client, uri)
+    start = 4 + len(line[: line.index("time")].encode("utf-16-le")) // 2
+    assert (found.range.start.line, found.range.start.character) == (4, start)
+    assert found.range.end.character == start + len("time.sleep(1)")
+
+
+async def test_an_untitled_buffer_is_linted(client: LanguageClient) -> None:
+    uri = "untitled:Untitled-1"
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(types.TextDocumentItem(uri, "python", 1, BAD))
+    )
+    assert codes(await published(client, uri)) == ["AC101", "AC103"]

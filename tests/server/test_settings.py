@@ -101,3 +101,32 @@ async def test_did_change_configuration(configured_client: LanguageClient, folde
     found = await published(client, uri)
     assert codes(found) == ["AC103"]
     assert found[0].severity == types.DiagnosticSeverity.Warning  # the new settings' default
+
+
+async def test_settings_pulled_with_workspace_configuration(
+    configured_client: LanguageClient, folder: Path
+) -> None:
+    client = configured_client
+    uri = open_file(client, folder / "app.py", BLOCKING)
+    await published(client, uri)
+    client.set_configuration(
+        {"select": ["AC101"], "severity": {"AC101": "hint"}}, section="asynccheck"
+    )
+    client.diagnostics.pop(uri)
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(None))
+    found = await published(client, uri)
+    assert codes(found) == ["AC101"] and found[0].severity == types.DiagnosticSeverity.Hint
+
+
+async def test_an_excluded_file_gets_no_diagnostics(
+    configured_client: LanguageClient, folder: Path
+) -> None:
+    client = configured_client
+    (folder / "pyproject.toml").write_text('[tool.asynccheck]\nexclude = ["generated"]\n')
+    (folder / "generated").mkdir()
+    (folder / "generated" / "api.py").write_text(BLOCKING)
+    (folder / "app.py").write_text(BLOCKING)
+    kept = open_file(client, folder / "app.py", BLOCKING)
+    left_out = open_file(client, folder / "generated" / "api.py", BLOCKING)
+    assert codes(await published(client, kept)) != []
+    assert list(await published(client, left_out)) == []  # as pre-commit (--force-exclude)
