@@ -110,7 +110,7 @@ class Checker:
         ctx.module_name, ctx.is_package = module_name, is_package
         raw: list[RawFinding] = []
         for rule in rules:
-            raw.extend(rule.advise(rule.check(ctx)))
+            raw.extend(rule.advise(ctx, rule.check(ctx)))
         summary = self._summarise(ctx, module_name, is_package) if project else None
         findings = fit_findings(ctx.materialize(raw), self.settings.target_version)
         # Memoized facts (flow views, call graphs) point back at the context: without this

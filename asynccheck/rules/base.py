@@ -46,6 +46,7 @@ class Rule:
     default: ClassVar[bool] = True
     fix_safety: ClassVar[Optional[str]] = None  # "safe" | "unsafe" | None
     fix_title: ClassVar[Optional[str]] = None
+    fix_awaits: ClassVar[bool] = False  # the fix adds an `await`: no use as advice in sync code
     needs_async: ClassVar[bool] = True  # only fires in files that contain the text "async"
     # libcst node types (class names) whose sites the one walk must keep for this rule;
     # calls are always kept (`ctx.facts.calls`), anything else is read with `ctx.sites(name)`.
@@ -60,14 +61,21 @@ class Rule:
         """Yield findings for one file. Engine-emitted codes (AC001/AC002) yield nothing."""
         return ()
 
-    def advise(self, found: Iterable[RawFinding]) -> Iterator[RawFinding]:
+    def advise(self, ctx: FileContext, found: Iterable[RawFinding]) -> Iterator[RawFinding]:
         """Each finding with the rule's advice: a finding whose fix cannot be made at its
         spot (a call in a comprehension, a handler with a `return` path) still gets the
-        `help:` line its fixable siblings show."""
+        `help:` line its fixable siblings show; not advice to `await` in sync code (a
+        protocol callback, a helper the coroutine calls)."""
         for raw in found:
-            if raw.fix is None and not raw.help and self.fix_title:
+            if raw.fix is None and not raw.help and self.fix_title and self._can_await(ctx, raw):
                 raw = replace(raw, help=self.fix_title)
             yield raw
+
+    def _can_await(self, ctx: FileContext, raw: RawFinding) -> bool:
+        if not self.fix_awaits:
+            return True
+        scope = ctx.facts.statement_scopes.get(id(raw.stmt))
+        return scope is not None and scope.is_async
 
     # --- metadata helpers -------------------------------------------------------------
     @classmethod

@@ -376,15 +376,21 @@ class BlockingCall(Rule):
     """Shared check of AC101–AC109; subclasses carry the metadata and the fix."""
 
     alternative: ClassVar[str] = ""
+    # The message for sync code the loop runs (a protocol callback, a `call_soon` callback),
+    # where the advice cannot be to `await`; None when `message` already fits there.
+    sync_message: ClassVar[Optional[str]] = None
 
     def check(self, ctx: FileContext) -> Iterable[RawFinding]:
         for blocking in blocking_sites(ctx):
             if blocking.code != self.code:
                 continue
             site = blocking.site
+            template = self.message
+            if self.sync_message is not None and not site.scope.is_async:
+                template = self.sync_message
             yield RawFinding(
                 self.code,
-                self.message.format(call=blocking.call),
+                template.format(call=blocking.call),
                 site.node,
                 site.stmt,
                 self.make_fix(ctx, site),
@@ -399,6 +405,7 @@ class ToThreadFix(BlockingCall):
 
     fix_safety = UNSAFE
     fix_title = "Run the call in a worker thread with `await asyncio.to_thread(...)`"
+    fix_awaits = True
 
     def make_fix(self, ctx: FileContext, site: Site) -> Optional[FixPlan]:
         if not _can_await_here(site, _EXPRESSION_PARENTS):
@@ -435,8 +442,10 @@ class BlockingSleep(BlockingCall):
     code = "AC101"
     name = "blocking-sleep"
     message = "{call}() blocks the event loop; use await asyncio.sleep()"
+    sync_message = "{call}() blocks the event loop; schedule what follows with loop.call_later()"
     fix_safety = SAFE
     fix_title = "Replace with `await asyncio.sleep(...)`"
+    fix_awaits = True
     references = ("https://docs.python.org/3/library/asyncio-dev.html#running-blocking-code",)
     bad = (
         Example(
@@ -607,6 +616,7 @@ class BlockingFileIo(ToThreadFix):
     code = "AC104"
     name = "blocking-file-io"
     message = "{call}() does blocking file I/O; use await asyncio.to_thread() or aiofiles"
+    sync_message = "{call}() does blocking file I/O on the loop; hand it to loop.run_in_executor()"
     references = ("https://docs.python.org/3/library/asyncio-task.html#asyncio.to_thread",)
     bad = (
         Example(
@@ -703,6 +713,7 @@ class BlockingInput(BlockingCall):
     code = "AC107"
     name = "blocking-input"
     message = "{call}() blocks the event loop waiting for input; use await asyncio.to_thread()"
+    sync_message = "{call}() blocks the event loop waiting for input; read it in a thread"
     bad = (
         Example("async def f():\n    name = input('name? ')"),
         Example("import sys\nasync def f():\n    line = sys.stdin.readline()"),
@@ -754,6 +765,9 @@ class ConfiguredBlockingCall(BlockingCall):
     code = "AC109"
     name = "configured-blocking-call"
     message = "{call}() is listed as blocking in blocking-calls; await asyncio.to_thread() it"
+    sync_message = (
+        "{call}() is listed as blocking in blocking-calls; hand it to loop.run_in_executor()"
+    )
     config_keys = ("blocking-calls",)
     example_config = {"blocking-calls": ["mysdk.fetch_all", "mysdk.client.sync_call"]}
     bad = (

@@ -405,6 +405,7 @@ class CoroutineNotAwaited(Rule):
     message = "{call}() is never awaited; add await, or schedule it with asyncio.create_task()"
     fix_safety = SAFE
     fix_title = "Insert `await`"
+    fix_awaits = True
     references = (
         "https://docs.python.org/3/library/asyncio-dev.html#detect-never-awaited-coroutines",
     )

@@ -704,3 +704,14 @@ def test_text_help_line_for_a_finding_whose_fix_cannot_be_made_there() -> None:
     assert "= help: Run the call in a worker thread" in out
     cached = Finding.from_tuple(finding.path, finding.to_tuple())
     assert cached == finding
+
+
+def test_no_advice_to_await_in_sync_code_on_the_loop() -> None:
+    from asynccheck.lint.api import lint_source
+
+    source = (
+        "import time, asyncio\nclass P(asyncio.Protocol):\n"
+        "    def data_received(self, data):\n        time.sleep(1)\n"
+    )
+    findings = lint_source(source, select=["AC101"])
+    assert [f.help for f in findings] == [""] * len(findings)

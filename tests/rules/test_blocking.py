@@ -450,3 +450,19 @@ def test_receiver_types_in_order_and_annotations(
     source: str, expected: list[tuple[str, int, int]]
 ) -> None:
     assert codes_at(source) == expected
+
+
+@pytest.mark.parametrize(
+    ("body", "advice"),
+    [
+        ("time.sleep(1)", "schedule what follows with loop.call_later()"),
+        ("open('log').write(data)", "hand it to loop.run_in_executor()"),
+    ],
+)
+def test_sync_code_on_the_loop_is_not_told_to_await(body: str, advice: str) -> None:
+    source = (
+        "import asyncio, time\nclass P(asyncio.Protocol):\n"
+        f"    def data_received(self, data):\n        {body}\n"
+    )
+    findings = lint_source(source, select=["AC1"])
+    assert findings and all(advice in f.message and "await" not in f.message for f in findings)
