@@ -40,7 +40,6 @@ def diagnostic(
         code_description=types.CodeDescription(href=rule.url()) if rule is not None else None,
         source=SOURCE,
         related_information=[_related(step) for step in chain] if chain else None,
-        data={"fixable": finding.fix is not None},
     )
 
 

@@ -27,7 +27,6 @@ class Outcome:
     failures: tuple[str, ...] = ()  # one log message per rule that raised
     chains: dict[tuple[int, int], tuple[project.Step, ...]] = field(default_factory=dict)
     asks_project: bool = False  # some finding may change when another file does
-    unsafe_fixes: bool = False
 
 
 @dataclass
@@ -63,7 +62,6 @@ class Linter:
             failures,
             chains,
             bool(questions),
-            self.configs.settings.unsafe_fixes,
         )
 
     def check(self, path: Optional[str], text: str) -> list[Finding]:

@@ -66,6 +66,11 @@ class AsynccheckServer(LanguageServer):
         for uri in self.documents.open_uris():
             self.schedule(uri)
 
+    def edited(self, uri: str) -> None:
+        """A file's text changed: it, and the open files that may read it, are linted."""
+        self.schedule(uri)
+        self.schedule_dependents(uri)
+
     def schedule_dependents(self, changed: str) -> None:
         """Open files whose cross-module findings may read the file that changed."""
         for uri, outcome in list(self.outcomes.items()):
@@ -203,8 +208,7 @@ def _did_open(ls: AsynccheckServer, params: types.DidOpenTextDocumentParams) -> 
 
 @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
 def _did_change(ls: AsynccheckServer, params: types.DidChangeTextDocumentParams) -> None:
-    ls.schedule(params.text_document.uri)
-    ls.schedule_dependents(params.text_document.uri)
+    ls.edited(params.text_document.uri)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
@@ -213,8 +217,7 @@ def _did_save(ls: AsynccheckServer, params: types.DidSaveTextDocumentParams) -> 
     if path is not None and is_config_file(path):
         ls.config_changed()
         return
-    ls.schedule(params.text_document.uri)
-    ls.schedule_dependents(params.text_document.uri)
+    ls.edited(params.text_document.uri)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
