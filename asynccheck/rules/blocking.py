@@ -289,15 +289,10 @@ def _thread_done(ctx: FileContext, site: Site) -> bool:
     if not isinstance(thread, cst.Name):
         return False
     _scope, bindings = site.scope.lookup(thread.value)
-    made = [p for kind, p in bindings if kind == VALUE and isinstance(p, cst.Call)]
+    if len(bindings) != 1 or bindings[0][0] != VALUE or not isinstance(bindings[0][1], cst.Call):
+        return False  # one `t = threading.Thread(target=...)`, nothing else
     target = next(
-        (
-            a.value
-            for call in made[-1:]
-            for a in call.args
-            if a.keyword and a.keyword.value == "target"
-        ),
-        None,
+        (a.value for a in bindings[0][1].args if a.keyword and a.keyword.value == "target"), None
     )
     definition = local_definition(flow_view(ctx, site.scope.node), target) if target else None
     if definition is None:
