@@ -4,7 +4,6 @@ handler calls the module that does the job (linting, diagnostics, actions, hover
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Mapping
 from typing import Any, Optional
 
@@ -286,5 +285,4 @@ def _hover(ls: AsynccheckServer, params: types.HoverParams) -> Optional[types.Ho
 
 def start() -> None:
     """Serve over stdio until the client says `exit`."""
-    os.environ.setdefault("PYTHONUNBUFFERED", "1")
     server.start_io()
