@@ -99,6 +99,20 @@ def asynccheck(*args: str) -> list[str]:
     return [sys.executable, "-m", "asynccheck", "lint", "--quiet", "--exit-zero", *args]
 
 
+# The same lint through the library, with the project step (cross-module AC110) on or off:
+# the CLI has no switch for it, it is on in every run.
+LINT_PROJECT = """
+import sys
+from asynccheck.config import Config
+from asynccheck.lint.engine import RunOptions, run
+run([sys.argv[1]], Config(), RunOptions(jobs=1, use_cache=False, project=sys.argv[2] == "on"))
+"""
+
+
+def library_lint(path: Path, project: bool) -> list[str]:
+    return [sys.executable, "-c", LINT_PROJECT, str(path), "on" if project else "off"]
+
+
 def row(label: str, value: str, target: str = "", ok: bool | None = None) -> None:
     verdict = "" if ok is None else ("PASS" if ok else "FAIL")
     print(f"  {label:<58} {value:>12}  {target:<10} {verdict}", flush=True)
@@ -113,6 +127,8 @@ def bench_helpers(helpers: Path, cwd: Path, rounds: int) -> None:
             "asynccheck-all": asynccheck(
                 "--jobs", "1", "--no-cache", "--select", "AC", str(helpers)
             ),
+            "project-on": library_lint(helpers, project=True),
+            "project-off": library_lint(helpers, project=False),
         },
         rounds,
         cwd,
@@ -121,6 +137,9 @@ def bench_helpers(helpers: Path, cwd: Path, rounds: int) -> None:
     row("bare libcst.parse_module (process wall)", f"{parse:.2f} s")
     ratio = medians["asynccheck"] / parse
     row("asynccheck --jobs 1 --no-cache / parse", f"{ratio:.2f}x", "<= 1.25x", ratio <= 1.25)
+    on, off = medians["project-on"] / parse, medians["project-off"] / parse
+    row("  same, project step on (library call) / parse", f"{on:.2f}x", "<= 1.25x", on <= 1.25)
+    row("  same, project step off (AC110 in one module) / parse", f"{off:.2f}x")
     ratio_all = medians["asynccheck-all"] / parse
     row(
         "asynccheck --select AC --jobs 1 --no-cache / parse",
@@ -280,6 +299,7 @@ def bench_full(full: Path, cwd: Path, rounds: int) -> None:
         for _ in range(rounds)
     )
     row("warm cache, nothing changed (wall)", f"{warm:.2f} s", "<= 0.5 s", warm <= 0.5)
+    bench_changed_helper(full, cwd, rounds)
     row("ruff --select ASYNC,RUF006 --no-cache (wall)", f"{ruff:.2f} s", "(peer)")
     row("warm asynccheck / cold ruff", f"{warm / ruff:.2f}x")
 
@@ -309,6 +329,50 @@ def bench_one_file(full: Path, cwd: Path, rounds: int) -> None:
     row(f"asynccheck lint changed.py ({lines} lines)", f"{ours:.2f} s", "<= 0.6 s", ours <= 0.6)
     row("bare python -c 'import libcst; parse' of the same file", f"{floor:.2f} s")
     row("asynccheck over that floor", f"{ours / floor:.2f}x")
+    bench_entity_cold(full, cwd, rounds)
+
+
+def bench_changed_helper(full: Path, cwd: Path, rounds: int) -> None:
+    """All of HA with one helper module edited and the rest cached, start-up included.
+
+    On a copy of the corpus (the shared one is never written). A comment leaves the
+    module's summary as it was: only that file is linted again. A new blocking helper
+    changes the summary: the files whose chains read it are answered again (not parsed).
+    """
+    copy = cwd / "ha" / "homeassistant"
+    if not copy.exists():
+        shutil.copytree(full, copy)
+    entity = copy / "helpers" / "entity.py"
+    original = entity.read_text(encoding="utf-8")
+    wall(asynccheck(str(copy)), cwd)  # fill the cache
+    wall(asynccheck(str(copy)), cwd)
+    edits = {
+        "a comment": lambda i: f"\n# edit {i}\n",
+        "a new blocking def": lambda i: f"\n\ndef _bench_{i}():\n    open('x').close()\n",
+    }
+    try:
+        for label, edit in edits.items():
+            times = []
+            for i in range(rounds):
+                entity.write_text(original + edit(i), encoding="utf-8")
+                times.append(wall(asynccheck(str(copy)), cwd))
+            median = statistics.median(times)
+            row(f"helpers/entity.py changed ({label}), rest cached", f"{median:.2f} s",
+                "<= 0.6 s", median <= 0.6)  # fmt: skip
+    finally:
+        entity.write_text(original, encoding="utf-8")
+
+
+def bench_entity_cold(full: Path, cwd: Path, rounds: int) -> None:
+    """Linting only helpers/entity.py with no cache: the modules it reaches are summarised."""
+    target = full / "helpers" / "entity.py"
+    times = []
+    for _ in range(rounds):
+        shutil.rmtree(cwd / ".asynccheck_cache", ignore_errors=True)
+        times.append(wall(asynccheck(str(target)), cwd))
+    row(
+        "lint only homeassistant/helpers/entity.py, cold cache", f"{statistics.median(times):.2f} s"
+    )
 
 
 def compile_bytecode() -> None:

@@ -38,6 +38,7 @@ class RunOptions:
     use_cache: bool = True
     progress: bool = False  # draw a progress bar on stderr (the CLI sets it for terminals)
     force_exclude: bool = False  # apply excludes to files named on the command line too
+    project: bool = True  # follow AC110 into the project's other modules (lint.project)
 
     @property
     def fixing(self) -> bool:
@@ -88,9 +89,7 @@ def lint_file(path: str) -> FileOutcome:
     checker = _CHECKER
     assert checker is not None
     try:
-        stat = os.stat(path)
-        with open(path, "rb") as f:
-            data = f.read()
+        stat, data = _read(path)
     except OSError as error:
         return FileOutcome(path, (unreadable(path, error.strerror or str(error)),))
     decoded = decode(data)
@@ -104,7 +103,7 @@ def lint_file(path: str) -> FileOutcome:
     from asynccheck.lint.project.candidates import split
     from asynccheck.lint.project.index import module_of_path
 
-    module = module_of_path(path)[0] or None
+    module = (module_of_path(path)[0] or None) if _OPTIONS.project else None
     is_package = os.path.basename(path) == "__init__.py"
     checked, summary = checker.check_in_project(path, decoded.text, module, is_package)
     findings, candidates = split(checked)
@@ -120,18 +119,21 @@ def summarise_file(item: tuple[str, str]) -> Summarised:
     from asynccheck.lint.source import decode
 
     path, module = item
-    checker = _CHECKER
-    assert checker is not None
+    assert _CHECKER is not None
     try:
-        stat = os.stat(path)
-        with open(path, "rb") as f:
-            data = f.read()
+        stat, data = _read(path)
     except OSError:
         return (path, 0, 0, b"", None)
     text = decode(data).text
     is_package = os.path.basename(path) == "__init__.py"
-    summary = checker.summary_of(text, module, is_package) if text is not None else None
+    summary = _CHECKER.summary_of(text, module, is_package) if text is not None else None
     return (path, stat.st_mtime_ns, stat.st_size, content_hash(data), summary)
+
+
+def _read(path: str) -> tuple[os.stat_result, bytes]:
+    stat = os.stat(path)
+    with open(path, "rb") as f:
+        return stat, f.read()
 
 
 def _entry(stat: os.stat_result, data: bytes, findings: tuple[Finding, ...]) -> Entry:
