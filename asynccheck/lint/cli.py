@@ -158,6 +158,7 @@ def lint(
         click.echo(f"asynccheck: warning: no Python files found in {', '.join(paths)}", err=True)
     if diff:
         sys.stdout.write("".join(result.diffs))
+        sys.stdout.flush()  # the diff before the summary on stderr, in a terminal too
         if not quiet:
             count = len(result.diffs)
             click.echo(f"Would fix {result.fixed} finding(s) in {count} file(s).", err=True)
