@@ -39,7 +39,14 @@ def recording(client: LanguageClient) -> LanguageClient:
 def _make_client() -> LanguageClient:
     from pytest_lsp.client import make_test_lsp_client
 
-    return recording(make_test_lsp_client())
+    client = recording(make_test_lsp_client())
+    client.registrations = []  # type: ignore[attr-defined]
+
+    @client.feature(types.CLIENT_REGISTER_CAPABILITY)
+    def _register(params: types.RegistrationParams) -> None:
+        client.registrations.extend(params.registrations)  # type: ignore[attr-defined]
+
+    return client
 
 
 @pytest_lsp.fixture(
@@ -97,9 +104,15 @@ async def start(
 ) -> None:
     await client.initialize_session(
         types.InitializeParams(
-            # settings can also be pulled (workspace/configuration); none are set by default
+            # settings can also be pulled (workspace/configuration; none are set by default)
+            # and files watched (the server registers its globs)
             capabilities=types.ClientCapabilities(
-                workspace=types.WorkspaceClientCapabilities(configuration=True)
+                workspace=types.WorkspaceClientCapabilities(
+                    configuration=True,
+                    did_change_watched_files=types.DidChangeWatchedFilesClientCapabilities(
+                        dynamic_registration=True
+                    ),
+                )
             ),
             root_uri=root.as_uri(),
             workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="root")],

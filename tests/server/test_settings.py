@@ -130,3 +130,12 @@ async def test_an_excluded_file_gets_no_diagnostics(
     left_out = open_file(client, folder / "generated" / "api.py", BLOCKING)
     assert codes(await published(client, kept)) != []
     assert list(await published(client, left_out)) == []  # as pre-commit (--force-exclude)
+
+
+async def test_the_server_asks_to_watch_config_and_python_files(
+    configured_client: LanguageClient,
+) -> None:
+    (watch,) = configured_client.registrations
+    assert watch.method == types.WORKSPACE_DID_CHANGE_WATCHED_FILES
+    globs = [w["globPattern"] for w in watch.register_options["watchers"]]
+    assert globs == ["**/pyproject.toml", "**/asynccheck.toml", "**/*.py"]
