@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 from tests.server.conftest import change, codes, open_file, published
@@ -49,4 +50,20 @@ async def test_the_open_buffer_wins_and_changes_update(
     assert codes(await published(client, app)) == ["AC110"]
     client.diagnostics.pop(app, None)
     change(client, storage, CLEAN, 3)
+    assert codes(await published(client, app)) == []
+
+
+async def test_a_module_changed_on_disk_updates_its_dependants(
+    client: LanguageClient, folder: Path
+) -> None:
+    pkg = package(folder, BLOCKS)
+    app = open_file(client, pkg / "app.py", APP)
+    assert codes(await published(client, app)) == ["AC110"]
+    (pkg / "storage.py").write_text(CLEAN)  # changed outside the editor (git checkout, ...)
+    client.diagnostics.pop(app, None)
+    client.workspace_did_change_watched_files(
+        types.DidChangeWatchedFilesParams(
+            [types.FileEvent((pkg / "storage.py").as_uri(), types.FileChangeType.Changed)]
+        )
+    )
     assert codes(await published(client, app)) == []
