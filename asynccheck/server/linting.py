@@ -27,6 +27,7 @@ class Outcome:
     failures: tuple[str, ...] = ()  # one log message per rule that raised
     chains: dict[tuple[int, int], tuple[project.Step, ...]] = field(default_factory=dict)
     asks_project: bool = False  # some finding may change when another file does
+    reads: frozenset[str] = frozenset()  # ... when one of these files does
 
 
 @dataclass
@@ -45,6 +46,7 @@ class Linter:
         checked, summary, failures = _check(checker, name, text, module, is_package)
         own, questions = project.split(checked)
         chains: dict[tuple[int, int], tuple[project.Step, ...]] = {}
+        reads: frozenset[str] = frozenset()
         if questions and path is not None:
             try:
                 answered = project.answer(
@@ -52,7 +54,7 @@ class Linter:
                     self.summaries,
                 )  # fmt: skip
                 own.extend(answered.findings)
-                chains = answered.chains
+                chains, reads = answered.chains, answered.reads
             except Exception:
                 failures += (f"asynccheck: the project step failed on {name}:\n{_trace()}",)
         return Outcome(
@@ -62,6 +64,7 @@ class Linter:
             failures,
             chains,
             bool(questions),
+            reads,
         )
 
     def check(self, path: Optional[str], text: str) -> list[Finding]:

@@ -43,6 +43,7 @@ class Step:
 class Answered:
     findings: tuple[Finding, ...]
     chains: dict[tuple[int, int], tuple[Step, ...]]  # by the finding's (row, column)
+    reads: frozenset[str] = frozenset()  # the files whose change may change the answer
 
 
 def module_of(path: Optional[str]) -> tuple[Optional[str], bool]:
@@ -103,8 +104,11 @@ def answer(
             yield (other, 0, 0, b"read" if text is not None else b"", summary)
 
     found = step.answer(summarise).get(me)
-    if found is None or not found.findings:
+    if found is None:
         return Answered((), {})
+    reads = frozenset(os.path.abspath(read) for read, _ in found.deps)
+    if not found.findings:
+        return Answered((), {}, reads)
     graph = Graph(step.index, made)
     graph.reach(q.target for q in questions)  # explores the defs chain() walks back over
     chains = {}
@@ -113,7 +117,7 @@ def answer(
         if chain is not None:
             where = question.finding.location
             chains[(where.row, where.column)] = _steps(chain.hops, step.index, text_of)
-    return Answered(tuple(found.findings), chains)
+    return Answered(tuple(found.findings), chains, reads)
 
 
 def _steps(hops: Sequence[tuple[str, str]], index: Any, text_of: TextOf) -> tuple[Step, ...]:

@@ -66,14 +66,19 @@ class AsynccheckServer(LanguageServer):
             self.schedule(uri)
 
     def edited(self, uri: str) -> None:
-        """A file's text changed: it, and the open files that may read it, are linted."""
+        """A file's text changed: it, and the open files whose chains read it, are linted."""
         self.schedule(uri)
-        self.schedule_dependents(uri)
+        path = self.documents.path_of(uri)
+        if path is not None:
+            self.schedule_dependents(path)
 
-    def schedule_dependents(self, changed: str) -> None:
-        """Open files whose cross-module findings may read the file that changed."""
+    def schedule_dependents(self, changed: Optional[str]) -> None:
+        """Open files whose cross-module findings read the file `changed`; with None (a file
+        appeared or went, so any chain may now end elsewhere) every file that asks."""
         for uri, outcome in list(self.outcomes.items()):
-            if uri != changed and outcome.asks_project:
+            if not outcome.asks_project or self.documents.path_of(uri) == changed:
+                continue
+            if changed is None or changed in outcome.reads:
                 self.schedule(uri)
 
     async def lint(self, uri: str) -> None:
@@ -222,7 +227,9 @@ def _did_save(ls: AsynccheckServer, params: types.DidSaveTextDocumentParams) -> 
 @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
 def _did_close(ls: AsynccheckServer, params: types.DidCloseTextDocumentParams) -> None:
     ls.closed(params.text_document.uri)
-    ls.schedule_dependents(params.text_document.uri)
+    path = ls.documents.path_of(params.text_document.uri)
+    if path is not None:  # the file on disk counts again for the chains that read it
+        ls.schedule_dependents(path)
 
 
 @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
@@ -242,8 +249,11 @@ def _did_change_watched_files(
     paths = [ls.documents.path_of(change.uri) or "" for change in params.changes]
     if any(is_config_file(path) for path in paths):
         ls.config_changed()
-    elif any(path.endswith(".py") for path in paths):
-        ls.schedule_dependents("")
+        return
+    for change, path in zip(params.changes, paths):
+        if path.endswith(".py"):  # a module created or deleted may be any chain's new end
+            moved = change.type != types.FileChangeType.Changed
+            ls.schedule_dependents(None if moved else path)
 
 
 @server.feature(

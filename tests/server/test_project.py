@@ -67,3 +67,19 @@ async def test_a_module_changed_on_disk_updates_its_dependants(
         )
     )
     assert codes(await published(client, app)) == []
+
+
+async def test_an_unrelated_change_does_not_relint_dependants(
+    client: LanguageClient, folder: Path
+) -> None:
+    pkg = package(folder, BLOCKS)
+    app = open_file(client, pkg / "app.py", APP)
+    await published(client, app)
+    other = open_file(client, pkg / "other.py", "x = 1\n")
+    await published(client, other)
+    client.published.clear()
+    change(client, other, "x = 2\n", 2)
+    await published(client, other)
+    change(client, open_file(client, pkg / "storage.py", BLOCKS), CLEAN, 2)
+    await published(client, app, lambda found: not found)  # the module it reads: re-linted
+    assert [p.uri for p in client.published].count(app) == 1
