@@ -11,6 +11,7 @@ from lsprotocol import types
 
 from asynccheck.lint.finding import Finding, Fix, Position
 from asynccheck.lint.fix import fix_until_stable
+from asynccheck.rules import ENGINE_CODES
 from asynccheck.server.diagnostics import diagnostic
 from asynccheck.server.linting import Outcome
 from asynccheck.server.noqa import add_code
@@ -62,6 +63,8 @@ def _for_finding(
             edit=_workspace_edit(uri, _edits(fix, lines)),
             is_preferred=fix.is_safe,
         )
+    if finding.code in ENGINE_CODES:
+        return  # a file that cannot be parsed or read: no comment silences that
     row = finding.location.row
     noqa = add_code(lines.line(row), finding.code)
     if noqa is not None:

@@ -101,6 +101,12 @@ async def test_a_syntax_error_is_one_ac001(client: LanguageClient, folder: Path)
     assert codes(found) == ["AC001"]
     assert found[0].severity == types.DiagnosticSeverity.Error
     assert found[0].range.start.line == 0
+    offered = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            types.TextDocumentIdentifier(uri), found[0].range, types.CodeActionContext([])
+        )
+    )
+    assert not offered  # nothing to fix, and no noqa comment silences a syntax error
 
 
 async def test_ranges_count_utf16_units(client: LanguageClient, folder: Path) -> None:
