@@ -82,10 +82,12 @@ class AsynccheckServer(LanguageServer):
                 self.schedule(uri)
 
     async def lint(self, uri: str) -> None:
-        document = self.workspace.get_text_document(uri)
+        document = self.workspace.text_documents.get(uri)
+        if document is None:  # closed before its turn came
+            return
         version, text, path = document.version, document.source, self.documents.path_of(uri)
         outcome = await self.scheduler.run(uri, lambda: self._lint_safely(path, text))
-        if outcome is None:
+        if outcome is None or uri not in self.workspace.text_documents:
             return
         self.outcomes[uri] = outcome
         for failure in outcome.failures:
@@ -97,12 +99,12 @@ class AsynccheckServer(LanguageServer):
         self.problems[uri] = outcome.problem.path if outcome.problem else None
         self.publish_problems({uri: outcome})
 
-    def _lint_safely(self, path: Optional[str], text: str) -> Optional[Outcome]:
+    def _lint_safely(self, path: Optional[str], text: str) -> Outcome:
+        """Runs in the worker: what goes wrong is returned, to be logged by the loop."""
         try:
             return self.linter.lint(path, text)
         except Exception as error:  # the server outlives any bug in a lint
-            self.log(f"asynccheck: cannot lint {path}: {error!r}", types.MessageType.Error)
-            return None
+            return Outcome(text, (), failures=(f"asynccheck: cannot lint {path}: {error!r}",))
 
     def publish_problems(self, fresh: dict[str, Outcome]) -> None:
         """One diagnostic on each broken configuration file; cleared once it reads again."""
