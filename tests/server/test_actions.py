@@ -11,7 +11,7 @@ import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from tests.server.conftest import open_file, published
+from tests.server.lsp import open_file, published
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 

@@ -13,7 +13,7 @@ import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from tests.server.conftest import change, codes, open_file, published
+from tests.server.lsp import change, codes, open_file, published
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 

@@ -12,7 +12,7 @@ from pytest_lsp import LanguageClient
 
 from asynccheck.rule_docs import explain
 from asynccheck.rules import REGISTRY
-from tests.server.conftest import open_file, published
+from tests.server.lsp import open_file, published
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 

@@ -12,7 +12,7 @@ import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from tests.server.conftest import codes, open_file, published
+from tests.server.lsp import codes, open_file, published
 
 in_server = pytest.mark.asyncio(loop_scope="module")
 

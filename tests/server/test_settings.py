@@ -10,7 +10,7 @@ import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from tests.server.conftest import codes, open_file, published
+from tests.server.lsp import codes, open_file, published
 from tests.server.test_actions import SOURCE, actions_at, apply, edits_of
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
