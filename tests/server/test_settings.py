@@ -139,3 +139,19 @@ async def test_the_server_asks_to_watch_config_and_python_files(
     assert watch.method == types.WORKSPACE_DID_CHANGE_WATCHED_FILES
     globs = [w["globPattern"] for w in watch.register_options["watchers"]]
     assert globs == ["**/pyproject.toml", "**/asynccheck.toml", "**/*.py"]
+
+
+async def test_a_bad_code_in_the_settings_is_a_message(
+    configured_client: LanguageClient, folder: Path
+) -> None:
+    client = configured_client
+    uri = open_file(client, folder / "app.py", BLOCKING)
+    await published(client, uri)
+    client.diagnostics.pop(uri)
+    client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams({"asynccheck": {"select": ["AC999"]}})
+    )
+    assert codes(await published(client, uri)) == ["AC101", "AC103"]  # the defaults
+    (message,) = [m for m in client.messages if "AC999" in m.message]
+    assert message.type == types.MessageType.Warning
+    assert message.message.startswith("editor settings: unknown rule code 'AC999'")
