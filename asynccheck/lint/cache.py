@@ -15,7 +15,7 @@ from typing import Any, Optional
 from asynccheck import __version__
 from asynccheck._hash import blake2b
 
-_FORMAT = 3
+_FORMAT = 4
 CACHE_DIR_NAME = ".asynccheck_cache"
 _DIGEST_SIZE = 16
 
@@ -30,9 +30,9 @@ class Entry:
     size: int
     digest: bytes
     findings: tuple[Any, ...]  # Finding.to_tuple() each
-    # Cross-module AC110 (lint.project): (the file's questions, as finding tuples;
-    # (path, summary hash) of every module its answers read; the answers, as finding
-    # tuples). Empty when the file asks nothing of other modules.
+    # Cross-module AC110 (lint.project): ((path, summary hash) of every module its answers
+    # read; the answers, as finding tuples). Empty when the file asks nothing of other
+    # modules. Its questions are kept with the summaries (read only to ask them again).
     links: tuple[Any, ...] = ()
 
 

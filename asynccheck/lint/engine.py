@@ -222,11 +222,17 @@ def _run_group(
             continue
         if use_cache:
             key = _cache_key(cwd, path)
+            project.seen(key, stat.st_mtime_ns, stat.st_size)
             found = cache.fresh_findings(key, stat.st_mtime_ns, stat.st_size)
             if found is None and key in cache:
                 found = _same_content(cache, key, path, stat)
-            if found is not None and _extend_findings(cached, path, found):
-                _reuse_links(cached, path, cache.links(key), project)
+            own: list[Finding] = []
+            if (
+                found is not None
+                and _extend_findings(own, path, found)
+                and _reuse_links(own, path, cache, key, project)
+            ):
+                cached.extend(own)
                 continue
         todo.append((stat.st_size, path))
     todo.sort(key=lambda item: (-item[0], item[1]))  # big files first: better load balance
@@ -270,21 +276,24 @@ def _project_step(files: Sequence[str], config: Config, cache: Cache) -> Project
     return ProjectStep(SummaryStore.open(folder, cache.key), files, config.root)
 
 
-def _reuse_links(out: list[Finding], path: str, links: Any, project: ProjectStep) -> None:
+def _reuse_links(
+    out: list[Finding], path: str, cache: Cache, key: str, project: ProjectStep
+) -> bool:
     """A cached file's cross-module findings, while every summary they read is unchanged;
-    otherwise its stored questions are asked again (no parse of the file)."""
+    otherwise its stored questions are asked again (no parse of the file). False when
+    they are gone: the file is linted again."""
+    links = cache.links(key)
     if not links:
-        return
-    from asynccheck.lint.project.candidates import Candidate
-
+        return True
     try:
-        asked, deps, answers = links
+        deps, answers = links
         if project.deps_current(deps):
             out.extend(Finding.from_tuple(path, t) for t in answers)
-        else:
-            project.ask(path, [Candidate.from_tuple(path, t) for t in asked])
-    except Exception:  # a damaged entry: its file's chains are simply not reported
-        return
+            return True
+        entry = cache.get(key)
+        return entry is not None and project.ask_again(path, key, entry.digest)
+    except Exception:  # a damaged entry: lint the file again
+        return False
 
 
 def _answer(
@@ -298,9 +307,8 @@ def _answer(
         found.extend(answer.findings)
         entry = cache.get(path) if cache.path is not None else None
         if entry is not None:
-            asked = tuple(c.to_tuple() for c in project.questions(path))
-            answers = tuple(f.to_tuple() for f in answer.findings)
-            entry.links = (asked, answer.deps, answers)
+            project.keep_questions(path, entry.digest)
+            entry.links = (answer.deps, tuple(f.to_tuple() for f in answer.findings))
             cache.store(path, entry)
     return found
 

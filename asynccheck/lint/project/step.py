@@ -27,6 +27,7 @@ Deps = tuple[tuple[str, bytes], ...]  # (path, summary hash) of every module rea
 Summarised = tuple[str, int, int, bytes, Optional[ModuleSummary]]
 SummarisePaths = Callable[[Sequence[tuple[str, str]]], Iterable[Summarised]]
 _MAX_ROUNDS = 64
+_UNKNOWN = object()
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,9 @@ class ProjectStep:
     config_root: Optional[str] = None
     _index: Optional[ModuleIndex] = None
     _questions: dict[str, list[Candidate]] = field(default_factory=dict)
-    _stats: dict[str, Optional[tuple[int, int]]] = field(default_factory=dict)
+    _stats: dict[str, tuple[int, int]] = field(default_factory=dict)
+    _now: dict[str, object] = field(default_factory=dict)  # path -> summary hash now
+    _unchanged: Optional[bool] = None
 
     @property
     def index(self) -> ModuleIndex:
@@ -52,20 +55,54 @@ class ProjectStep:
 
     # --- the warm path: is a stored answer still right? ----------------------------------
     def deps_current(self, deps: Deps) -> bool:
+        """Every summary these answers read is still the same. When no summarised file
+        changed at all, that holds for every file at once; otherwise a dict lookup per
+        module read (a warm run over HA would check 35,000)."""
+        if self._unchanged is None:
+            self._unchanged = self._nothing_changed()
+        if self._unchanged:
+            return True
+        now = self._now
         for path, digest in deps:
-            stat = self._stat(path)
-            if stat is None or self.store.summary_digest(path, *stat) != digest:
+            current = now.get(path, _UNKNOWN)
+            if current is _UNKNOWN:
+                current = now[path] = self._digest_now(path)
+            if current != digest:
                 return False
         return True
 
-    def _stat(self, path: str) -> Optional[tuple[int, int]]:
-        if path not in self._stats:
+    def _nothing_changed(self) -> bool:
+        """Every file the store has summarised looks as it did when summarised (the engine
+        stat'ed the linted ones already)."""
+        index = self.store.index
+        if not index:
+            return False
+        stats = self._stats
+        for path, row in index.items():
+            stat = stats.get(path)
+            if stat is None:
+                try:
+                    st = os.stat(path)
+                except OSError:
+                    return False
+                stat = (st.st_mtime_ns, st.st_size)
+            if stat[0] != row[0] or stat[1] != row[1]:
+                return False
+        return True
+
+    def seen(self, path: str, mtime_ns: int, size: int) -> None:
+        """The engine stat'ed this file already: no second stat for it as a dependency."""
+        self._stats[path] = (mtime_ns, size)
+
+    def _digest_now(self, path: str) -> Optional[bytes]:
+        stat = self._stats.get(path)
+        if stat is None:
             try:
                 st = os.stat(path)
-                self._stats[path] = (st.st_mtime_ns, st.st_size)
             except OSError:
-                self._stats[path] = None
-        return self._stats[path]
+                return None
+            stat = (st.st_mtime_ns, st.st_size)
+        return self.store.summary_digest(path, *stat)
 
     # --- questions and what the linted files taught ---------------------------------------
     def ask(self, path: str, candidates: Sequence[Candidate]) -> None:
@@ -77,6 +114,20 @@ class ProjectStep:
 
     def questions(self, path: str) -> list[Candidate]:
         return self._questions.get(os.path.abspath(path), [])
+
+    def ask_again(self, path: str, key: str, content: bytes) -> bool:
+        """Ask a cached file's stored questions again; False when they are not kept."""
+        from asynccheck.lint.project.candidates import Candidate
+
+        stored = self.store.questions(key, content)
+        if stored is None:
+            return False
+        self.ask(path, [Candidate.from_tuple(path, t) for t in stored])
+        return True
+
+    def keep_questions(self, path: str, content: bytes) -> None:
+        asked = tuple(c.to_tuple() for c in self.questions(path))
+        self.store.put_questions(os.path.abspath(path), content, asked)
 
     def learn(self, item: Summarised) -> bytes:
         """A linted file's own summary (made in its check); returns the summary hash."""

@@ -28,6 +28,9 @@ class SummaryStore:
     index: dict[str, Row] = field(default_factory=dict)
     _bodies: Optional[dict[str, Any]] = None
     _new: dict[str, Optional[ModuleSummary]] = field(default_factory=dict)
+    # path -> (content hash, questions as finding tuples) of the linted files that ask any
+    _questions: Optional[dict[str, Any]] = None
+    _questions_dirty: bool = False
     dirty: bool = False
 
     @classmethod
@@ -78,6 +81,25 @@ class SummaryStore:
         self.dirty = True
         return digest
 
+    def questions(self, path: str, content: bytes) -> Optional[tuple[Any, ...]]:
+        """A linted file's questions, if kept for these very bytes."""
+        row = self._load_questions().get(path)
+        if not isinstance(row, tuple) or len(row) != 2 or row[0] != content:
+            return None
+        return row[1]  # type: ignore[no-any-return]
+
+    def put_questions(self, path: str, content: bytes, asked: tuple[Any, ...]) -> None:
+        questions = self._load_questions()
+        if questions.get(path) != (content, asked):
+            questions[path] = (content, asked)
+            self._questions_dirty = True
+
+    def _load_questions(self) -> dict[str, Any]:
+        if self._questions is None:
+            loaded = _load(self._file("questions"), self.key) if self.folder is not None else None
+            self._questions = loaded if isinstance(loaded, dict) else {}
+        return self._questions
+
     def _load_bodies(self) -> dict[str, Any]:
         if self._bodies is None:
             loaded = _load(self._file("bodies"), self.key) if self.folder is not None else None
@@ -85,6 +107,12 @@ class SummaryStore:
         return self._bodies
 
     def save(self) -> None:
+        if self.folder is not None and self._questions_dirty:
+            try:
+                os.makedirs(self.folder, exist_ok=True)
+                _write(self._file("questions"), self.key, self._questions)
+            except OSError:
+                pass
         if self.folder is None or not self.dirty:
             return
         bodies = dict(self._load_bodies())
