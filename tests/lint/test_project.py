@@ -308,3 +308,28 @@ def test_a_protocol_callback_reaches_another_module(tmp_path: Path) -> None:
         ("pkg/proto.py", 7, "store.flush() -> time.sleep()"),
         ("pkg/proto.py", 10, "store.flush() -> time.sleep()"),
     ]
+
+
+def test_a_long_re_export_chain_stops_without_a_crash(tmp_path: Path) -> None:
+    files = {"pkg/__init__.py": "", "pkg/m0.py": "import time\n\ndef f():\n    time.sleep(1)\n"}
+    for i in range(1, 30):
+        files[f"pkg/m{i}.py"] = f"from pkg.m{i - 1} import f\n"
+    files["pkg/near.py"] = "from pkg.m3 import f\n\nasync def main():\n    f()\n"
+    files["pkg/far.py"] = "from pkg.m29 import f\n\nasync def main():\n    f()\n"
+    write(tmp_path, files)
+    assert lint(tmp_path, "pkg/near.py", "pkg/far.py") == [
+        ("pkg/near.py", 4, "m0.f() -> time.sleep()")
+    ]
+
+
+def test_lost_questions_make_the_file_linted_again(app: Path, checked: list[str]) -> None:
+    from asynccheck.lint.cache import CACHE_DIR_NAME
+
+    assert lint(app, "app/handlers.py", cache=True) == EXPECTED
+    checked.clear()
+    for kept in (app / CACHE_DIR_NAME).glob("project-*.questions.marshal"):
+        kept.unlink()
+    storage = app / "app/storage.py"
+    storage.write_text(storage.read_text().replace('    _write("orders.json", order)', "    pass"))
+    assert lint(app, "app/handlers.py", cache=True) == EXPECTED[3:]
+    assert sorted(checked) == ["app.storage", "handlers.py"]
