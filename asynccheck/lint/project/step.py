@@ -77,15 +77,10 @@ class ProjectStep:
         index = self.store.index
         if not index:
             return False
-        stats = self._stats
         for path, row in index.items():
-            stat = stats.get(path)
+            stat = self._stat(path)
             if stat is None:
-                try:
-                    st = os.stat(path)
-                except OSError:
-                    return False
-                stat = (st.st_mtime_ns, st.st_size)
+                return False
             if stat[0] != row[0] or stat[1] != row[1]:
                 return False
         return True
@@ -94,7 +89,8 @@ class ProjectStep:
         """The engine stat'ed this file already: no second stat for it as a dependency."""
         self._stats[path] = (mtime_ns, size)
 
-    def _digest_now(self, path: str) -> Optional[bytes]:
+    def _stat(self, path: str) -> Optional[tuple[int, int]]:
+        """(mtime_ns, size) the engine saw, else from the disk; None when it is gone."""
         stat = self._stats.get(path)
         if stat is None:
             try:
@@ -102,7 +98,11 @@ class ProjectStep:
             except OSError:
                 return None
             stat = (st.st_mtime_ns, st.st_size)
-        return self.store.summary_digest(path, *stat)
+        return stat
+
+    def _digest_now(self, path: str) -> Optional[bytes]:
+        stat = self._stat(path)
+        return None if stat is None else self.store.summary_digest(path, *stat)
 
     # --- questions and what the linted files taught ---------------------------------------
     def ask(self, path: str, candidates: Sequence[Candidate]) -> None:
