@@ -114,12 +114,14 @@ def check_planted_sleeps(server: Server, planted: int) -> None:
         assert blocking["value"] == expected
         [delay] = points(dump, names.DELAY)
         longest = max(e["duration_ms"] for e in truth if e["pid"] == dump["pid"]) / 1000
+        # Two planted sleeps may run back to back in one worker: the loop is then late by
+        # both, so the bound is this process's total planted time, not its longest sleep.
         import_s = sum(
             p["value"]
             for p in points(dump, names.SLOW_CALLBACK_TIME)
             if p["attributes"][names.LINE] in IMPORT_WORK
         )
-        assert 0.5 * longest <= delay["value"]["max"] <= max(longest, import_s) + 0.05
+        assert 0.5 * longest <= delay["value"]["max"] <= max(truth_s, import_s) + 0.05
         active = [p for p in points(dump, names.TIME) if p["attributes"][names.STATE] == "active"]
         assert active and active[0]["value"] >= truth_s
     assert sum(per_pid.values()) == planted
