@@ -170,7 +170,8 @@ class _Patcher:
             if self.users > 0:
                 return
             if self._hook is not None:
-                with contextlib.suppress(ValueError):
+                # (sys.meta_path is None when a monitor never closed is ended at interpreter exit)
+                with contextlib.suppress(ValueError, AttributeError):
                     sys.meta_path.remove(self._hook)
                 self._hook = None
             while self._undo:

@@ -135,6 +135,7 @@ class LoopProbe:
         self.permanent = False  # a TimingEventLoop: instrumented for life, its own settings
         self.catching = False  # holds a reference on leaks.CATCHER
         self.switch_on: Any = None  # set by loop.py: turns per-callback timing on (asyncio)
+        self.ready_swap: Any = None  # loop.ReadySwap: the loop's ready deque and its stand-in
         self.timed_total = 0.0  # uvloop: seconds spent in timed callbacks, ever
         self.busy_total = 0.0  # seconds the loop ran callbacks (bursts; uvloop: untimed ones)
         self.run_total = 0.0  # seconds it was watched, up to its last detach

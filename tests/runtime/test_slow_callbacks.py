@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import os
 import time
 
 import pytest
 
 from asynccheck.runtime.loop import TimingEventLoop
+from asynccheck.runtime.recorder import Recorder
 
 from .conftest import line_of, needs_312, run_monitored
 
@@ -163,6 +165,53 @@ def test_threshold_is_configurable_per_loop() -> None:
         loop.close()
     report = loop.report()
     assert any(cb.location.function == "spin" for cb in report.slow_callbacks)
+
+
+def test_a_timing_loop_run_many_times_is_instrumented_once_and_times_each_run() -> None:
+    """A TimingEventLoop keeps its hooks between runs (asyncio.run runs its loop three times):
+    they are put on once, and every run's slow callbacks are split and timed alike."""
+
+    async def pair() -> None:
+        await asyncio.gather(asyncio.create_task(burner(), name="B"), sleeper())
+
+    loop = TimingEventLoop(recorder=Recorder(), slow_callback_ms=50)
+    try:
+        for _ in range(3):
+            loop.run_until_complete(pair())
+            select, depth = loop._selector.select, 0  # type: ignore[attr-defined]
+            while hasattr(select, "__wrapped__"):
+                select, depth = select.__wrapped__, depth + 1
+            assert depth == 1
+            assert type(loop._ready) is collections.deque  # type: ignore[attr-defined]
+    finally:
+        loop.close()
+    durations = sorted(cb.duration_ms for cb in loop.report().slow_callbacks)
+    assert len(durations) == 6, durations
+    assert all(170 <= d <= 280 for d in durations), durations
+
+
+def test_long_bursts_put_their_stand_in_queue_back_and_lose_no_handle() -> None:
+    """During a long burst the loop's ready deque is read through `TimedReady`; handles added
+    meanwhile, through the loop or straight to the deque fetched before, all run."""
+    ran: list[int] = []
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        queue = loop._ready  # type: ignore[attr-defined]
+        for i in range(200):
+            loop.call_soon(ran.append, i)
+        spin(0.08)  # the watchdog switches per-callback timing on meanwhile
+        assert type(loop._ready).__name__ == "TimedReady"  # type: ignore[attr-defined]
+        loop.call_soon(ran.append, 200)
+        queue.append(asyncio.Handle(ran.append, (201,), loop))
+        await asyncio.sleep(0)  # the next burst, a crowd after a long one: timed from its start
+        await asyncio.sleep(0)  # and a short one after it: not timed
+        assert len(ran) == 202
+        assert type(loop._ready) is collections.deque  # type: ignore[attr-defined]
+        assert loop._ready is queue  # type: ignore[attr-defined]
+
+    run_monitored(main, slow_callback_ms=50)
+    assert ran == list(range(202))
 
 
 def test_loop_lag_points_cover_the_slow_iteration() -> None:
