@@ -29,6 +29,9 @@ Last measured here (python 3.11.7, 2 shared cores; CPU-time ratios to the plain 
       pyinstrument 2.18x, profile-async (profile mode before) 2.81x
   --only callbacks --rounds 5 (same day): monitor 1.16x, monitor+blocking 1.11x, profile
       1.26x, pyinstrument 5.82x (the same configuration moves 5-10% between runs here)
+  --only callbacks --rounds 5 --configs plain,monitor,monitor+blocking, twice, quiet machine,
+      after the loop kept its exact ready deque (2026-12-05): monitor 1.045x / 1.032x,
+      monitor+blocking 1.041x / 1.028x (targets 1.05x / 1.10x)
   --memory 60: growth over 60 s at 2,500 tasks/s: monitor 0.0 MB, profile 0.8 MB (208
       records), profile-async 0.8 MB (236), profile-before 135 MB (49,140 records)
   --sites --rounds 9: +11.5 us per socket.socket() (11-12 us without), +18 us per aiohttp
