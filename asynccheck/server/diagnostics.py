@@ -39,13 +39,21 @@ def diagnostic(
         code=finding.code,
         code_description=types.CodeDescription(href=rule.url()) if rule is not None else None,
         source=SOURCE,
-        related_information=[_related(step) for step in chain] if chain else None,
+        related_information=[_related(step, lines) for step in chain] if chain else None,
     )
 
 
-def _related(step: Step) -> types.DiagnosticRelatedInformation:
-    where = types.Position(step.row - 1, 0)
-    location = types.Location(from_fs_path(step.path) or step.path, types.Range(where, where))
+def _related(step: Step, lines: Lines) -> types.DiagnosticRelatedInformation:
+    """The def's name in its file, in the client's units (only its own line is at hand)."""
+    place = step.place
+    line = Lines(place.line, lines.codec)  # row 1 of it is the def's row
+    end = place.end.column if place.end.row == place.start.row else place.start.column
+    row = place.start.row - 1
+    where = types.Range(
+        types.Position(row, line.to_client(Position(1, place.start.column)).character),
+        types.Position(row, line.to_client(Position(1, end)).character),
+    )
+    location = types.Location(from_fs_path(step.path) or step.path, where)
     return types.DiagnosticRelatedInformation(location, f"calls {step.message}")
 
 

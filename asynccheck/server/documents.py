@@ -35,14 +35,23 @@ class Documents:
     def open_uris(self) -> list[str]:
         return [uri for uri in self.workspace.text_documents if self.is_python(uri)]
 
+    def open_paths(self) -> list[str]:
+        """The files of the open buffers (those not saved yet among them)."""
+        paths = (self.path_of(uri) for uri in list(self.workspace.text_documents))
+        return [path for path in paths if path is not None]
+
     def text_of(self, path: str) -> Optional[str]:
         """A file's current text: the open buffer, else the file decoded as Python does."""
         wanted = os.path.abspath(path)
         for uri, document in list(self.workspace.text_documents.items()):
             if self.path_of(uri) == wanted:
                 return document.source
+        return self.disk_text(wanted)
+
+    def disk_text(self, path: str) -> Optional[str]:
+        """The saved file, decoded as Python does; None when there is none."""
         try:
-            with open(wanted, "rb") as f:
+            with open(path, "rb") as f:
                 return decode(f.read()).text
         except OSError:
             return None

@@ -28,13 +28,13 @@ class Outcome:
     chains: dict[tuple[int, int], tuple[project.Step, ...]] = field(default_factory=dict)
     asks_project: bool = False  # some finding may change when another file does
     reads: frozenset[str] = frozenset()  # ... when one of these files does
+    absent: frozenset[str] = frozenset()  # ... or when one of these appears
 
 
 @dataclass
 class Linter:
     configs: Configs
-    text_of: project.TextOf
-    summaries: project.Summaries = field(default_factory=project.Summaries)
+    workspace: project.Workspace
 
     def lint(self, path: Optional[str], text: str) -> Outcome:
         if self.configs.excluded(path):
@@ -47,14 +47,14 @@ class Linter:
         own, questions = project.split(checked)
         chains: dict[tuple[int, int], tuple[project.Step, ...]] = {}
         reads: frozenset[str] = frozenset()
+        absent: frozenset[str] = frozenset()
         if questions and path is not None:
             try:
                 answered = project.answer(
-                    path, questions, summary, checker, resolved.config.root, self.text_of,
-                    self.summaries,
-                )  # fmt: skip
+                    path, text, questions, summary, checker, resolved.config.root, self.workspace
+                )
                 own.extend(answered.findings)
-                chains, reads = answered.chains, answered.reads
+                chains, reads, absent = answered.chains, answered.reads, answered.absent
             except Exception:
                 failures += (f"asynccheck: the project step failed on {name}:\n{_trace()}",)
         return Outcome(
@@ -65,6 +65,7 @@ class Linter:
             chains,
             bool(questions),
             reads,
+            absent,
         )
 
     def check(self, path: Optional[str], text: str) -> list[Finding]:

@@ -12,11 +12,12 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path
 
 from asynccheck import __version__
-from asynccheck.server import actions, hover
+from asynccheck.server import actions, hover, project
 from asynccheck.server.configs import Configs, is_config_file
 from asynccheck.server.diagnostics import config_diagnostic, diagnostics
 from asynccheck.server.documents import Documents
 from asynccheck.server.linting import Linter, Outcome
+from asynccheck.server.locations import Definitions
 from asynccheck.server.positions import Lines
 from asynccheck.server.scheduler import Scheduler
 from asynccheck.server.settings import parse
@@ -48,7 +49,11 @@ class AsynccheckServer(LanguageServer):
     @property
     def linter(self) -> Linter:
         if self._linter is None:
-            self._linter = Linter(self.configs, self.documents.text_of)
+            documents = self.documents
+            workspace = project.Workspace(
+                documents.text_of, documents.open_paths, project.Summaries(), Definitions()
+            )
+            self._linter = Linter(self.configs, workspace)
         return self._linter
 
     def lines(self, text: str) -> Lines:
@@ -64,6 +69,22 @@ class AsynccheckServer(LanguageServer):
     def schedule_all(self) -> None:
         for uri in self.documents.open_uris():
             self.schedule(uri)
+
+    def opened(self, uri: str) -> None:
+        """A file opened: it is linted; when its buffer is not what the disk holds (a new file
+        never saved, or unsaved changes restored), the open files whose chains it may change
+        are linted too."""
+        self.schedule(uri)
+        path = self.documents.path_of(uri)
+        if path is None or not self.documents.is_python(uri):
+            return
+        on_disk = self.documents.disk_text(path)
+        if on_disk is None:  # a module only this buffer holds: the chains that looked for it
+            for other, outcome in list(self.outcomes.items()):
+                if path in outcome.absent:
+                    self.schedule(other)
+        elif on_disk != self.workspace.get_text_document(uri).source:
+            self.schedule_dependents(path)
 
     def edited(self, uri: str) -> None:
         """A file's text changed: it, and the open files whose chains read it, are linted."""
@@ -209,7 +230,7 @@ async def _initialized(ls: AsynccheckServer, params: types.InitializedParams) ->
 
 @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
 def _did_open(ls: AsynccheckServer, params: types.DidOpenTextDocumentParams) -> None:
-    ls.schedule(params.text_document.uri)
+    ls.opened(params.text_document.uri)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
