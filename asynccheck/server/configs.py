@@ -1,13 +1,18 @@
 """Which configuration applies to an open file: the nearest one, as `asynccheck lint` finds
 it (`config_finder.ConfigFinder`), with the editor's settings over it.
 
-A broken configuration file does not stop the server: the file is linted with the editor's
-settings over the defaults, and the error is kept for one diagnostic on that file.
+A broken configuration file does not stop the server: the file is linted with what that
+configuration said when it last read well (else the defaults), the editor's settings over
+it, and the error is kept for one diagnostic on the file at fault. A `ConfigError` is a
+message for the command line, which names that file in its text but carries no path: the
+file is found here among the nearest configuration and the files it `extend`s.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
@@ -17,6 +22,13 @@ from asynccheck.config_finder import ConfigFinder
 from asynccheck.lint.discovery import PathError, discover
 from asynccheck.rules import REGISTRY
 from asynccheck.server.settings import Settings
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - the server's own dependency on 3.9 and 3.10
+    import tomli as tomllib
+
+_QUOTED = re.compile(r"'([^'\s]+)'")
 
 
 @dataclass(frozen=True)
@@ -43,6 +55,10 @@ class Configs:
     settings_error: Optional[str] = None  # a bad code in the editor's settings
     _finder: Optional[ConfigFinder] = None
     _excluded: dict[str, bool] = field(default_factory=dict)
+    # by configuration file: what it said when it last read well (kept across `forget`)
+    _last_good: dict[str, Config] = field(default_factory=dict)
+    # the files configurations `extend`: a change to one re-reads them too
+    _bases: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.use(self.settings)
@@ -58,7 +74,9 @@ class Configs:
 
     def forget(self) -> None:
         """A configuration file changed: read them again."""
-        self._finder = ConfigFinder(adjust=self.settings.apply, known_codes=REGISTRY)
+        # The editor's settings go over each file's configuration in `for_path`, so that what
+        # a file said is kept as it was, to fall back on when it breaks.
+        self._finder = ConfigFinder(known_codes=REGISTRY)
         self._excluded = {}
 
     def excluded(self, path: Optional[str]) -> bool:
@@ -78,11 +96,66 @@ class Configs:
     def for_path(self, path: Optional[str]) -> Resolved:
         assert self._finder is not None
         try:
-            if path is None:  # an unsaved, untitled buffer
-                return Resolved(self._finder.fallback())
-            return Resolved(self._finder.for_path(path))
+            # an unsaved, untitled buffer has no folder: the current folder's, as the CLI
+            config = self._finder.fallback() if path is None else self._finder.for_path(path)
         except ConfigError as error:
             folder = os.path.dirname(os.path.abspath(path)) if path else os.getcwd()
-            source = find_config(Path(folder))
-            problem = ConfigProblem(str(source), str(error)) if source is not None else None
-            return Resolved(self.settings.apply(Config(root=folder)), problem)
+            nearest = find_config(Path(folder))
+            if nearest is None:  # pragma: no cover - an error needs a file to come from
+                return Resolved(self.settings.apply(Config(root=folder)))
+            chain = extend_chain(str(nearest))
+            self._bases.update(chain[1:])
+            config = self._last_good.get(chain[0]) or Config(root=folder)
+            return Resolved(self.settings.apply(config), at_fault(str(error), chain))
+        source = config.source
+        if source is not None and self._last_good.get(source) is not config:
+            self._last_good[source] = config
+            if config.extend is not None:
+                self._bases.update(extend_chain(source)[1:])
+        return Resolved(self.settings.apply(config))
+
+    def is_config(self, path: str) -> bool:
+        """A configuration file, or a file one of them extends."""
+        return is_config_file(path) or os.path.abspath(path) in self._bases
+
+
+def at_fault(message: str, chain: list[str]) -> ConfigProblem:
+    """The problem, on the file of the `extend` chain it is in: the one the message names
+    (`/repo/base.toml: unknown key 'ignroe'`), or the one that holds the code it quotes (a
+    code is checked once the chain is merged, and blamed on the nearest file)."""
+    named = min((p for p in chain if p in message), key=message.index, default=chain[0])
+    quoted = _QUOTED.findall(message)
+    if "unknown rule code" in message and quoted and not _holds(named, quoted[0]):
+        named = next((p for p in chain if _holds(p, quoted[0])), named)
+    return ConfigProblem(named, message)
+
+
+def extend_chain(path: str) -> list[str]:
+    """`path` and the files it extends, nearest first, as far as they read."""
+    chain = [os.path.abspath(path)]
+    while len(chain) < 32:
+        try:
+            with open(chain[-1], "rb") as f:
+                data = tomllib.load(f)
+        except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+            break
+        tool = data.get("tool")
+        table = tool.get("asynccheck") if isinstance(tool, dict) else None
+        if not isinstance(table, dict):
+            table = data if not chain[-1].endswith("pyproject.toml") else {}
+        extend = table.get("extend")
+        if not isinstance(extend, str):
+            break
+        base = os.path.abspath(os.path.join(os.path.dirname(chain[-1]), os.path.expanduser(extend)))
+        if base in chain or not os.path.isfile(base):
+            break
+        chain.append(base)
+    return chain
+
+
+def _holds(path: str, word: str) -> bool:
+    try:
+        with open(path, encoding="utf-8") as f:
+            return word in f.read()
+    except (OSError, UnicodeDecodeError):
+        return False

@@ -13,7 +13,7 @@ from pygls.uris import from_fs_path
 
 from asynccheck import __version__
 from asynccheck.server import actions, hover, project
-from asynccheck.server.configs import Configs, is_config_file
+from asynccheck.server.configs import Configs
 from asynccheck.server.diagnostics import config_diagnostic, diagnostics
 from asynccheck.server.documents import Documents
 from asynccheck.server.linting import Linter, Outcome
@@ -23,8 +23,9 @@ from asynccheck.server.scheduler import Scheduler
 from asynccheck.server.settings import parse
 
 # Files whose change re-reads configuration (and re-lints every open file), or may change
-# another file's cross-module findings.
-WATCHED = ("**/pyproject.toml", "**/asynccheck.toml", "**/*.py")
+# another file's cross-module findings. Any TOML file: a configuration may `extend` a file of
+# any name (the others are told apart by `Configs.is_config`).
+WATCHED = ("**/*.toml", "**/*.py")
 
 
 class AsynccheckServer(LanguageServer):
@@ -241,7 +242,7 @@ def _did_change(ls: AsynccheckServer, params: types.DidChangeTextDocumentParams)
 @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
 def _did_save(ls: AsynccheckServer, params: types.DidSaveTextDocumentParams) -> None:
     path = ls.documents.path_of(params.text_document.uri)
-    if path is not None and is_config_file(path):
+    if path is not None and ls.configs.is_config(path):
         ls.config_changed()
         return
     ls.edited(params.text_document.uri)
@@ -270,7 +271,7 @@ def _did_change_watched_files(
     ls: AsynccheckServer, params: types.DidChangeWatchedFilesParams
 ) -> None:
     paths = [ls.documents.path_of(change.uri) or "" for change in params.changes]
-    if any(is_config_file(path) for path in paths):
+    if any(ls.configs.is_config(path) for path in paths if path):
         ls.config_changed()
         return
     for change, path in zip(params.changes, paths):

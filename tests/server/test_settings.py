@@ -90,6 +90,70 @@ async def test_a_config_error_is_one_diagnostic_on_the_pyproject(
     assert list(await published(client, pyproject.as_uri(), lambda found: not found)) == []
 
 
+async def test_a_broken_pyproject_keeps_its_last_good_settings(
+    configured_client: LanguageClient, folder: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    client = configured_client
+    pyproject = folder / "pyproject.toml"
+    pyproject.write_text('[tool.asynccheck]\nignore = ["AC101"]\n')
+    uri = open_file(client, folder / "app.py", BLOCKING)
+    assert codes(await published(client, uri)) == []  # AC101 ignored by the file
+    elsewhere = open_file(client, tmp_path_factory.mktemp("elsewhere") / "app.py", BLOCKING)
+    assert codes(await published(client, elsewhere)) == ["AC101"]
+
+    pyproject.write_text('[tool.asynccheck]\nignore = ["AC101"]\nslow-callbak-ms = 5\n')
+    client.diagnostics.pop(uri)
+    watched(client, pyproject, types.FileChangeType.Changed)
+    (error,) = await published(client, pyproject.as_uri())
+    assert error.message == (
+        "[tool.asynccheck]: unknown key 'slow-callbak-ms'; did you mean 'slow-callback-ms'?"
+    )
+    assert error.range == types.Range(types.Position(2, 0), types.Position(2, 15))  # the key
+    assert codes(await published(client, uri)) == []  # what the file said last time it read
+    client.diagnostics.pop(elsewhere)
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(INIT_OPTIONS))
+    assert codes(await published(client, elsewhere)) == ["AC101"]  # the server goes on
+
+    pyproject.write_text('[tool.asynccheck]\nignore = ["AC101"\nselect = ["AC1"]\n')
+    client.diagnostics.pop(pyproject.as_uri())
+    client.diagnostics.pop(uri)
+    watched(client, pyproject, types.FileChangeType.Changed)
+    (error,) = await published(client, pyproject.as_uri())
+    assert error.message.startswith("invalid TOML:") and error.range.start.line == 2
+    assert codes(await published(client, uri)) == []
+    hovered = await client.text_document_hover_async(
+        types.HoverParams(types.TextDocumentIdentifier(uri), types.Position(5, 6))
+    )
+    assert hovered is None  # an answer: the server is alive, and AC101 is still ignored
+
+    pyproject.write_text('[tool.asynccheck]\nignore = ["AC101"]\n')
+    watched(client, pyproject, types.FileChangeType.Changed)
+    assert list(await published(client, pyproject.as_uri(), lambda found: not found)) == []
+
+
+async def test_an_error_in_an_extended_file_is_shown_on_that_file(
+    configured_client: LanguageClient, folder: Path
+) -> None:
+    client = configured_client
+    (folder / "shared.toml").write_text('select = ["AC1"]\nignore = ["AC1O1"]\n')
+    (folder / "app").mkdir()
+    (folder / "app" / "pyproject.toml").write_text('[tool.asynccheck]\nextend = "../shared.toml"\n')
+    uri = open_file(client, folder / "app" / "main.py", BLOCKING)
+    assert codes(await published(client, uri)) == ["AC101"]  # the defaults, and the editor's
+    shared = (folder / "shared.toml").as_uri()
+    (error,) = await published(client, shared)  # not on app/pyproject.toml
+    assert "unknown rule code 'AC1O1'" in error.message
+    assert error.range == types.Range(types.Position(1, 11), types.Position(1, 16))
+    assert (folder / "app" / "pyproject.toml").as_uri() not in client.diagnostics
+    (folder / "shared.toml").write_text('select = ["AC1"]\nignore = ["AC101"]\n')
+    client.diagnostics.pop(uri)
+    client.text_document_did_save(
+        types.DidSaveTextDocumentParams(types.TextDocumentIdentifier(shared))
+    )
+    assert list(await published(client, shared, lambda found: not found)) == []
+    assert codes(await published(client, uri)) == []
+
+
 async def test_did_change_configuration(configured_client: LanguageClient, folder: Path) -> None:
     client = configured_client
     uri = open_file(client, folder / "app.py", BLOCKING)
@@ -138,7 +202,7 @@ async def test_the_server_asks_to_watch_config_and_python_files(
     (watch,) = configured_client.registrations
     assert watch.method == types.WORKSPACE_DID_CHANGE_WATCHED_FILES
     globs = [w["globPattern"] for w in watch.register_options["watchers"]]
-    assert globs == ["**/pyproject.toml", "**/asynccheck.toml", "**/*.py"]
+    assert globs == ["**/*.toml", "**/*.py"]  # any TOML: a configuration may extend one
 
 
 async def test_a_bad_code_in_the_settings_is_a_message(
