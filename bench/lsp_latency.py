@@ -1,6 +1,6 @@
 """How long `asynccheck server` takes to answer an edit, against bare parsing (a ratio).
 
-    python bench/lsp_latency.py [--file PATH] [--edits 5] [--warmup 3]
+    python bench/lsp_latency.py [--file PATH] [--in-place] [--edits 5] [--warmup 3]
 
 A pygls client starts `python -m asynccheck server` over stdio and prints:
   start-up     from spawning the server to the first publishDiagnostics of a small file
@@ -11,7 +11,9 @@ A pygls client starts `python -m asynccheck server` over stdio and prints:
   ratio        per edit / parse (issue 11: <= 1.5x)
 The file is Home Assistant's helpers/entity.py (1,976 lines) when the bench corpus is there
 (../shared/bench/corpus.sh), else a generated 2,000-line asyncio module. It is linted from a
-copy in a temporary folder, as a file of its own. Not part of the test suite.
+copy in a temporary folder, as a file of its own; with --in-place, at its own path, so that
+AC110 follows its calls into the modules of its package (read from disk; the edits stay in
+the buffer, the file is never written). Not part of the test suite.
 """
 
 from __future__ import annotations
@@ -88,7 +90,7 @@ def _open(client: Client, path: Path, text: str) -> str:
     return uri
 
 
-async def run(text: str, edits: int, warmup: int) -> None:
+async def run(text: str, edits: int, warmup: int, at: Path | None = None) -> None:
     folder = Path(tempfile.mkdtemp(prefix="lsp-latency-"))
     client = _client()
     started = time.perf_counter()
@@ -101,7 +103,7 @@ async def run(text: str, edits: int, warmup: int) -> None:
     await client.wait(small, 1).wait()
     startup = client.arrived[(small, 1)] - started
 
-    big = _open(client, folder / "big.py", text + "# edit 0\n")
+    big = _open(client, at or folder / "big.py", text + "# edit 0\n")
     await client.wait(big, 1).wait()
     last_line = text.count("\n")
     per_edit: list[float] = []
@@ -141,13 +143,19 @@ async def run(text: str, edits: int, warmup: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--file", type=Path, help="the file to edit (default: see above)")
+    parser.add_argument(
+        "--in-place", action="store_true", help="edit the file at its path, in its package"
+    )
     parser.add_argument("--edits", type=int, default=5)
     parser.add_argument("--warmup", type=int, default=3)
     options = parser.parse_args()
     path = options.file or (CORPUS_FILE if CORPUS_FILE.is_file() else None)
     text = path.read_text(encoding="utf-8") if path is not None else generated()
-    print(f"source: {path or 'generated'}")
-    asyncio.run(run(text, options.edits, options.warmup))
+    if options.in_place and path is None:
+        parser.error("--in-place needs a file (--file, or the bench corpus)")
+    at = path.resolve() if options.in_place else None
+    print(f"source: {path or 'generated'}{' (in place)' if at else ''}")
+    asyncio.run(run(text, options.edits, options.warmup, at))
 
 
 if __name__ == "__main__":
