@@ -1,0 +1,165 @@
+"""AC306: a task's entry coroutine swallows its cancellation and ends."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from asynccheck.lint.context import RawFinding
+from asynccheck.rules.base import Example, Rule
+from asynccheck.rules.cancellation.handlers import (
+    BROAD,
+    HANDLER_TYPES,
+    cancel_handled_earlier,
+    cancel_handlers,
+)
+from asynccheck.rules.cancellation.swallows import swallowed_at_task_exit, swallows_own_cancellation
+
+if TYPE_CHECKING:
+    from asynccheck.lint.context import FileContext
+
+
+class TaskEntrySwallowsCancel(Rule):
+    """A coroutine that is only ever started as a task (`create_task(self._reader())`,
+    `asyncio.run(main())`) catches its cancellation and then ends. The task does stop, so
+    nothing hangs; but it finishes as if it had completed: `task.cancelled()` is False,
+    `await task` after `task.cancel()` returns instead of raising `CancelledError`, and a
+    supervisor cannot tell a stop from a normal end. Re-raise to end it as cancelled.
+
+    Reported apart from AC301/AC302, and off by default: judged by hand on real packages,
+    59 of the 82 swallowed cancellations were of this kind, and they were harmless. AC301
+    and AC302 keep every handler after which the coroutine goes on running (a `continue`, a
+    loop that goes round again, an `await` after the handler), and every coroutine that is
+    awaited somewhere or never started in the module: only a coroutine the module starts as
+    a task, and nothing else calls, is an entry."""
+
+    code = "AC306"
+    name = "task-entry-swallows-cancel"
+    message = (
+        "the task's coroutine swallows CancelledError and ends, so the task ends as not "
+        "cancelled; re-raise"
+    )
+    default = False
+    site_types = HANDLER_TYPES
+    references = ("https://docs.python.org/3/library/asyncio-task.html#task-cancellation",)
+    bad = (
+        Example(
+            """
+            import asyncio
+
+            async def reader(queue):
+                while True:
+                    try:
+                        item = await queue.get()
+                    except asyncio.CancelledError:
+                        break
+                    handle(item)
+
+            async def main(queue):
+                task = asyncio.create_task(reader(queue))
+                await stop_requested()
+                task.cancel()
+            """
+        ),
+        Example(
+            """
+            import asyncio
+
+            async def main():
+                try:
+                    await serve_forever()
+                except asyncio.CancelledError:
+                    pass
+
+            asyncio.run(main())
+            """
+        ),
+        Example(
+            """
+            class Pinger:
+                def start(self, loop):
+                    self._task = loop.create_task(self._run())
+
+                async def _run(self):
+                    try:
+                        await self.ping_forever()
+                    except BaseException:
+                        log("pinger stopped")
+                    finally:
+                        await self.close()
+            """
+        ),
+    )
+    good = (
+        Example(
+            """
+            import asyncio
+
+            async def reader(queue):
+                try:
+                    await queue.get()
+                except asyncio.CancelledError:
+                    log("stopped")
+                    raise
+
+            async def main(queue):
+                task = asyncio.create_task(reader(queue))
+            """
+        ),
+        Example(
+            """
+            import asyncio
+
+            async def reader(queue):
+                while True:
+                    try:
+                        await queue.get()
+                    except asyncio.CancelledError:
+                        continue
+
+            async def main(queue):
+                task = asyncio.create_task(reader(queue))
+            """
+        ),
+        Example(
+            """
+            import asyncio
+
+            async def fetch():
+                try:
+                    await get()
+                except asyncio.CancelledError:
+                    pass
+
+            async def main():
+                task = asyncio.create_task(fetch())
+                return await fetch()
+            """
+        ),
+        Example(
+            """
+            import asyncio
+
+            async def reader(queue):
+                try:
+                    await queue.get()
+                except asyncio.CancelledError:
+                    pass
+                await queue.put(None)
+
+            async def main(queue):
+                task = asyncio.create_task(reader(queue))
+            """
+        ),
+    )
+
+    def check(self, ctx: FileContext) -> Iterable[RawFinding]:
+        for handler in cancel_handlers(ctx):
+            if not swallows_own_cancellation(ctx, handler):
+                continue
+            if handler.catches == BROAD and cancel_handled_earlier(
+                handler.site.parent, handler.node, handler.site.scope
+            ):
+                continue
+            if swallowed_at_task_exit(ctx, handler):
+                yield RawFinding(self.code, self.message, handler.node, handler.site.stmt)
