@@ -7,13 +7,8 @@ from typing import TYPE_CHECKING
 
 from asynccheck.lint.context import RawFinding
 from asynccheck.rules.base import Example, Rule
-from asynccheck.rules.cancellation.handlers import (
-    BROAD,
-    HANDLER_TYPES,
-    cancel_handled_earlier,
-    cancel_handlers,
-)
-from asynccheck.rules.cancellation.swallows import swallowed_at_task_exit, swallows_own_cancellation
+from asynccheck.rules.cancellation.handlers import BROAD, HANDLER_TYPES
+from asynccheck.rules.cancellation.swallows import swallows
 
 if TYPE_CHECKING:
     from asynccheck.lint.context import FileContext
@@ -123,13 +118,10 @@ class BroadExceptSwallowsCancel(Rule):
     )
 
     def check(self, ctx: FileContext) -> Iterable[RawFinding]:
-        for handler in cancel_handlers(ctx):
-            if handler.catches != BROAD or not swallows_own_cancellation(ctx, handler):
-                continue
-            if cancel_handled_earlier(handler.site.parent, handler.node, handler.site.scope):
-                continue
-            if swallowed_at_task_exit(ctx, handler):
-                continue  # AC306
+        for swallow in swallows(ctx):
+            handler = swallow.handler
+            if handler.catches != BROAD or swallow.at_task_exit:
+                continue  # a task's exit is AC306's
             what = "bare `except:`" if handler.node.type is None else "`except BaseException`"
             yield RawFinding(
                 self.code, self.message.format(call=what), handler.node, handler.site.stmt

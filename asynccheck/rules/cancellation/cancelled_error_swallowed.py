@@ -10,14 +10,8 @@ from asynccheck.lint.cst import cst
 from asynccheck.lint.finding import UNSAFE
 from asynccheck.lint.flow import statements_of
 from asynccheck.rules.base import Example, Rule
-from asynccheck.rules.cancellation.handlers import (
-    CANCEL,
-    HANDLER_TYPES,
-    Handler,
-    cancel_handlers,
-    resolve,
-)
-from asynccheck.rules.cancellation.swallows import swallowed_at_task_exit, swallows_own_cancellation
+from asynccheck.rules.cancellation.handlers import CANCEL, HANDLER_TYPES, Handler, resolve
+from asynccheck.rules.cancellation.swallows import swallows
 from asynccheck.rules.catalog import CANCELLED_ERRORS
 
 if TYPE_CHECKING:
@@ -223,11 +217,10 @@ class CancelledErrorSwallowed(Rule):
     )
 
     def check(self, ctx: FileContext) -> Iterable[RawFinding]:
-        for handler in cancel_handlers(ctx):
-            if handler.catches != CANCEL or not swallows_own_cancellation(ctx, handler):
-                continue
-            if swallowed_at_task_exit(ctx, handler):
-                continue  # AC306
+        for swallow in swallows(ctx):
+            handler = swallow.handler
+            if handler.catches != CANCEL or swallow.at_task_exit:
+                continue  # a task's exit is AC306's
             yield RawFinding(
                 self.code, self.message, handler.node, handler.site.stmt, self._fix(ctx, handler)
             )

@@ -9,6 +9,7 @@ from asynccheck.lint.context import RawFinding
 from asynccheck.lint.cst import cst
 from asynccheck.lint.flow import statements_of
 from asynccheck.rules.base import Example, Rule
+from asynccheck.rules.cancellation.blocks import blocks_of
 from asynccheck.rules.cancellation.handlers import TRY_TYPES
 
 if TYPE_CHECKING:
@@ -111,38 +112,17 @@ class FinallySwallows(Rule):
                     yield RawFinding(self.code, self.message.format(call=keyword), stmt, stmt)
 
 
-_LOOPS = ("For", "While")
-
-
 def _escapes_from(statements: Iterable[Any], in_loop: bool) -> Iterator[Any]:
     """`return` anywhere, `break`/`continue` outside a loop of their own, in a finally body.
     A nested `try`'s own `finally` is left to that statement's site."""
     for stmt in statements:
-        kind = type(stmt).__name__
-        if kind in ("SimpleStatementLine", "SimpleStatementSuite"):
+        if isinstance(stmt, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
             for small in stmt.body:
                 if isinstance(small, cst.Return) or (
                     not in_loop and isinstance(small, (cst.Break, cst.Continue))
                 ):
                     yield small
-        elif kind in _LOOPS:
-            yield from _escapes_from(statements_of(stmt), True)
-            if stmt.orelse is not None:
-                yield from _escapes_from(statements_of(stmt.orelse), in_loop)
-        elif kind in TRY_TYPES:
-            yield from _escapes_from(statements_of(stmt), in_loop)
-            for handler in stmt.handlers:
-                yield from _escapes_from(statements_of(handler), in_loop)
-            if stmt.orelse is not None:
-                yield from _escapes_from(statements_of(stmt.orelse), in_loop)
-        elif kind == "If":
-            yield from _escapes_from(statements_of(stmt), in_loop)
-            if stmt.orelse is not None:
-                orelse = stmt.orelse
-                nested = [orelse] if isinstance(orelse, cst.If) else statements_of(orelse)
-                yield from _escapes_from(nested, in_loop)
-        elif kind == "With":
-            yield from _escapes_from(statements_of(stmt), in_loop)
-        elif kind == "Match":
-            for case in stmt.cases:
-                yield from _escapes_from(statements_of(case), in_loop)
+            continue
+        for kind, block in blocks_of(stmt):
+            if block is not getattr(stmt, "finalbody", None):
+                yield from _escapes_from(statements_of(block), in_loop or kind == "loop")

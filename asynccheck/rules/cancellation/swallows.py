@@ -7,6 +7,7 @@ ends the task's coroutine (AC306's, not AC301's or AC302's).
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Optional
 
 from asynccheck.lint.cst import cst
@@ -22,7 +23,16 @@ from asynccheck.rules.cancellation.blocks import (
     raises_first,
 )
 from asynccheck.rules.cancellation.cancelled_tasks import waits_for_cancelled_task
-from asynccheck.rules.cancellation.handlers import Handler, awaits_in, elements, is_name, resolve
+from asynccheck.rules.cancellation.handlers import (
+    BROAD,
+    Handler,
+    awaits_in,
+    cancel_handled_earlier,
+    cancel_handlers,
+    elements,
+    is_name,
+    resolve,
+)
 from asynccheck.rules.catalog import BROAD_EXCEPTIONS, CANCELLED_ERRORS
 
 if TYPE_CHECKING:
@@ -65,9 +75,37 @@ def _deliberate(handler: Any) -> bool:
     return False
 
 
+@dataclass(frozen=True)
+class Swallow:
+    """A handler that swallows its task's own cancellation."""
+
+    handler: Handler
+    at_task_exit: bool  # the coroutine is a task's entry and ends right after: AC306's
+
+
+def swallows(ctx: FileContext) -> list[Swallow]:
+    """Every handler that swallows its task's own cancellation, asked once per file: AC301
+    takes those that name CancelledError, AC302 the broad ones, AC306 those at a task's
+    exit. A broad clause after one that catches CancelledError by name never sees it."""
+    return ctx.memo("cancel-swallows", _find_swallows)
+
+
+def _find_swallows(ctx: FileContext) -> list[Swallow]:
+    found = []
+    for handler in cancel_handlers(ctx):
+        if not swallows_own_cancellation(ctx, handler):
+            continue
+        if handler.catches == BROAD and cancel_handled_earlier(
+            handler.site.parent, handler.node, handler.site.scope
+        ):
+            continue
+        found.append(Swallow(handler, swallowed_at_task_exit(ctx, handler)))
+    return found
+
+
 def swallows_own_cancellation(ctx: FileContext, handler: Handler) -> bool:
     """The handler can catch its task's own cancellation and carry on: every way of not
-    doing so that AC301 and AC302 share is ruled out, cheapest first."""
+    doing so is ruled out, cheapest first."""
     if not handler.swallows or not awaits_in(statements_of(handler.site.parent)):
         return False  # no suspension point in the try: the cancellation cannot arrive there
     return not (

@@ -7,13 +7,8 @@ from typing import TYPE_CHECKING
 
 from asynccheck.lint.context import RawFinding
 from asynccheck.rules.base import Example, Rule
-from asynccheck.rules.cancellation.handlers import (
-    BROAD,
-    HANDLER_TYPES,
-    cancel_handled_earlier,
-    cancel_handlers,
-)
-from asynccheck.rules.cancellation.swallows import swallowed_at_task_exit, swallows_own_cancellation
+from asynccheck.rules.cancellation.handlers import HANDLER_TYPES
+from asynccheck.rules.cancellation.swallows import swallows
 
 if TYPE_CHECKING:
     from asynccheck.lint.context import FileContext
@@ -154,12 +149,7 @@ class TaskEntrySwallowsCancel(Rule):
     )
 
     def check(self, ctx: FileContext) -> Iterable[RawFinding]:
-        for handler in cancel_handlers(ctx):
-            if not swallows_own_cancellation(ctx, handler):
-                continue
-            if handler.catches == BROAD and cancel_handled_earlier(
-                handler.site.parent, handler.node, handler.site.scope
-            ):
-                continue
-            if swallowed_at_task_exit(ctx, handler):
+        for swallow in swallows(ctx):
+            if swallow.at_task_exit:
+                handler = swallow.handler
                 yield RawFinding(self.code, self.message, handler.node, handler.site.stmt)
