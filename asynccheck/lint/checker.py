@@ -85,8 +85,8 @@ class Checker:
 
     def _summarise(self, ctx: FileContext, module: str, is_package: bool) -> ModuleSummary:
         from asynccheck.lint.project.summarise import summarise
-        from asynccheck.rules.blocking import classify_call
-        from asynccheck.rules.helpers import runs_when_called
+        from asynccheck.rules.blocking.helper_chains import runs_when_called
+        from asynccheck.rules.blocking.sites import classify_call
 
         return summarise(ctx, module, is_package, classify_call, runs_when_called)
 

@@ -1,22 +1,17 @@
-"""Every Rule subclass with a code, by code, in code order."""
+"""Every Rule subclass with a code, by code, in code order.
+
+A family is a package that re-exports its rule classes (one module a rule); `tool` is the
+engine's own AC0xx. tests/rules/test_layers.py checks that every rule module is reached.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from asynccheck.rules import (
-    blocking,
-    cancellation,
-    helpers,
-    loops,
-    resources,
-    tasks,
-    timeouts,
-    tool,
-)
+from asynccheck.rules import blocking, cancellation, loops, resources, tasks, timeouts, tool
 from asynccheck.rules.base import Rule
 
-_MODULES = (tool, blocking, helpers, resources, cancellation, tasks, timeouts, loops)
+_MODULES = (tool, blocking, resources, cancellation, tasks, timeouts, loops)
 
 
 def _collect() -> dict[str, type[Rule]]:
