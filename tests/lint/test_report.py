@@ -714,4 +714,6 @@ def test_no_advice_to_await_in_sync_code_on_the_loop() -> None:
         "    def data_received(self, data):\n        time.sleep(1)\n"
     )
     findings = lint_source(source, select=["AC101"])
-    assert [f.help for f in findings] == [""] * len(findings)
+    assert [f.help for f in findings] == [
+        "Schedule what follows the sleep with `loop.call_later(delay, callback)`"
+    ]

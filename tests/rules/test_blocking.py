@@ -466,3 +466,63 @@ def test_sync_code_on_the_loop_is_not_told_to_await(body: str, advice: str) -> N
     )
     findings = lint_source(source, select=["AC1"])
     assert findings and all(advice in f.message and "await" not in f.message for f in findings)
+
+
+# Sync code the loop runs: a protocol callback, a `call_soon` callback, a done callback.
+_ON_LOOP = {
+    "protocol": "class P(asyncio.Protocol):\n    def data_received(self, data):\n        {body}\n",
+    "call_soon": "def on_tick():\n    {body}\n\nasync def main():\n"
+    "    asyncio.get_running_loop().call_soon(on_tick)\n",
+    "done_callback": "def on_done(fut):\n    {body}\n\ndef start(fut):\n"
+    "    fut.add_done_callback(on_done)\n",
+}
+_PRELUDE = (
+    "import asyncio, time, requests, subprocess, socket, sqlite3, threading, mysdk\n"
+    "lock = threading.Lock()\nurl = host = data = None\n\n"
+)
+
+
+@pytest.mark.parametrize("where", sorted(_ON_LOOP))
+@pytest.mark.parametrize(
+    ("code", "body", "advice"),
+    [
+        ("AC101", "time.sleep(1)", "schedule what follows with loop.call_later()"),
+        ("AC102", "requests.get(url)", "hand it to loop.run_in_executor() or make the request"),
+        ("AC103", "subprocess.run(['ls'])", "hand it to loop.run_in_executor() or start the"),
+        ("AC104", "open('log').close()", "hand it to loop.run_in_executor()"),
+        ("AC105", "socket.gethostbyname(host)", "hand it to loop.run_in_executor() or move it"),
+        ("AC106", "sqlite3.connect('x.db')", "hand it to loop.run_in_executor() or move it"),
+        ("AC107", "input('? ')", "read it in a thread"),
+        ("AC108", "lock.acquire()", "hand the wait to loop.run_in_executor()"),
+        ("AC109", "mysdk.fetch_all()", "hand it to loop.run_in_executor()"),
+    ],
+)
+def test_sync_code_on_the_loop_gets_sync_advice_and_no_await_fix(
+    where: str, code: str, body: str, advice: str
+) -> None:
+    source = _PRELUDE + _ON_LOOP[where].format(body=body)
+    config = {"blocking-calls": ["mysdk.fetch_all"]}
+    findings = lint_source(source, select=[code], config=config)
+    assert [f.code for f in findings] == [code]
+    finding = findings[0]
+    assert advice in finding.message and "await" not in finding.message
+    assert finding.fix is None, "no fix can add an await in sync code"
+    assert "await" not in finding.help and "to_thread" not in finding.help
+    if code in ("AC101", "AC102", "AC103", "AC104"):  # they show a help line in coroutines
+        assert finding.help.startswith(("Schedule what follows", "Run the call in a worker"))
+
+
+@pytest.mark.parametrize(
+    ("body", "message", "fixed"),
+    [
+        ("time.sleep(1)", "use await asyncio.sleep()", "await asyncio.sleep(1)"),
+        ("requests.get(url)", "use an async client", "await asyncio.to_thread(requests.get, url)"),
+    ],
+)
+def test_the_same_calls_in_a_coroutine_keep_their_await_advice_and_fix(
+    body: str, message: str, fixed: str
+) -> None:
+    source = _PRELUDE + f"async def handler():\n    {body}\n"
+    findings = lint_source(source, select=["AC1"])
+    assert [message in f.message for f in findings] == [True]
+    assert fixed in apply_fixes(source, findings, unsafe=True)[0]

@@ -29,25 +29,27 @@ _EXPRESSION_PARENTS = STATEMENT_PARENTS | frozenset(
 class BlockingCall(Rule):
     """Shared check of AC101–AC109; subclasses carry the metadata and the fix."""
 
-    alternative: ClassVar[str] = ""
     # The message for sync code the loop runs (a protocol callback, a `call_soon` callback),
     # where the advice cannot be to `await`; None when `message` already fits there.
     sync_message: ClassVar[Optional[str]] = None
+    # The help line there, in place of a fix title that awaits (no fix is offered there).
+    sync_help: ClassVar[str] = ""
 
     def check(self, ctx: FileContext) -> Iterable[RawFinding]:
         for blocking in blocking_sites(ctx):
             if blocking.code != self.code:
                 continue
             site = blocking.site
-            template = self.message
-            if self.sync_message is not None and not site.scope.is_async:
-                template = self.sync_message
+            template, advice = self.message, ""
+            if not site.scope.is_async:
+                template, advice = self.sync_message or self.message, self.sync_help
             yield RawFinding(
                 self.code,
                 template.format(call=blocking.call),
                 site.node,
                 site.stmt,
                 self.make_fix(ctx, site),
+                advice,
             )
 
     def make_fix(self, ctx: FileContext, site: Site) -> Optional[FixPlan]:
@@ -60,6 +62,10 @@ class ToThreadFix(BlockingCall):
     fix_safety = UNSAFE
     fix_title = "Run the call in a worker thread with `await asyncio.to_thread(...)`"
     fix_awaits = True
+    sync_help = (
+        "Run the call in a worker thread with `loop.run_in_executor(None, ...)` and take its "
+        "result in a done callback, or move the work to a task"
+    )
 
     def make_fix(self, ctx: FileContext, site: Site) -> Optional[FixPlan]:
         if not can_await_here(site, _EXPRESSION_PARENTS):

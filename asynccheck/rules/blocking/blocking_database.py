@@ -13,6 +13,10 @@ class BlockingDatabase(BlockingCall):
     code = "AC106"
     name = "blocking-database"
     message = "{call}() is a blocking database call; use an async driver (asyncpg, aiosqlite, ...)"
+    sync_message = (
+        "{call}() is a blocking database call on the loop; hand it to loop.run_in_executor() "
+        "or move it to a task with an async driver"
+    )
     bad = (
         Example("import sqlite3\nasync def f():\n    db = sqlite3.connect('x.db')"),
         Example("import psycopg2\nasync def f(dsn):\n    return psycopg2.connect(dsn)"),

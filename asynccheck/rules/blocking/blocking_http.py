@@ -14,6 +14,10 @@ class BlockingHttp(ToThreadFix):
     code = "AC102"
     name = "blocking-http"
     message = "{call}() is a blocking HTTP call; use an async client (aiohttp, httpx.AsyncClient)"
+    sync_message = (
+        "{call}() is a blocking HTTP call on the loop; hand it to loop.run_in_executor() or "
+        "make the request from a task with an async client"
+    )
     references = ("https://docs.aiohttp.org/en/stable/client_quickstart.html",)
     bad = (
         Example(

@@ -23,6 +23,7 @@ class BlockingSleep(BlockingCall):
     name = "blocking-sleep"
     message = "{call}() blocks the event loop; use await asyncio.sleep()"
     sync_message = "{call}() blocks the event loop; schedule what follows with loop.call_later()"
+    sync_help = "Schedule what follows the sleep with `loop.call_later(delay, callback)`"
     fix_safety = SAFE
     fix_title = "Replace with `await asyncio.sleep(...)`"
     fix_awaits = True

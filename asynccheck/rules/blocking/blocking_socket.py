@@ -14,6 +14,10 @@ class BlockingSocket(BlockingCall):
     name = "blocking-socket"
     site_types = ("ExceptHandler", "ExceptStarHandler")
     message = "{call}() is a blocking socket call; use asyncio streams or loop.getaddrinfo()"
+    sync_message = (
+        "{call}() is a blocking socket call on the loop; hand it to loop.run_in_executor() or "
+        "move it to a task that uses asyncio streams"
+    )
     references = ("https://docs.python.org/3/library/asyncio-stream.html",)
     bad = (
         Example("import socket\nasync def f(h):\n    return socket.gethostbyname(h)"),

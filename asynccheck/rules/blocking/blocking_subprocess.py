@@ -13,6 +13,10 @@ class BlockingSubprocess(ToThreadFix):
     code = "AC103"
     name = "blocking-subprocess"
     message = "{call}() blocks the event loop; use asyncio.create_subprocess_exec()"
+    sync_message = (
+        "{call}() blocks the event loop; hand it to loop.run_in_executor() or start the "
+        "process from a task with asyncio.create_subprocess_exec()"
+    )
     references = ("https://docs.python.org/3/library/asyncio-subprocess.html",)
     bad = (
         Example(

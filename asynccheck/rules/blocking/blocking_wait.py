@@ -19,6 +19,10 @@ class BlockingWait(BlockingCall):
     code = "AC108"
     name = "blocking-wait"
     message = "{call}() blocks the event loop while it waits; use the asyncio equivalent"
+    sync_message = (
+        "{call}() blocks the event loop while it waits; hand the wait to "
+        "loop.run_in_executor() or move it to a task"
+    )
     bad = (
         Example("import threading\nlock = threading.Lock()\nasync def f():\n    lock.acquire()"),
         Example("import queue\nasync def f():\n    q = queue.Queue()\n    item = q.get()"),
