@@ -57,11 +57,18 @@ class Checker:
         return self.check_in_project(path, text, None)[0]
 
     def check_in_project(
-        self, path: str, text: str, module: Optional[str], is_package: bool = False
+        self,
+        path: str,
+        text: str,
+        module: Optional[str],
+        is_package: bool = False,
+        place_questions: bool = True,
     ) -> tuple[list[Finding], Optional[ModuleSummary]]:
         """The file's findings, with AC110's questions about other modules among them
-        (`project.candidates`) when `module` names it, and its summary when it was parsed."""
-        findings, summary = self._check(path, text, module, is_package)
+        (`project.candidates`) when `module` names it, and its summary when it was parsed.
+        Without `place_questions`, a question is placed once answered (from the file on
+        disk, so only for a `text` read from there)."""
+        findings, summary = self._check(path, text, module, is_package, place_questions)
         if self.per_file_ignores and findings:
             findings = [
                 f
@@ -91,7 +98,12 @@ class Checker:
         return summarise(ctx, module, is_package, classify_call, runs_when_called)
 
     def _check(
-        self, path: str, text: str, module_name: Optional[str] = None, is_package: bool = False
+        self,
+        path: str,
+        text: str,
+        module_name: Optional[str] = None,
+        is_package: bool = False,
+        place_questions: bool = True,
     ) -> tuple[list[Finding], Optional[ModuleSummary]]:
         rules = self.rules_for(text, path)
         project = module_name is not None and "AC110" in self.codes and not path.endswith(".pyi")
@@ -112,7 +124,12 @@ class Checker:
         for rule in rules:
             raw.extend(rule.advise(ctx, rule.check(ctx)))
         summary = self._summarise(ctx, module_name, is_package) if project else None
-        findings = fit_findings(ctx.materialize(raw), self.settings.target_version)
+        unplaced: list[Finding] = []
+        if project and not place_questions:
+            from asynccheck.lint.project.candidates import unplaced_questions
+
+            raw, unplaced = unplaced_questions(ctx, raw)
+        findings = fit_findings([*ctx.materialize(raw), *unplaced], self.settings.target_version)
         # Memoized facts (flow views, call graphs) point back at the context: without this
         # the parsed tree lives on in a cycle until the GC finds it, and a run over thousands
         # of files pays for that in every full collection.
