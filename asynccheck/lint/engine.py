@@ -105,7 +105,10 @@ def lint_file(path: str) -> FileOutcome:
 
     module = (module_of_path(path)[0] or None) if _OPTIONS.project else None
     is_package = os.path.basename(path) == "__init__.py"
-    checked, summary = checker.check_in_project(path, decoded.text, module, is_package)
+    # questions are placed once answered, from the file (few are: lint.project.candidates)
+    checked, summary = checker.check_in_project(
+        path, decoded.text, module, is_package, place_questions=False
+    )
     findings, candidates = split(checked)
     entry = _entry(stat, data, tuple(findings))
     summarised = (path, stat.st_mtime_ns, stat.st_size, entry.digest, summary) if summary else None
