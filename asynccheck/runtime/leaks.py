@@ -45,6 +45,7 @@ import weakref
 from typing import Any, Callable, Protocol
 
 from asynccheck.runtime.describe import describe_task
+from asynccheck.runtime.ids import identity
 from asynccheck.runtime.recorder import Recorder, current_recorder, pop_recorder, push_recorder
 from asynccheck.runtime.report import Leak
 from asynccheck.runtime.sites import Site, file_kind, user_creation_site
@@ -79,7 +80,7 @@ def note_pending_tasks(loop: asyncio.AbstractEventLoop, probe: TaskSites) -> Non
         if task is current or task.done():
             continue
         probe.recorder.add_leak(
-            Leak("task", describe_task(task), probe.task_site(id(task))), key=f"id:{id(task)}"
+            Leak("task", describe_task(task), probe.task_site(identity(task))), key=f"id:{id(task)}"
         )
 
 
@@ -95,7 +96,9 @@ def note_exception_context(probe: TaskSites, context: dict[str, Any]) -> bool:
         exc = context.get("exception")
         if kind == "exception" and exc is not None:
             what = f"{what} raised {type(exc).__name__}: {exc}"
-        probe.recorder.add_leak(Leak(kind, what, probe.task_site(id(task))), key=f"id:{id(task)}")
+        probe.recorder.add_leak(
+            Leak(kind, what, probe.task_site(identity(task))), key=f"id:{id(task)}"
+        )
     elif obj is not None:
         probe.recorder.add_leak(
             Leak(kind, f"{context['message']} {obj!r}", allocation_site(obj)), key=f"id:{id(obj)}"
@@ -125,7 +128,7 @@ RESOURCE_TYPES: tuple[tuple[str, str], ...] = (
 
 
 class _SiteTable:
-    """id(object) -> (weak reference, type, where it was made).
+    """identity(object) -> (weak reference, type, where it was made).
 
     Keyed by id, not weakly by the object: a garbage cycle clears weak references before its
     objects' `__del__` warns, and that is exactly when the creation site is wanted; the type
@@ -140,7 +143,7 @@ class _SiteTable:
 
     def add(self, obj: object, site: Site | None) -> None:
         by_id = self.by_id
-        by_id[id(obj)] = (weakref.ref(obj), type(obj), site)
+        by_id[identity(obj)] = (weakref.ref(obj), type(obj), site)
         if len(by_id) > self.sweep_at:
             self.sweep()
 
@@ -153,7 +156,7 @@ class _SiteTable:
         self.sweep_at = max(4096, 2 * len(by_id))
 
     def site(self, obj: object) -> Site | None:
-        entry = self.by_id.get(id(obj))
+        entry = self.by_id.get(identity(obj))
         if entry is None or entry[1] is not type(obj):
             return None
         alive = entry[0]()
@@ -165,12 +168,12 @@ _SITES = _SiteTable()
 
 def _tracking_init(orig: Callable[..., None]) -> Callable[..., None]:
     # Everything it needs is bound here: this runs for every socket and transport made.
-    table, by_id, ref, getframe = _SITES, _SITES.by_id, weakref.ref, sys._getframe
+    table, by_id, ref, getframe, ident = _SITES, _SITES.by_id, weakref.ref, sys._getframe, identity
 
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
         orig(self, *args, **kwargs)
         try:
-            by_id[id(self)] = (ref(self), type(self), user_creation_site(getframe(1)))
+            by_id[ident(self)] = (ref(self), type(self), user_creation_site(getframe(1)))
             if len(by_id) > table.sweep_at:
                 table.sweep()
         except Exception:  # bookkeeping must never break the user's constructor

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from asynccheck.runtime.describe import coroutine_name, describe_callback, task_coroutine
+from asynccheck.runtime.ids import identity
 from asynccheck.runtime.recorder import Recorder, Settings, current_recorder
 from asynccheck.runtime.report import CallbackGroup, LagPoint, SlowCallback, Stall
 from asynccheck.runtime.serving import request_of_task
@@ -110,8 +111,8 @@ def _heaviest_task(samples: list[Sample], start: float) -> Sample | None:
     previous = start
     for s in samples:
         if s.task is not None:
-            weights[id(s.task)] += s.t - previous
-            seen[id(s.task)] = s
+            weights[identity(s.task)] += s.t - previous
+            seen[identity(s.task)] = s
         previous = s.t
     return seen[max(weights, key=weights.__getitem__)] if weights else None
 
@@ -165,7 +166,7 @@ class LoopProbe:
         self.suppress = False  # True while asynccheck itself is on the loop thread's stack
         self.thread_id: int | None = None
         self.thread_name = "MainThread"
-        # id(task) -> (weak ref, where it was created). Keyed by id, not a WeakKeyDictionary:
+        # identity(task) -> (weak ref, where it was created). Keyed by id, not a WeakKeyDictionary:
         # a garbage cycle clears weak refs before a task's __del__ reports "exception never
         # retrieved", and that is exactly when the creation site is wanted.
         self.task_sites: dict[int, tuple[Any, tuple[Any, int] | None]] = {}
@@ -202,7 +203,7 @@ class LoopProbe:
             ref = weakref.ref(task)
         except TypeError:
             return
-        self.task_sites[id(task)] = (ref, site)
+        self.task_sites[identity(task)] = (ref, site)
         if len(self.task_sites) > self._sites_prune_at:
             for k in [k for k, (r, _) in self.task_sites.items() if r() is None]:
                 del self.task_sites[k]
@@ -329,7 +330,7 @@ class LoopProbe:
             location=location,
             stack=stack,
             blocking_call=worst.call if worst is not None else None,
-            task_created_at=self.task_site(id(task)) if task is not None else None,
+            task_created_at=self.task_site(identity(task)) if task is not None else None,
             at_s=self.recorder.since_start(start),
             samples=len(samples),
             thread=self.thread_name,

@@ -56,6 +56,7 @@ from types import CodeType, FrameType
 from typing import Any, Literal
 
 from asynccheck.runtime.helper_thread import start_helper_thread
+from asynccheck.runtime.ids import identity
 
 # 5 ms: each look at a waiting thread is a wake-up of ours (~35 us of CPU here: at 1 ms that is
 # 3.6% of a core for an idle server, at 5 ms 0.7%), and 200 samples a second are plenty for a
@@ -145,7 +146,7 @@ class _StackReader:
 
     def __init__(self, thread: threading.Thread) -> None:
         self.root = f"{thread.name}\x00<thread>\x00{thread.ident}"
-        # (id(code), instruction offset) -> (code, string); the code is kept to check identity
+        # (identity(code), instruction offset) -> (code, string); the code is kept to check identity
         self._cache: dict[tuple[int, int], tuple[CodeType, str]] = {}
 
     def stack(self, frame: FrameType | None) -> Stack:
@@ -153,7 +154,7 @@ class _StackReader:
         infos = []
         while frame is not None:
             code = frame.f_code
-            key = (id(code), frame.f_lasti)
+            key = (identity(code), frame.f_lasti)
             hit = cache.get(key)
             if hit is None or hit[0] is not code:
                 if len(cache) >= _MAX_CACHED:  # code made at run time (eval, templates)

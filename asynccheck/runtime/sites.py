@@ -15,6 +15,8 @@ from collections.abc import Iterable
 from types import CodeType, FrameType
 from typing import NamedTuple
 
+from asynccheck.runtime.ids import identity
+
 
 class Site(NamedTuple):
     """One frame, as a report shows it: absolute file, 1-based line, function name.
@@ -109,7 +111,7 @@ def creation_site(frame: FrameType | None) -> Site | None:
 
 # How user_creation_site treats a frame, by code object: it runs for every task a server makes.
 _USER, _OTHER, _SKIP, _STOP = 1, 2, 3, 4
-_creation_kinds: dict[int, tuple[int, CodeType]] = {}  # id(code) -> (kind, code kept alive)
+_creation_kinds: dict[int, tuple[int, CodeType]] = {}  # identity(code) -> (kind, code kept)
 
 
 def _creation_kind(code: CodeType) -> int:
@@ -125,7 +127,7 @@ def _creation_kind(code: CodeType) -> int:
         found = _SKIP
     else:
         found = _OTHER
-    _creation_kinds[id(code)] = (found, code)
+    _creation_kinds[identity(code)] = (found, code)
     return found
 
 
@@ -133,15 +135,14 @@ def user_creation_site(frame: FrameType | None, limit: int = 40) -> Site | None:
     """Where a task or object was made: the innermost frame of the user's own code in the
     callback that made it (the handler that called a framework), else the first frame outside
     asyncio and asynccheck (the framework's line)."""
-    chosen = user_creation_frame(frame, limit)
-    return site_of(chosen) if chosen is not None else None
+    found = _user_creation(frame, limit)
+    return Site(found[0].co_filename, found[1], found[0].co_name) if found is not None else None
 
 
 def user_creation_ref(frame: FrameType | None) -> tuple[CodeType, int] | None:
     """`user_creation_site` as (code, line), for the hot path: a `Site` is built only when a
     report needs one (`site_of_ref`)."""
-    chosen = user_creation_frame(frame)
-    return (chosen.f_code, chosen.f_lineno) if chosen is not None else None
+    return _user_creation(frame, 40)
 
 
 def site_of_ref(ref: tuple[CodeType, int] | None) -> Site | None:
@@ -151,21 +152,23 @@ def site_of_ref(ref: tuple[CodeType, int] | None) -> Site | None:
     return Site(code.co_filename, line or code.co_firstlineno, code.co_name)
 
 
-def user_creation_frame(frame: FrameType | None, limit: int = 40) -> FrameType | None:
-    first: FrameType | None = None
+def _user_creation(frame: FrameType | None, limit: int) -> tuple[CodeType, int] | None:
+    """(code, line) of the frame `user_creation_site` describes. Runs for every task a server
+    makes: each `frame.f_code` is an audit event (see ids.py), so each frame's is read once."""
+    first: tuple[CodeType, int] | None = None
     kinds = _creation_kinds
     for _ in range(limit):
         if frame is None:
             break
         code = frame.f_code
-        entry = kinds.get(id(code))
+        entry = kinds.get(identity(code))
         kind = entry[0] if entry is not None and entry[1] is code else _creation_kind(code)
         if kind == _USER:
-            return frame
+            return code, frame.f_lineno or code.co_firstlineno
         if kind == _STOP:
             break
         if kind == _OTHER and first is None:
-            first = frame
+            first = code, frame.f_lineno or code.co_firstlineno
         frame = frame.f_back
     return first
 

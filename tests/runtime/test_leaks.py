@@ -71,8 +71,11 @@ def test_unclosed_transport_is_reported_with_the_line_that_opened_it() -> None:
     opened = line_of(main, "open_connection")
     # The client side: asyncio's StreamWriter warns "unclosed <StreamWriter ...>" as it is
     # collected, and its transport "unclosed transport"; both were made by open_connection().
-    [writer] = [x for x in resources if x.what.startswith("unclosed <StreamWriter")]
-    assert writer.created_at is not None and writer.created_at.line == opened
+    # (From 3.13 the server side's writer warns too: the loop made it, no line of ours did.)
+    writers = [x for x in resources if x.what.startswith("unclosed <StreamWriter")]
+    ours = [x for x in writers if x.created_at is not None and x.created_at.file == __file__]
+    assert [x.created_at.line for x in ours] == [opened]  # type: ignore[union-attr]
+    assert len(writers) == (2 if sys.version_info >= (3, 13) else 1)
     client = [x for x in resources if "transport" in x.what and x.created_at is not None]
     assert [x.created_at.line for x in client if x.created_at.file == __file__] == [opened]
 

@@ -283,5 +283,8 @@ def test_runtime_not_imported():
     assert loaded == ["asynccheck.runtime.pytest_plugin"]       # ...and nothing else of it
 """
     )
-    result = pytester.runpytest_subprocess(*options, "-p", "no:cacheprovider", "-W", "error")
+    # (pytest-asyncio, if installed, warns at start-up about its own unset option)
+    result = pytester.runpytest_subprocess(
+        *options, "-p", "no:cacheprovider", "-p", "no:asyncio", "-W", "error"
+    )
     result.assert_outcomes(passed=1)
