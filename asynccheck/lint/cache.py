@@ -15,7 +15,7 @@ from typing import Any, Optional
 from asynccheck import __version__
 from asynccheck._hash import blake2b
 
-_FORMAT = 4
+_FORMAT = 5
 CACHE_DIR_NAME = ".asynccheck_cache"
 _DIGEST_SIZE = 16
 
@@ -30,9 +30,11 @@ class Entry:
     size: int
     digest: bytes
     findings: tuple[Any, ...]  # Finding.to_tuple() each
-    # Cross-module AC110 (lint.project): ((path, summary hash) of every module its answers
-    # read; the answers, as finding tuples). Empty when the file asks nothing of other
-    # modules. Its questions are kept with the summaries (read only to ask them again).
+    # Cross-module AC110 (lint.project): (what its answers read: (path, summary hash) of
+    # each module, (folder, mtime_ns) where a module looked for and not found would
+    # appear; the answers, as finding tuples). Empty when the file asks nothing of other
+    # modules. Its questions, and which parts of each summary the answers read, are kept
+    # with the summaries (read only when they are needed).
     links: tuple[Any, ...] = ()
 
 

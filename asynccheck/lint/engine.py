@@ -22,7 +22,7 @@ from asynccheck.lint.finding import Finding, Position
 if TYPE_CHECKING:
     from asynccheck.lint.checker import Checker
     from asynccheck.lint.project.candidates import Candidate
-    from asynccheck.lint.project.step import ProjectStep, Summarised
+    from asynccheck.lint.project.step import ProjectStep, Summarised, SummarisePaths
 
 # Below this many files to lint, worker processes cost more than they save.
 _PARALLEL_THRESHOLD = 16
@@ -209,12 +209,16 @@ def _by_config(discovered: Discovered, configs: ConfigFinder) -> list[tuple[Conf
 def _run_group(
     files: Sequence[str], config: Config, options: RunOptions
 ) -> tuple[list[FileOutcome], list[Finding]]:
-    """Lint the files one configuration applies to, with that configuration's cache."""
+    """Lint the files one configuration applies to, with that configuration's cache.
+
+    The changed files are linted first: then their new summaries are known when the
+    stored cross-module answers of the cached files are checked."""
     use_cache = options.use_cache and not options.fixing
     cache = Cache.open(config.root or os.getcwd() if use_cache else None, config.fingerprint())
     project = _project_step(files, config, cache)
     outcomes: list[FileOutcome] = []
     cached: list[Finding] = []
+    linked: list[tuple[str, str, list[Finding]]] = []  # cached, with answers to check
     todo: list[tuple[int, str]] = []
     cwd = os.getcwd()
     for path in files:
@@ -229,26 +233,38 @@ def _run_group(
             found = cache.fresh_findings(key, stat.st_mtime_ns, stat.st_size)
             if found is None and key in cache:
                 found = _same_content(cache, key, path, stat)
-            own: list[Finding] = []
-            if (
-                found is not None
-                and _extend_findings(own, path, found)
-                and _reuse_links(own, path, cache, key, project)
-            ):
-                cached.extend(own)
-                continue
+            if found is not None:
+                own: list[Finding] = []
+                if _extend_findings(own, path, found):
+                    if cache.links(key):
+                        linked.append((path, key, own))
+                    else:
+                        cached.extend(own)
+                    continue
         todo.append((stat.st_size, path))
     todo.sort(key=lambda item: (-item[0], item[1]))  # big files first: better load balance
-    checker = None
-    if todo:  # only now import the rules and libcst: a warm run needs neither
-        from asynccheck.lint.checker import checker_for
+    checkers: list[Checker] = []
 
-        checker = checker_for(config)
-        outcomes.extend(_lint_todo([path for _, path in todo], checker, options, cache, project))
+    def checker() -> Checker:  # only imported when needed: a warm run needs no libcst
+        if not checkers:
+            from asynccheck.lint.checker import checker_for
+
+            checkers.append(checker_for(config))
+        return checkers[0]
+
+    def summarise_paths(items: Sequence[tuple[str, str]]) -> Iterator[Summarised]:
+        if not items:
+            return iter(())
+        return _lint_all(list(items), checker(), options, summarise_file)
+
+    if todo:
+        outcomes.extend(_lint_todo([p for _, p in todo], checker(), options, cache, project))
+    if linked:
+        again = _reuse_answers(linked, project, cache, summarise_paths, cached)
+        if again:
+            outcomes.extend(_lint_todo(again, checker(), options, cache, project))
     if project.asked:
-        from asynccheck.lint.checker import checker_for
-
-        cached.extend(_answer(project, checker or checker_for(config), options, cache))
+        cached.extend(_answer(project, summarise_paths, cache))
     cache.save()
     project.store.save()
     cached.extend(f for o in outcomes for f in o.findings)
@@ -279,38 +295,48 @@ def _project_step(files: Sequence[str], config: Config, cache: Cache) -> Project
     return ProjectStep(SummaryStore.open(folder, cache.key), files, config.root)
 
 
-def _reuse_links(
-    out: list[Finding], path: str, cache: Cache, key: str, project: ProjectStep
-) -> bool:
-    """A cached file's cross-module findings, while every summary they read is unchanged;
-    otherwise its stored questions are asked again (no parse of the file). False when
-    they are gone: the file is linted again."""
-    links = cache.links(key)
-    if not links:
-        return True
-    try:
-        deps, answers = links
-        if project.deps_current(deps):
-            out.extend(Finding.from_tuple(path, t) for t in answers)
-            return True
-        entry = cache.get(key)
-        return entry is not None and project.ask_again(path, key, entry.digest)
-    except Exception:  # a damaged entry: lint the file again
-        return False
+def _reuse_answers(
+    linked: list[tuple[str, str, list[Finding]]],
+    project: ProjectStep,
+    cache: Cache,
+    summarise_paths: SummarisePaths,
+    out: list[Finding],
+) -> list[str]:
+    """The cached files' cross-module answers, while what they read is the same (their
+    own findings with them); otherwise their stored questions are asked again (no parse
+    of the file). Returns the files to lint again: their questions are gone, or their
+    entry is damaged."""
+    again: list[str] = []
+    stored = [(key, cache.links(key)) for _, key, _ in linked]
+    for (path, key, own), verdict in zip(linked, project.reuse(stored, summarise_paths)):
+        if verdict is False:
+            again.append(path)
+        elif verdict is None:
+            entry = cache.get(key)
+            if entry is not None and project.ask_again(path, key, entry.digest):
+                out.extend(own)
+            else:
+                again.append(path)
+        else:
+            answers, deps = verdict
+            if not _extend_findings(own, path, answers):
+                again.append(path)
+                continue
+            out.extend(own)
+            entry = cache.get(key) if deps is not None else None
+            if entry is not None:
+                entry.links = (deps, answers)
+                cache.store(key, entry)
+    return again
 
 
-def _answer(
-    project: ProjectStep, checker: Checker, options: RunOptions, cache: Cache
-) -> list[Finding]:
-    def summarise_paths(items: Sequence[tuple[str, str]]) -> Iterator[Summarised]:
-        return _lint_all(list(items), checker, options, summarise_file)  # type: ignore[arg-type]
-
+def _answer(project: ProjectStep, summarise_paths: SummarisePaths, cache: Cache) -> list[Finding]:
     found: list[Finding] = []
     for path, answer in project.answer(summarise_paths).items():
         found.extend(answer.findings)
         entry = cache.get(path) if cache.path is not None else None
         if entry is not None:
-            project.keep_questions(path, entry.digest)
+            project.keep(path, entry.digest, answer)
             entry.links = (answer.deps, tuple(f.to_tuple() for f in answer.findings))
             cache.store(path, entry)
     return found

@@ -11,8 +11,10 @@ from pathlib import Path
 import pytest
 
 from asynccheck.config import Config
+from asynccheck.lint import engine
 from asynccheck.lint.checker import Checker
 from asynccheck.lint.engine import RunOptions, run
+from asynccheck.lint.project.step import ProjectStep
 
 TAIL = " blocks the event loop;"
 
@@ -327,9 +329,120 @@ def test_lost_questions_make_the_file_linted_again(app: Path, checked: list[str]
 
     assert lint(app, "app/handlers.py", cache=True) == EXPECTED
     checked.clear()
-    for kept in (app / CACHE_DIR_NAME).glob("project-*.questions.marshal"):
+    for kept in (app / CACHE_DIR_NAME).glob("project-*.questions.*.marshal"):
         kept.unlink()
     storage = app / "app/storage.py"
     storage.write_text(storage.read_text().replace('    _write("orders.json", order)', "    pass"))
     assert lint(app, "app/handlers.py", cache=True) == EXPECTED[3:]
     assert sorted(checked) == ["app.storage", "handlers.py"]
+
+
+@pytest.fixture
+def steps(monkeypatch: pytest.MonkeyPatch) -> list[ProjectStep]:
+    """The project steps of the runs made during the test (one per configuration)."""
+    made: list[ProjectStep] = []
+    make = engine._project_step
+
+    def spy(*args):  # type: ignore[no-untyped-def]
+        step = make(*args)
+        made.append(step)
+        return step
+
+    monkeypatch.setattr(engine, "_project_step", spy)
+    return made
+
+
+MAIN = """
+    from pkg.helpers import save
+
+    async def main():
+        save()
+"""
+BLOCKING_SAVE = "def save():\n    open('x').close()\n"
+
+
+@pytest.mark.parametrize("named", [(), ("pkg/main.py",)], ids=["tree", "one-file"])
+def test_a_new_module_gives_its_dependants_a_finding(tmp_path: Path, named: tuple[str]) -> None:
+    """`pkg.helpers` resolves to nothing, then to a new file: answers that looked for it
+    are not reused (whether or not the new file is among the linted ones)."""
+    write(tmp_path, {"pkg/__init__.py": "", "pkg/main.py": MAIN})
+    assert lint(tmp_path, *named, cache=True) == []
+    write(tmp_path, {"pkg/helpers.py": BLOCKING_SAVE})
+    assert lint(tmp_path, *named, cache=True) == [("pkg/main.py", 5, "helpers.save() -> open()")]
+
+
+@pytest.mark.parametrize("named", [(), ("app/main.py",)], ids=["tree", "one-file"])
+def test_a_new_package_gives_its_dependants_a_finding(tmp_path: Path, named: tuple[str]) -> None:
+    """The module comes with a folder that did not exist: the nearest folder above it is
+    the one watched."""
+    main = "from app.pkg.sub.io import save\n\nasync def main():\n    save()\n"
+    write(tmp_path, {"app/__init__.py": "", "app/main.py": main})
+    assert lint(tmp_path, *named, cache=True) == []
+    write(tmp_path, {"app/pkg/__init__.py": "", "app/pkg/sub/__init__.py": ""})
+    assert lint(tmp_path, *named, cache=True) == []
+    write(tmp_path, {"app/pkg/sub/io.py": BLOCKING_SAVE})
+    assert lint(tmp_path, *named, cache=True) == [("app/main.py", 4, "io.save() -> open()")]
+
+
+@pytest.mark.parametrize("named", [(), ("pkg/main.py",)], ids=["tree", "one-file"])
+def test_a_deleted_module_takes_its_dependants_finding_away(
+    tmp_path: Path, named: tuple[str], steps: list[ProjectStep]
+) -> None:
+    write(tmp_path, {"pkg/__init__.py": "", "pkg/main.py": MAIN, "pkg/helpers.py": BLOCKING_SAVE})
+    assert lint(tmp_path, *named, cache=True) == [("pkg/main.py", 5, "helpers.save() -> open()")]
+    (tmp_path / "pkg/helpers.py").unlink()
+    assert lint(tmp_path, *named, cache=True) == []
+    store = steps[-1].store
+    assert not [p for p in store.index if p.endswith("helpers.py")]  # its row is dropped
+    steps.clear()
+    assert lint(tmp_path, *named, cache=True) == []
+    assert steps[-1].counts["asked"] == 0  # the answer without it is stored
+
+
+def test_a_helper_that_starts_blocking_gives_its_dependants_a_finding(
+    app: Path, checked: list[str], steps: list[ProjectStep]
+) -> None:
+    assert lint(app, cache=True) == EXPECTED
+    storage = app / "app/storage.py"
+    storage.write_text(storage.read_text().replace("return x + 1", "return open(x)"))
+    checked.clear()
+    pure = ("app/handlers.py", 20, "storage.pure() -> open()")
+    assert lint(app, cache=True) == sorted([*EXPECTED, pure])
+    assert checked == ["storage.py"]  # handlers.py is asked again, not parsed
+    assert steps[-1].counts["asked"] == 1
+
+
+def test_an_edit_that_keeps_what_dependants_read_touches_no_dependant(
+    app: Path, checked: list[str], steps: list[ProjectStep]
+) -> None:
+    """A comment keeps the summary; a new def nobody calls changes it, but not the parts
+    the dependants' answers read: neither is asked again."""
+    assert lint(app, cache=True) == EXPECTED
+    storage = app / "app/storage.py"
+    for edit in ("\n# a comment\n", "\n\ndef unused():\n    open('x').close()\n"):
+        storage.write_text(storage.read_text() + edit)
+        checked.clear()
+        steps.clear()
+        assert lint(app, cache=True) == EXPECTED
+        assert checked == ["storage.py"]
+        assert steps[-1].counts["asked"] == 0
+    assert steps[-1].counts["rechecked"] >= 1  # the new def: handlers.py's reads compared
+    steps.clear()
+    assert lint(app, cache=True) == EXPECTED
+    assert steps[-1].counts == {"reused": 1, "rechecked": 0, "asked": 0, "summarised": 0}
+
+
+def test_a_helper_changed_outside_the_linted_files_is_summarised_again(
+    app: Path, checked: list[str], steps: list[ProjectStep]
+) -> None:
+    assert lint(app, "app/handlers.py", cache=True) == EXPECTED
+    storage = app / "app/storage.py"
+    storage.write_text(storage.read_text() + "\n# a comment\n")
+    checked.clear()
+    assert lint(app, "app/handlers.py", cache=True) == EXPECTED
+    assert checked == ["app.storage"]
+    assert steps[-1].counts["asked"] == 0
+    os.utime(storage)  # touched, same bytes: not even parsed
+    checked.clear()
+    assert lint(app, "app/handlers.py", cache=True) == EXPECTED
+    assert checked == []

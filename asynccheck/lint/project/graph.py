@@ -6,14 +6,20 @@ class's bases, or an import of that module (a re-export) followed on. Every modu
 the way is recorded, so the cache knows which summaries a file's findings depend on. A
 module not summarised yet is noted in `missing` and the lookup fails for now; the caller
 summarises those and builds a new graph. Cycles and long re-export chains just stop.
+
+What was read is recorded finely, as (module, name) pairs: the cache checks a stored
+answer against the parts of a changed summary it read (`read_digest`), so a new def in a
+helper every integration imports leaves their answers alone. A module name looked for and
+not found is recorded as (name, None): a module that appears later may change the answer.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Any, Optional
 
+from asynccheck._hash import blake2b
 from asynccheck.lint.project.index import ModuleIndex
 from asynccheck.lint.project.summary import DefSummary, ModuleSummary
 
@@ -30,6 +36,9 @@ _EMPTY_BASES = frozenset(
     )
 )
 _Found = Optional[tuple[str, str, str]]  # ("def" | "class", module, qualname)
+# (module, name read in its summary); (module, "") for the summary itself (None when the
+# module cannot be read); (module, None) for a module name looked for and not found.
+Read = tuple[str, Optional[str]]
 
 
 @dataclass(frozen=True)
@@ -55,16 +64,16 @@ class Graph:
     index: ModuleIndex
     summaries: Mapping[str, Optional[ModuleSummary]]  # None: the module could not be read
     missing: set[str] = field(default_factory=set)
-    _lookups: dict[str, tuple[Optional[Node], frozenset[str]]] = field(default_factory=dict)
-    _edges: dict[Node, tuple[tuple[Node, ...], frozenset[str]]] = field(default_factory=dict)
+    _lookups: dict[str, tuple[Optional[Node], frozenset[Read]]] = field(default_factory=dict)
+    _edges: dict[Node, tuple[tuple[Node, ...], frozenset[Read]]] = field(default_factory=dict)
     _hops: Optional[dict[Node, Optional[Node]]] = None
 
     # --- names to defs -------------------------------------------------------------------
-    def lookup(self, dotted: str) -> tuple[Optional[Node], frozenset[str]]:
-        """The def a call of `dotted` runs, and the modules read to find out."""
+    def lookup(self, dotted: str) -> tuple[Optional[Node], frozenset[Read]]:
+        """The def a call of `dotted` runs, and what was read to find out."""
         known = self._lookups.get(dotted)
         if known is None:
-            touched: set[str] = set()
+            touched: set[Read] = set()
             found = self._find(dotted, touched, 0)
             node: Optional[Node] = None
             if found is not None:
@@ -77,34 +86,38 @@ class Graph:
             known = self._lookups[dotted] = (node, frozenset(touched))
         return known
 
-    def _summary(self, module: str, touched: set[str]) -> Optional[ModuleSummary]:
-        touched.add(module)
+    def _summary(self, module: str, touched: set[Read]) -> Optional[ModuleSummary]:
+        touched.add((module, ""))
         if module not in self.summaries:
             self.missing.add(module)
             return None
         return self.summaries[module]
 
-    def _find(self, dotted: str, touched: set[str], depth: int) -> _Found:
+    def _find(self, dotted: str, touched: set[Read], depth: int) -> _Found:
         if depth > _MAX_HOPS:
             return None
         split = self.index.split(dotted)
+        _absent(dotted, split[0] if split is not None else None, touched)
         if split is None:
             return None
         module, rest = split
         summary = self._summary(module, touched)
         if summary is None:
             return None
+        touched.add((module, rest))
         if rest in summary.defs:
             return ("def", module, rest)
         if rest in summary.classes:
             return ("class", module, rest)
         head, _, tail = rest.partition(".")
+        touched.add((module, head))
         if head in summary.classes and tail and "." not in tail:  # `Repo.get`
             node = self._method(module, head, tail, touched, depth)
             return ("def", *node) if node is not None else None
         target = summary.imports.get(head)
         if target is not None and target != dotted:
             return self._find(f"{target}.{tail}" if tail else target, touched, depth + 1)
+        touched.add((module, "*"))
         for key, star in summary.imports.items():
             if key.startswith("*"):
                 found = self._find(f"{star}.{rest}", touched, depth + 1)
@@ -113,14 +126,18 @@ class Graph:
         return None
 
     def _method(
-        self, module: str, cls: str, attr: str, touched: set[str], depth: int
+        self, module: str, cls: str, attr: str, touched: set[Read], depth: int
     ) -> Optional[Node]:
         """`attr` of class `cls`, from the class or its bases (depth first); None when a
         base outside the project might define it, or an attribute of that name wins."""
         if depth > _MAX_HOPS:
             return None
         summary = self._summary(module, touched)
-        if summary is None or cls not in summary.classes:
+        if summary is None:
+            return None
+        touched.add((module, cls))
+        touched.add((module, f"{cls}.{attr}"))
+        if cls not in summary.classes:
             return None
         if f"{cls}.{attr}" in summary.defs:
             return (module, f"{cls}.{attr}")
@@ -143,11 +160,11 @@ class Graph:
         summary = self.summaries.get(node[0])
         return summary.defs.get(node[1]) if summary is not None else None
 
-    def successors(self, node: Node) -> tuple[tuple[Node, ...], frozenset[str]]:
+    def successors(self, node: Node) -> tuple[tuple[Node, ...], frozenset[Read]]:
         known = self._edges.get(node)
         if known is None:
             found: list[Node] = []
-            touched: set[str] = {node[0]}
+            touched: set[Read] = {(node[0], ""), node}
             info = self._def(node)
             for call in info.calls if info is not None and info.followed else ():
                 callee, read = self.lookup(call)
@@ -159,8 +176,13 @@ class Graph:
 
     def reach(self, targets: Iterable[str]) -> tuple[set[Node], set[str]]:
         """The defs the calls of `targets` can run, and every module read to know it."""
+        nodes, reads = self.reach_reads(targets)
+        return nodes, {module for module, name in reads if name is not None}
+
+    def reach_reads(self, targets: Iterable[str]) -> tuple[set[Node], set[Read]]:
+        """The defs the calls of `targets` can run, and everything read to know it."""
         nodes: set[Node] = set()
-        modules: set[str] = set()
+        modules: set[Read] = set()
         todo: list[Node] = []
         for target in targets:
             node, read = self.lookup(target)
@@ -225,3 +247,35 @@ class Graph:
             frontier = sorted(best)
         self._hops = hops
         return hops
+
+
+def _absent(dotted: str, found: Optional[str], touched: set[Read]) -> None:
+    """The module names `index.split` looked for and did not find: the prefixes of
+    `dotted` longer than the module found (all of them when none was)."""
+    parts = dotted.split(".")
+    shortest = found.count(".") + 2 if found is not None else 1
+    for cut in range(shortest, len(parts)):
+        touched.add((".".join(parts[:cut]), None))
+
+
+def read_view(summary: Optional[ModuleSummary], name: str) -> Any:
+    """What a read of `name` in a module's summary saw (the graph reads nothing else)."""
+    if summary is None:
+        return None
+    if name == "":
+        return ()
+    if name == "*":
+        return tuple(sorted((k, v) for k, v in summary.imports.items() if k.startswith("*")))
+    info = summary.defs.get(name)
+    cls = summary.classes.get(name)
+    return (
+        None if info is None else (info.followed, info.blocking, tuple(info.calls)),
+        None if cls is None else (tuple(cls.bases), tuple(sorted(cls.attributes))),
+        summary.imports.get(name),
+    )
+
+
+def read_digest(summary: Optional[ModuleSummary], names: Iterable[str]) -> bytes:
+    """A hash of what reads of `names` saw: the same while those parts are the same."""
+    seen = repr([(name, read_view(summary, name)) for name in sorted(names)])
+    return blake2b(seen.encode("utf-8", "surrogatepass"), digest_size=16).digest()

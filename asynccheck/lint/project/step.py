@@ -4,8 +4,15 @@ After the files are checked (each one parsed once, its summary made from that sa
 the questions (`candidates`) are answered from the summaries of the modules they reach.
 Modules reached but not linted are summarised on demand, round after round as the chains
 go deeper, by the engine's worker pool (`summarise_paths`); their summaries are cached by
-content hash. Each file's answer records the summary hashes it read (`deps`), so its
-stored findings are reused only while those summaries stay the same.
+content hash.
+
+A stored answer keeps what it read (`deps`): the summary hash of each module, and the
+mtime of each folder where a module it looked for and did not find would appear. It is
+reused while those are the same. The engine calls `reuse` after the changed files are
+linted, so their new summaries are known: a changed module not linted in this run is
+summarised first. When a hash differs, the parts of the summary the answer read (kept
+apart, `Reads`) are compared: a new def nobody calls leaves every answer as it was. Only
+when those differ too is the file asked its stored questions again (no parse).
 """
 
 from __future__ import annotations
@@ -13,27 +20,34 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Optional
+from typing import Any, Callable, Optional, Union
 
 from asynccheck.lint.finding import Finding
 from asynccheck.lint.project.candidates import Candidate
-from asynccheck.lint.project.graph import Graph
+from asynccheck.lint.project.graph import Graph, Read, read_digest
 from asynccheck.lint.project.index import ModuleIndex
 from asynccheck.lint.project.store import SummaryStore
 from asynccheck.lint.project.summary import ModuleSummary
 
-Deps = tuple[tuple[str, bytes], ...]  # (path, summary hash) of every module read
+# (path, summary hash) of every module read; (folder, mtime_ns) of every folder where a
+# module looked for and not found would appear
+Deps = tuple[tuple[str, Union[bytes, int]], ...]
+# by the path of each dep: (the names read in that module's summary, a hash of what they
+# said) or, for a folder, (the modules looked for there, None)
+Reads = dict[str, tuple[tuple[str, ...], Optional[bytes]]]
 # path -> (mtime_ns, size, content hash, summary or None); run by the engine's pool
 Summarised = tuple[str, int, int, bytes, Optional[ModuleSummary]]
 SummarisePaths = Callable[[Sequence[tuple[str, str]]], Iterable[Summarised]]
 _MAX_ROUNDS = 64
-_UNKNOWN = object()
+_UNKNOWN: Any = object()
+_STALE: Any = object()  # a module whose file changed since it was summarised
 
 
 @dataclass(frozen=True)
 class Answer:
     findings: tuple[Finding, ...]
     deps: Deps
+    reads: Reads = field(default_factory=dict)
 
 
 @dataclass
@@ -43,9 +57,15 @@ class ProjectStep:
     config_root: Optional[str] = None
     _index: Optional[ModuleIndex] = None
     _questions: dict[str, list[Candidate]] = field(default_factory=dict)
-    _stats: dict[str, tuple[int, int]] = field(default_factory=dict)
-    _now: dict[str, object] = field(default_factory=dict)  # path -> summary hash now
-    _unchanged: Optional[bool] = None
+    _stats: dict[str, Optional[tuple[int, int]]] = field(default_factory=dict)
+    _now: dict[str, Any] = field(default_factory=dict)  # dep -> its state now
+    _digests: dict[str, bytes] = field(default_factory=dict)
+    _read_digests: dict[tuple[str, tuple[str, ...]], bytes] = field(default_factory=dict)
+    # What the run did, for tests and --debug: answers reused as stored, reused after
+    # their reads were compared, files asked again, modules summarised outside the lint.
+    counts: dict[str, int] = field(
+        default_factory=lambda: {"reused": 0, "rechecked": 0, "asked": 0, "summarised": 0}
+    )
 
     @property
     def index(self) -> ModuleIndex:
@@ -53,56 +73,127 @@ class ProjectStep:
             self._index = ModuleIndex.around(self.files, self.config_root)
         return self._index
 
-    # --- the warm path: is a stored answer still right? ----------------------------------
-    def deps_current(self, deps: Deps) -> bool:
-        """Every summary these answers read is still the same. When no summarised file
-        changed at all, that holds for every file at once; otherwise a dict lookup per
-        module read (a warm run over HA would check 35,000)."""
-        if self._unchanged is None:
-            self._unchanged = self._nothing_changed()
-        if self._unchanged:
-            return True
-        now = self._now
-        for path, digest in deps:
-            current = now.get(path, _UNKNOWN)
-            if current is _UNKNOWN:
-                current = now[path] = self._digest_now(path)
-            if current != digest:
-                return False
-        return True
-
-    def _nothing_changed(self) -> bool:
-        """Every file the store has summarised looks as it did when summarised (the engine
-        stat'ed the linted ones already)."""
-        index = self.store.index
-        if not index:
-            return False
-        for path, row in index.items():
-            stat = self._stat(path)
-            if stat is None:
-                return False
-            if stat[0] != row[0] or stat[1] != row[1]:
-                return False
-        return True
-
     def seen(self, path: str, mtime_ns: int, size: int) -> None:
         """The engine stat'ed this file already: no second stat for it as a dependency."""
         self._stats[path] = (mtime_ns, size)
 
     def _stat(self, path: str) -> Optional[tuple[int, int]]:
         """(mtime_ns, size) the engine saw, else from the disk; None when it is gone."""
-        stat = self._stats.get(path)
-        if stat is None:
+        stat = self._stats.get(path, _UNKNOWN)
+        if stat is _UNKNOWN:
             try:
                 st = os.stat(path)
+                stat = (st.st_mtime_ns, st.st_size)
             except OSError:
-                return None
-            stat = (st.st_mtime_ns, st.st_size)
-        return stat
+                stat = None
+            self._stats[path] = stat
+        return stat  # type: ignore[no-any-return]
 
-    def _digest_now(self, path: str) -> Optional[bytes]:
+    # --- the warm path: are stored answers still right? -----------------------------------
+    def reuse(
+        self, stored: Sequence[tuple[str, Any]], summarise_paths: SummarisePaths
+    ) -> list[Any]:
+        """For each cached file (key, (deps, answers)), once the changed files are linted:
+        (its stored answers, the deps to store or None) while they are still right; None
+        when it must be asked again; False when its entry is damaged."""
+        out: list[Any] = [None] * len(stored)
+        doubtful: list[int] = []
+        stale: set[str] = set()
+        for i, (_, links) in enumerate(stored):
+            try:
+                deps, answers = links
+                if self._matches(deps, stale):
+                    out[i] = (answers, None)
+                    self.counts["reused"] += 1
+                else:
+                    doubtful.append(i)
+            except Exception:  # a damaged entry: its file is linted again
+                out[i] = False
+        if stale:
+            self._summarise_again(sorted(stale), summarise_paths)
+        for i in doubtful:
+            key, (deps, answers) = stored[i]
+            fresh = self._still_right(key, deps)
+            if fresh is not None:
+                out[i] = (answers, fresh if fresh != deps else None)
+                self.counts["rechecked"] += 1
+        return out
+
+    def _matches(self, deps: Deps, stale: set[str]) -> bool:
+        """Every dep is as it was (a dict lookup each: a warm run over HA checks 35,000);
+        the modules changed and not summarised again go to `stale`."""
+        now = self._now
+        same = True
+        for path, digest in deps:
+            current = now.get(path, _UNKNOWN)
+            if current is _UNKNOWN:
+                current = now[path] = self._state(path, digest)
+            if current is not digest and current != digest:
+                if current is _STALE:
+                    stale.add(path)
+                same = False
+        return same
+
+    def _state(self, path: str, digest: Union[bytes, int]) -> Any:
+        """A dep's state now: a folder's mtime, a module's summary hash (None: gone), or
+        _STALE when the module changed since it was summarised."""
+        if isinstance(digest, int):
+            return self._mtime(path)
         stat = self._stat(path)
-        return None if stat is None else self.store.summary_digest(path, *stat)
+        if stat is None:
+            self.store.forget(path)
+            return None
+        row = self.store.row(path)
+        if row is not None and row[0] == stat[0] and row[1] == stat[1]:
+            return row[3]
+        return _STALE
+
+    def _still_right(self, key: str, deps: Deps) -> Optional[Deps]:
+        """The deps as they are now, if what the answers read of each changed one is the
+        same; None when it is not (or what they read is not kept)."""
+        reads = self.store.reads(key)
+        if not isinstance(reads, dict):
+            return None
+        fresh = []
+        for path, digest in deps:
+            current = self._now.get(path, _UNKNOWN)
+            if current is _UNKNOWN:
+                current = self._now[path] = self._state(path, digest)
+            if current == digest:
+                fresh.append((path, digest))
+                continue
+            kept = reads.get(path)
+            if current is None or current is _STALE or not isinstance(kept, tuple):
+                return None
+            names, seen = kept
+            if isinstance(digest, int):  # a folder: the modules looked for are still not there
+                if any(self.index.path_of(module) is not None for module in names):
+                    return None
+            else:
+                known, summary = self.store.summary(path)
+                if not known or self._read_digest(path, names, summary) != seen:
+                    return None
+            fresh.append((path, current))
+        return tuple(fresh)
+
+    def _read_digest(
+        self, path: str, names: tuple[str, ...], summary: Optional[ModuleSummary]
+    ) -> bytes:
+        key = (path, names)
+        digest = self._read_digests.get(key)
+        if digest is None:
+            digest = self._read_digests[key] = read_digest(summary, names)
+        return digest
+
+    def _mtime(self, folder: str) -> Optional[int]:
+        state = self._now.get(folder, _UNKNOWN)
+        if state is _UNKNOWN:
+            try:
+                state = os.stat(folder).st_mtime_ns
+            except OSError:
+                state = None
+            self._now[folder] = state
+        return state  # type: ignore[no-any-return]
 
     # --- questions and what the linted files taught ---------------------------------------
     def ask(self, path: str, candidates: Sequence[Candidate]) -> None:
@@ -117,22 +208,25 @@ class ProjectStep:
 
     def ask_again(self, path: str, key: str, content: bytes) -> bool:
         """Ask a cached file's stored questions again; False when they are not kept."""
-        from asynccheck.lint.project.candidates import Candidate
-
         stored = self.store.questions(key, content)
         if stored is None:
             return False
         self.ask(path, [Candidate.from_tuple(path, t) for t in stored])
+        self.counts["asked"] += 1
         return True
 
-    def keep_questions(self, path: str, content: bytes) -> None:
-        asked = tuple(c.to_tuple() for c in self.questions(path))
-        self.store.put_questions(os.path.abspath(path), content, asked)
+    def keep(self, path: str, content: bytes, answer: Answer) -> None:
+        """Remember a linted file's questions, and what its answers read."""
+        key = os.path.abspath(path)
+        self.store.put_questions(key, content, tuple(c.to_tuple() for c in self.questions(path)))
+        self.store.put_reads(key, answer.reads)
 
     def learn(self, item: Summarised) -> bytes:
         """A linted file's own summary (made in its check); returns the summary hash."""
         path, mtime_ns, size, content, summary = item
-        return self.store.put(os.path.abspath(path), mtime_ns, size, content, summary)
+        key = os.path.abspath(path)
+        self._now.pop(key, None)
+        return self.store.put(key, mtime_ns, size, content, summary)
 
     # --- answers -------------------------------------------------------------------------
     def answer(self, summarise_paths: SummarisePaths) -> dict[str, Answer]:
@@ -142,7 +236,7 @@ class ProjectStep:
         for _ in range(_MAX_ROUNDS):
             graph = Graph(self.index, summaries)
             reached = {
-                path: graph.reach(c.target for c in asked)
+                path: graph.reach_reads(c.target for c in asked)[1]
                 for path, asked in self._questions.items()
             }
             if not graph.missing:
@@ -156,17 +250,61 @@ class ProjectStep:
                 chain = graph.chain(candidate.target)
                 if chain is not None:
                     findings.append(candidate.answered(chain.render(module)))
-            answers[path] = Answer(tuple(findings), self._deps(reached[path][1], summaries))
+            answers[path] = Answer(tuple(findings), *self._deps(reached[path], summaries))
         return answers
 
-    def _deps(self, modules: Iterable[str], summaries: dict[str, Optional[ModuleSummary]]) -> Deps:
-        out = []
-        for module in sorted(modules):
+    def _deps(
+        self, reads: Iterable[Read], summaries: dict[str, Optional[ModuleSummary]]
+    ) -> tuple[Deps, Reads]:
+        names: dict[str, set[str]] = {}
+        absent: set[str] = set()
+        for module, name in reads:
+            if name is None:
+                absent.add(module)
+            else:
+                names.setdefault(module, set()).add(name)
+        deps: list[tuple[str, Union[bytes, int]]] = []
+        kept: Reads = {}
+        for module in sorted(names):
             path = self.index.path_of(module)
-            if path is not None:
-                summary = summaries.get(module)
-                out.append((path, summary.digest() if summary is not None else b""))
-        return tuple(out)
+            if path is None:  # pragma: no cover - a module read has a file
+                absent.add(module)
+                continue
+            summary = summaries.get(module)
+            digest = self._digests.get(path)
+            if digest is None:
+                digest = self._digests[path] = summary.digest() if summary is not None else b""
+            read = tuple(sorted(names[module]))
+            deps.append((path, digest))
+            kept[path] = (read, self._read_digest(path, read, summary))
+        folders: dict[str, list[str]] = {}
+        for module in sorted(absent):
+            for folder in self._folders_of(module):
+                folders.setdefault(folder, []).append(module)
+        for folder in sorted(folders):
+            mtime = self._mtime(folder)
+            if mtime is not None:
+                deps.append((folder, mtime))
+                kept[folder] = (tuple(folders[folder]), None)
+        return tuple(deps), kept
+
+    def _folders_of(self, module: str) -> list[str]:
+        """The folders whose listing changes if `module` comes to be, in any root: the
+        nearest existing folder above `pkg/mod.py`, and above `pkg/mod/__init__.py`."""
+        if not module or not all(part.isidentifier() for part in module.split(".")):
+            return []  # never a module (ModuleIndex.path_of)
+        relative = module.replace(".", os.sep)
+        found = []
+        for root in self.index.roots:
+            for folder in (
+                os.path.dirname(os.path.join(root, relative)),
+                os.path.join(root, relative),
+            ):
+                while len(folder) > len(root) and self._mtime(folder) is None:
+                    folder = os.path.dirname(folder)
+                if folder not in found:
+                    found.append(folder)
+        return found
 
     def _load(
         self,
@@ -174,27 +312,65 @@ class ProjectStep:
         summaries: dict[str, Optional[ModuleSummary]],
         summarise_paths: SummarisePaths,
     ) -> None:
-        """Summaries of `modules`: from the store when the bytes are the same, else made."""
-        from asynccheck.lint.cache import content_hash
-
+        """Summaries of `modules`: from the store while their files look the same (mtime
+        and size, as the findings cache), else made again."""
         todo = []
         for module in modules:
             path = self.index.path_of(module)
             summaries[module] = None  # unreadable, unparsable or gone: chains stop there
             if path is None:
                 continue
-            try:
-                with open(path, "rb") as f:
-                    content = content_hash(f.read())
-            except OSError:
-                continue
-            known, summary = self.store.summary(path, content)
-            if known:
-                summaries[module] = summary
-            else:
-                todo.append((path, module))
+            stat = self._stat(path)
+            row = self.store.row(path)
+            if stat is not None and row is not None and (row[0], row[1]) == stat:
+                known, summary = self.store.summary(path)
+                if known:
+                    summaries[module] = summary
+                    continue
+            todo.append((path, module))
         named = dict(todo)
-        for path, mtime_ns, size, content, summary in summarise_paths(todo):
-            if content:  # read; else it vanished meanwhile
-                self.store.put(path, mtime_ns, size, content, summary)
+        for path, summary in self._summarise_paths(todo, summarise_paths).items():
             summaries[named[path]] = summary
+
+    def _summarise_again(self, paths: Sequence[str], summarise_paths: SummarisePaths) -> None:
+        """Bring the stored summaries of changed modules up to date, and their state."""
+        todo = [(path, self.index.name_of(path)) for path in paths]
+        self._summarise_paths(todo, summarise_paths)
+        for path in paths:
+            self._now[path] = self._state(path, b"")
+
+    def _summarise_paths(
+        self, todo: Sequence[tuple[str, str]], summarise_paths: SummarisePaths
+    ) -> dict[str, Optional[ModuleSummary]]:
+        """Summaries of files: a file touched but with the same bytes keeps its stored
+        summary; the rest are summarised (parsed) by the pool."""
+        from asynccheck.lint.cache import content_hash
+
+        done: dict[str, Optional[ModuleSummary]] = {}
+        parse = []
+        for path, module in todo:
+            row = self.store.row(path)
+            if row is not None:
+                try:
+                    st = os.stat(path)
+                    with open(path, "rb") as f:
+                        content = content_hash(f.read())
+                except OSError:
+                    self.store.forget(path)
+                    continue
+                known, summary = self.store.summary(path) if content == row[2] else (False, None)
+                if known:
+                    self._stats[path] = (st.st_mtime_ns, st.st_size)
+                    self.store.put(path, st.st_mtime_ns, st.st_size, content, summary)
+                    done[path] = summary
+                    continue
+            parse.append((path, module))
+        for path, mtime_ns, size, content, summary in summarise_paths(parse):
+            self.counts["summarised"] += 1
+            if content:  # read; else it vanished meanwhile
+                self._stats[path] = (mtime_ns, size)
+                self.store.put(path, mtime_ns, size, content, summary)
+            else:
+                self.store.forget(path)
+            done[path] = summary
+        return done
