@@ -83,22 +83,23 @@ class Cache:
     def __contains__(self, path: str) -> bool:
         return path in self.entries or path in self._index
 
-    def fresh_findings(self, path: str, mtime_ns: int, size: int) -> Optional[tuple[Any, ...]]:
-        """The stored findings if the file looks unchanged (same mtime and size).
+    def fresh(
+        self, path: str, mtime_ns: int, size: int
+    ) -> Optional[tuple[tuple[Any, ...], tuple[Any, ...]]]:
+        """The stored (findings, links) if the file looks unchanged (same mtime and size).
 
         The warm path calls this once per file, so it builds nothing on a hit.
         """
-        entry = self.entries.get(path)
-        if entry is not None:
-            unchanged = entry.mtime_ns == mtime_ns and entry.size == size
-            return entry.findings if unchanged else None
         i = self._index.get(path)
-        if i is None:
-            return None
-        _, mtimes, sizes, _, findings, _ = self._columns
+        if i is None or path in self.entries:
+            entry = self.entries.get(path)
+            if entry is None or entry.mtime_ns != mtime_ns or entry.size != size:
+                return None
+            return entry.findings, entry.links
+        _, mtimes, sizes, _, findings, links = self._columns
         if mtimes[i] != mtime_ns or sizes[i] != size:
             return None
-        return findings[i]  # type: ignore[no-any-return]
+        return findings[i], links[i]
 
     def by_content(self, path: str, digest: bytes) -> Optional[Entry]:
         entry = self.get(path)

@@ -220,7 +220,9 @@ def _run_group(
     cached: list[Finding] = []
     linked: list[tuple[str, str, list[Finding]]] = []  # cached, with answers to check
     todo: list[tuple[int, str]] = []
-    cwd = os.getcwd()
+    keys = _Keys(os.getcwd())
+    seen = project.stats
+    # The warm path: one stat and a few dict lookups a file (all of HA: 11,000 files).
     for path in files:
         try:
             stat = os.stat(path)
@@ -228,17 +230,17 @@ def _run_group(
             outcomes.append(FileOutcome(path, (unreadable(path, error.strerror or str(error)),)))
             continue
         if use_cache:
-            key = _cache_key(cwd, path)
-            project.seen(key, stat.st_mtime_ns, stat.st_size)
-            found = cache.fresh_findings(key, stat.st_mtime_ns, stat.st_size)
+            key = keys.of(path)
+            mtime_ns, size = seen[key] = (stat.st_mtime_ns, stat.st_size)
+            found = cache.fresh(key, mtime_ns, size)
             if found is None and key in cache:
                 found = _same_content(cache, key, path, stat)
             if found is not None:
                 own: list[Finding] = []
-                if _extend_findings(own, path, found):
-                    if cache.links(key):
+                if not found[0] or _extend_findings(own, path, found[0]):
+                    if found[1]:
                         linked.append((path, key, own))
-                    else:
+                    elif own:
                         cached.extend(own)
                     continue
         todo.append((stat.st_size, path))
@@ -342,12 +344,20 @@ def _answer(project: ProjectStep, summarise_paths: SummarisePaths, cache: Cache)
     return found
 
 
-def _cache_key(cwd: str, path: str) -> str:
-    """The absolute path, cheaply: abspath normalizes (5 us a file), and a plain join is
-    enough for the paths discovery yields, unless one says `..`."""
-    if ".." in path:
-        return os.path.abspath(path)
-    return os.path.join(cwd, path)
+class _Keys:
+    """The absolute path of a discovered file, cheaply: abspath normalizes (5 us a file)
+    and even a join costs 1 us; a concatenation is enough for the paths discovery yields,
+    unless one says `..`."""
+
+    def __init__(self, cwd: str) -> None:
+        self.prefix = os.path.join(cwd, "")
+
+    def of(self, path: str) -> str:
+        if ".." in path:
+            return os.path.abspath(path)
+        if os.path.isabs(path):
+            return path
+        return self.prefix + path
 
 
 def _extend_findings(out: list[Finding], path: str, stored: tuple[Any, ...]) -> bool:
@@ -364,8 +374,8 @@ def _extend_findings(out: list[Finding], path: str, stored: tuple[Any, ...]) -> 
 
 def _same_content(
     cache: Cache, key: str, path: str, stat: os.stat_result
-) -> Optional[tuple[Any, ...]]:
-    """The file was touched: reuse its findings if its bytes did not change."""
+) -> Optional[tuple[tuple[Any, ...], tuple[Any, ...]]]:
+    """The file was touched: reuse its entry if its bytes did not change."""
     try:
         with open(path, "rb") as f:
             digest = content_hash(f.read())
@@ -375,7 +385,7 @@ def _same_content(
     if entry is None:
         return None
     cache.store(key, Entry(stat.st_mtime_ns, stat.st_size, digest, entry.findings, entry.links))
-    return entry.findings
+    return entry.findings, entry.links
 
 
 def _lint_all(

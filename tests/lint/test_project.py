@@ -446,3 +446,17 @@ def test_a_helper_changed_outside_the_linted_files_is_summarised_again(
     checked.clear()
     assert lint(app, "app/handlers.py", cache=True) == EXPECTED
     assert checked == []
+
+
+def test_a_file_no_answer_looked_for_leaves_the_answers_alone(
+    tmp_path: Path, steps: list[ProjectStep]
+) -> None:
+    """An editor's swap file next to where `pkg.helpers` would be: the folder changed,
+    but not the answer; nothing is compared or asked again, then or after."""
+    write(tmp_path, {"pkg/__init__.py": "", "pkg/main.py": MAIN})
+    assert lint(tmp_path, "pkg/main.py", cache=True) == []
+    for name in (".main.py.swp", "notes.txt", "helpers_test.py"):
+        (tmp_path / "pkg" / name).write_text("x")
+        steps.clear()
+        assert lint(tmp_path, "pkg/main.py", cache=True) == []
+        assert steps[-1].counts == {"reused": 1, "rechecked": 0, "asked": 0, "summarised": 0}

@@ -15,6 +15,7 @@ from __future__ import annotations
 import marshal
 import os
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -74,13 +75,18 @@ class SummaryStore:
     folder: Optional[str]  # None: nothing is kept between runs
     key: str
     _rows: Optional[dict[str, Row]] = None
+    # folder -> (mtime_ns last seen, stamp): the stamp changes only when a module looked
+    # for there and not found appears (see step), not for every file made in the folder
+    _folders: dict[str, tuple[int, int]] = field(default_factory=dict)
     _new: dict[str, Optional[ModuleSummary]] = field(default_factory=dict)
+    _absent_new: dict[str, set[str]] = field(default_factory=dict)
     dirty: bool = False
 
     def __post_init__(self) -> None:
         self._bodies = _Shards(self, "bodies")  # path -> (content hash, summary tuple | None)
         self._questions = _Shards(self, "questions")  # path -> (content hash, questions)
         self._reads = _Shards(self, "reads")  # path -> what its answers read (see step)
+        self._absent = _Shards(self, "absent")  # folder -> modules looked for, not found
 
     @classmethod
     def open(cls, folder: Optional[str], key: str) -> SummaryStore:
@@ -108,8 +114,31 @@ class SummaryStore:
     @property
     def index(self) -> dict[str, Row]:
         if self._rows is None:
-            self._rows = _rows(self.load("index"))
+            self._rows, self._folders = _rows(self.load("index"))
         return self._rows
+
+    # --- folders where a module looked for would appear ------------------------------------
+    def folder_row(self, folder: str) -> Optional[tuple[int, int]]:
+        """(mtime_ns last seen, stamp) of a watched folder."""
+        if self._rows is None:
+            self.index  # noqa: B018 - loads the folders too
+        return self._folders.get(folder)
+
+    def put_folder(self, folder: str, mtime_ns: int, stamp: int) -> None:
+        if self.folder_row(folder) != (mtime_ns, stamp):
+            self._folders[folder] = (mtime_ns, stamp)
+            self.dirty = True
+
+    def absent(self, folder: str) -> Optional[set[str]]:
+        """The modules looked for in `folder` (in any run) and not found then; None when
+        they are not known (a lost file)."""
+        kept = self._absent.get(folder)
+        if not isinstance(kept, tuple):
+            return None
+        return set(kept) | self._absent_new.get(folder, set())
+
+    def add_absent(self, folder: str, modules: Iterable[str]) -> None:
+        self._absent_new.setdefault(folder, set()).update(modules)
 
     def row(self, path: str) -> Optional[Row]:
         return self.index.get(path)
@@ -174,6 +203,12 @@ class SummaryStore:
         self._reads.put(path, reads)
 
     def save(self) -> None:
+        for folder, added in self._absent_new.items():
+            kept = self._absent.get(folder)
+            if not isinstance(kept, tuple) or not added.issubset(kept):
+                self._absent.put(folder, tuple(sorted(added.union(kept or ()))))
+        self._absent_new.clear()
+        self._absent.save()
         self._questions.save()
         self._reads.save()
         if self.folder is None or not self.dirty:
@@ -190,24 +225,27 @@ class SummaryStore:
                 [r[1] for r in rows],
                 b"".join(r[2] for r in rows),
                 [r[3] for r in rows],
+                self._folders,
             ),
         )
         self.dirty = False
 
 
-def _rows(loaded: Any) -> dict[str, Row]:
-    """The index from its columns (11,000 rows: a few ms; a dict of tuples took 25)."""
+def _rows(loaded: Any) -> tuple[dict[str, Row], dict[str, tuple[int, int]]]:
+    """The index from its columns (11,000 rows: a few ms; a dict of tuples took 25), and
+    the watched folders."""
     try:
-        paths, mtimes, sizes, contents, digests = loaded
+        paths, mtimes, sizes, contents, digests, folders = loaded
         n = len(paths)
         if not (len(mtimes) == len(sizes) == len(digests) == n and len(contents) == n * _HASH):
-            return {}
-        return {
+            return {}, {}
+        rows = {
             path: (mtimes[i], sizes[i], contents[i * _HASH : (i + 1) * _HASH], digests[i])
             for i, path in enumerate(paths)
         }
+        return rows, dict(folders)
     except (TypeError, ValueError):
-        return {}
+        return {}, {}
 
 
 def _load(path: str, key: str) -> Any:
