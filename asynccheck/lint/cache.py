@@ -15,7 +15,7 @@ from typing import Any, Optional
 from asynccheck import __version__
 from asynccheck._hash import blake2b
 
-_FORMAT = 5
+_FORMAT = 7
 CACHE_DIR_NAME = ".asynccheck_cache"
 _DIGEST_SIZE = 16
 
@@ -30,12 +30,15 @@ class Entry:
     size: int
     digest: bytes
     findings: tuple[Any, ...]  # Finding.to_tuple() each
-    # Cross-module AC110 (lint.project): (what its answers read: (path, summary hash) of
-    # each module, (folder, mtime_ns) where a module looked for and not found would
-    # appear; the answers, as finding tuples). Empty when the file asks nothing of other
-    # modules. Its questions, and which parts of each summary the answers read, are kept
-    # with the summaries (read only when they are needed).
+    # Cross-module AC110 (lint.project): (what its answers read, as indexes into the
+    # store's table of dep paths; the state of each then, packed in one bytes (see
+    # step.pack); the answers, as finding tuples). Empty when the file asks nothing of
+    # other modules. Its questions, and which parts of each summary the answers read, are
+    # kept with the summaries (read only when they are needed).
     links: tuple[Any, ...] = ()
+    # The file's project summary hash ("" when it cannot be parsed; None: not made): a
+    # warm run checks the answers that read this module without the summary store.
+    summary: Optional[bytes] = None
 
 
 @dataclass
@@ -47,8 +50,12 @@ class Cache:
     key: str
     entries: dict[str, Entry] = field(default_factory=dict)  # stored in this run
     dirty: bool = False
-    _columns: tuple[list[Any], ...] = ((), (), (), (), (), ())  # type: ignore[assignment]
+    _columns: tuple[list[Any], ...] = ((), (), (), (), (), (), ())  # type: ignore[assignment]
     _index: dict[str, int] = field(default_factory=dict)
+    # The paths the links read, once each: 35,000 (path, hash) pairs across HA's entries
+    # took 50 ms to load as tuples; indexes and one bytes an entry load in a few.
+    dep_paths: list[str] = field(default_factory=list)
+    _dep_index: Optional[dict[str, int]] = None
 
     @classmethod
     def open(cls, folder: Optional[str], config_fingerprint: str) -> Cache:
@@ -57,9 +64,19 @@ class Cache:
             return cls(None, key)
         name = blake2b(key.encode(), digest_size=8).hexdigest()
         path = os.path.join(folder, CACHE_DIR_NAME, f"lint-{name}.marshal")
-        columns = _load(path, key)
+        columns, dep_paths = _load(path, key)
         index = {p: i for i, p in enumerate(columns[0])}
-        return cls(path, key, _columns=columns, _index=index)
+        return cls(path, key, _columns=columns, _index=index, dep_paths=dep_paths)
+
+    def dep_index(self, path: str) -> int:
+        """The index of a dep path in `dep_paths`, added if new (indexes never move)."""
+        if self._dep_index is None:
+            self._dep_index = {p: i for i, p in enumerate(self.dep_paths)}
+        i = self._dep_index.get(path)
+        if i is None:
+            i = self._dep_index[path] = len(self.dep_paths)
+            self.dep_paths.append(path)
+        return i
 
     def get(self, path: str) -> Optional[Entry]:
         entry = self.entries.get(path)
@@ -68,9 +85,23 @@ class Cache:
         i = self._index.get(path)
         if i is None:
             return None
-        _, mtimes, sizes, digests, findings, links = self._columns
+        _, mtimes, sizes, digests, findings, links, summaries = self._columns
         digest = digests[i * _DIGEST : (i + 1) * _DIGEST]
-        return Entry(mtimes[i], sizes[i], digest, findings[i], links[i])
+        return Entry(mtimes[i], sizes[i], digest, findings[i], links[i], summaries[i])
+
+    def summary_digest(self, path: str, mtime_ns: int, size: int) -> Optional[bytes]:
+        """The summary hash stored with the file's findings, if it looks unchanged."""
+        entry = self.entries.get(path)
+        if entry is not None:
+            same = entry.mtime_ns == mtime_ns and entry.size == size
+            return entry.summary if same else None
+        i = self._index.get(path)
+        if i is None:
+            return None
+        _, mtimes, sizes, _, _, _, summaries = self._columns
+        if mtimes[i] != mtime_ns or sizes[i] != size:
+            return None
+        return summaries[i]  # type: ignore[no-any-return]
 
     def links(self, path: str) -> tuple[Any, ...]:
         """The entry's cross-module part (see Entry.links); () when there is none."""
@@ -96,7 +127,7 @@ class Cache:
             if entry is None or entry.mtime_ns != mtime_ns or entry.size != size:
                 return None
             return entry.findings, entry.links
-        _, mtimes, sizes, _, findings, links = self._columns
+        _, mtimes, sizes, _, findings, links, _ = self._columns
         if mtimes[i] != mtime_ns or sizes[i] != size:
             return None
         return findings[i], links[i]
@@ -125,6 +156,8 @@ class Cache:
             "digests": b"".join(e.digest for e in rows),  # type: ignore[union-attr]
             "findings": [e.findings for e in rows],  # type: ignore[union-attr]
             "links": [e.links for e in rows],  # type: ignore[union-attr]
+            "summaries": [e.summary for e in rows],  # type: ignore[union-attr]
+            "deps": self.dep_paths,
         }
         folder = os.path.dirname(self.path)
         try:
@@ -150,23 +183,25 @@ class Cache:
 _DIGEST = _DIGEST_SIZE
 
 
-def _load(path: str, key: str) -> tuple[list[Any], ...]:
-    empty: tuple[list[Any], ...] = ([], [], [], b"", [], [])  # type: ignore[assignment]
+def _load(path: str, key: str) -> tuple[tuple[list[Any], ...], list[str]]:
+    empty: tuple[list[Any], ...] = ([], [], [], b"", [], [], [])  # type: ignore[assignment]
     try:
         with open(path, "rb") as f:
             data = marshal.loads(f.read())  # marshal.load(f) reads in small steps: 4x slower
         if not isinstance(data, dict) or data.get("format") != _FORMAT or data.get("key") != key:
-            return empty
+            return empty, []
         columns = (
             data["paths"], data["mtimes"], data["sizes"], data["digests"], data["findings"],
-            data["links"],
+            data["links"], data["summaries"],
         )  # fmt: skip
+        deps = data["deps"]
         n = len(columns[0])
         if (
-            any(len(c) != n for c in (columns[1], columns[2], columns[4], columns[5]))
+            any(len(c) != n for c in (columns[1], columns[2], *columns[4:]))
             or len(columns[3]) != n * _DIGEST
+            or not isinstance(deps, list)
         ):
-            return empty
-        return columns
+            return empty, []
+        return columns, deps
     except Exception:  # corrupt, truncated, foreign: start afresh
-        return empty
+        return empty, []

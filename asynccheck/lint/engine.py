@@ -22,7 +22,7 @@ from asynccheck.lint.finding import Finding, Position
 if TYPE_CHECKING:
     from asynccheck.lint.checker import Checker
     from asynccheck.lint.project.candidates import Candidate
-    from asynccheck.lint.project.step import ProjectStep, Summarised, SummarisePaths
+    from asynccheck.lint.project.step import Deps, ProjectStep, Summarised, SummarisePaths
 
 # Below this many files to lint, worker processes cost more than they save.
 _PARALLEL_THRESHOLD = 16
@@ -279,10 +279,10 @@ def _lint_todo(
     outcomes = []
     for outcome in _lint_all(paths, checker, options):
         outcomes.append(outcome)
+        summary = project.learn(outcome.summarised) if outcome.summarised is not None else None
         if outcome.entry is not None and cache.path is not None:
+            outcome.entry.summary = summary
             cache.store(os.path.abspath(outcome.path), outcome.entry)
-        if outcome.summarised is not None:
-            project.learn(outcome.summarised)
         if outcome.candidates:
             project.ask(outcome.path, outcome.candidates)
     return outcomes
@@ -294,7 +294,9 @@ def _project_step(files: Sequence[str], config: Config, cache: Cache) -> Project
     from asynccheck.lint.project.store import SummaryStore
 
     folder = os.path.dirname(cache.path) if cache.path is not None else None
-    return ProjectStep(SummaryStore.open(folder, cache.key), files, config.root)
+    step = ProjectStep(SummaryStore.open(folder, cache.key), files, config.root)
+    step.cached_digest = cache.summary_digest
+    return step
 
 
 def _reuse_answers(
@@ -310,7 +312,8 @@ def _reuse_answers(
     entry is damaged."""
     again: list[str] = []
     stored = [(key, cache.links(key)) for _, key, _ in linked]
-    for (path, key, own), verdict in zip(linked, project.reuse(stored, summarise_paths)):
+    verdicts = project.reuse(stored, cache.dep_paths, summarise_paths)
+    for (path, key, own), verdict in zip(linked, verdicts):
         if verdict is False:
             again.append(path)
         elif verdict is None:
@@ -327,9 +330,15 @@ def _reuse_answers(
             out.extend(own)
             entry = cache.get(key) if deps is not None else None
             if entry is not None:
-                entry.links = (deps, answers)
+                entry.links = _links(cache, deps, answers)
                 cache.store(key, entry)
     return again
+
+
+def _links(cache: Cache, deps: Deps, answers: tuple[Any, ...]) -> tuple[Any, ...]:
+    from asynccheck.lint.project.step import encode
+
+    return (*encode(deps, cache.dep_index), answers)
 
 
 def _answer(project: ProjectStep, summarise_paths: SummarisePaths, cache: Cache) -> list[Finding]:
@@ -339,7 +348,7 @@ def _answer(project: ProjectStep, summarise_paths: SummarisePaths, cache: Cache)
         entry = cache.get(path) if cache.path is not None else None
         if entry is not None:
             project.keep(path, entry.digest, answer)
-            entry.links = (answer.deps, tuple(f.to_tuple() for f in answer.findings))
+            entry.links = _links(cache, answer.deps, tuple(f.to_tuple() for f in answer.findings))
             cache.store(path, entry)
     return found
 
@@ -384,7 +393,10 @@ def _same_content(
     entry = cache.by_content(key, digest)
     if entry is None:
         return None
-    cache.store(key, Entry(stat.st_mtime_ns, stat.st_size, digest, entry.findings, entry.links))
+    entry = Entry(
+        stat.st_mtime_ns, stat.st_size, digest, entry.findings, entry.links, entry.summary
+    )
+    cache.store(key, entry)
     return entry.findings, entry.links
 
 

@@ -62,6 +62,9 @@ class ProjectStep:
     _now: dict[str, Any] = field(default_factory=dict)  # dep -> its state now
     _digests: dict[str, bytes] = field(default_factory=dict)
     _read_digests: dict[tuple[str, tuple[str, ...]], bytes] = field(default_factory=dict)
+    # The summary hash the findings cache keeps with a linted file, if it looks as then
+    # (a warm run over HA checks its answers without loading the summary store).
+    cached_digest: Optional[Callable[[str, int, int], Optional[bytes]]] = None
     _stamps: dict[str, Optional[int]] = field(default_factory=dict)
     _mtimes: dict[str, Optional[int]] = field(default_factory=dict)
     _listings: dict[str, Optional[frozenset[str]]] = field(default_factory=dict)
@@ -91,48 +94,48 @@ class ProjectStep:
 
     # --- the warm path: are stored answers still right? -----------------------------------
     def reuse(
-        self, stored: Sequence[tuple[str, Any]], summarise_paths: SummarisePaths
+        self,
+        stored: Sequence[tuple[str, Any]],
+        table: Sequence[str],
+        summarise_paths: SummarisePaths,
     ) -> list[Any]:
-        """For each cached file (key, (deps, answers)), once the changed files are linted:
-        (its stored answers, the deps to store or None) while they are still right; None
-        when it must be asked again; False when its entry is damaged."""
+        """For each cached file (key, links as `encode` made them, with `table`), once the
+        changed files are linted: (its stored answers, the deps to store or None) while
+        they are still right; None when it must be asked again; False when its entry is
+        damaged."""
         out: list[Any] = [None] * len(stored)
-        doubtful: list[int] = []
+        doubtful: list[tuple[int, Deps]] = []
         stale: set[str] = set()
+        packed = _Packed(self, table)
         for i, (_, links) in enumerate(stored):
             try:
-                deps, answers = links
-                if self._matches(deps, stale):
+                indexes, states, answers = links
+                # The warm path: one join and one compare a file, in C.
+                if b"".join(map(packed.__getitem__, indexes)) == states:
                     out[i] = (answers, None)
                     self.counts["reused"] += 1
-                else:
-                    doubtful.append(i)
+                    continue
+                deps = decode(indexes, states, table)
             except Exception:  # a damaged entry: its file is linted again
                 out[i] = False
+                continue
+            stale.update(path for path, digest in deps if self._now_state(path, digest) is _STALE)
+            doubtful.append((i, deps))
         if stale:
             self._summarise_again(sorted(stale), summarise_paths)
-        for i in doubtful:
-            key, (deps, answers) = stored[i]
+        for i, deps in doubtful:
+            key, (_, _, answers) = stored[i]
             fresh = self._still_right(key, deps)
             if fresh is not None:
                 out[i] = (answers, fresh if fresh != deps else None)
                 self.counts["rechecked"] += 1
         return out
 
-    def _matches(self, deps: Deps, stale: set[str]) -> bool:
-        """Every dep is as it was (a dict lookup each: a warm run over HA checks 35,000);
-        the modules changed and not summarised again go to `stale`."""
-        now = self._now
-        same = True
-        for path, digest in deps:
-            current = now.get(path, _UNKNOWN)
-            if current is _UNKNOWN:
-                current = now[path] = self._state(path, digest)
-            if current is not digest and current != digest:
-                if current is _STALE:
-                    stale.add(path)
-                same = False
-        return same
+    def _now_state(self, path: str, digest: Union[bytes, int]) -> Any:
+        current = self._now.get(path, _UNKNOWN)
+        if current is _UNKNOWN:
+            current = self._now[path] = self._state(path, digest)
+        return current
 
     def _state(self, path: str, digest: Union[bytes, int]) -> Any:
         """A dep's state now: a folder's stamp, a module's summary hash (None: gone), or
@@ -143,6 +146,10 @@ class ProjectStep:
         if stat is None:
             self.store.forget(path)
             return None
+        if self.cached_digest is not None:
+            digest = self.cached_digest(path, *stat)
+            if digest is not None:
+                return digest
         row = self.store.row(path)
         if row is not None and row[0] == stat[0] and row[1] == stat[1]:
             return row[3]
@@ -156,9 +163,7 @@ class ProjectStep:
             return None
         fresh = []
         for path, digest in deps:
-            current = self._now.get(path, _UNKNOWN)
-            if current is _UNKNOWN:
-                current = self._now[path] = self._state(path, digest)
+            current = self._now_state(path, digest)
             if current == digest:
                 fresh.append((path, digest))
                 continue
@@ -440,3 +445,60 @@ def _one_a_folder(files: Iterable[str]) -> Iterator[str]:
         if folder not in folders:
             folders.add(folder)
             yield path
+
+
+# --- deps as the findings cache keeps them ------------------------------------------------
+_ZERO = bytes(16)  # the summary hash of a module that cannot be read ("")
+_NEVER = b"!"  # the state of a module gone or changed: no stored state has its width
+
+
+def pack(state: Any) -> bytes:
+    """A dep's state in fixed width: 16 bytes for a summary hash, 8 for a folder's stamp."""
+    if isinstance(state, int):
+        return state.to_bytes(8, "little", signed=True)
+    if isinstance(state, bytes):
+        return state or _ZERO
+    return _NEVER
+
+
+def encode(deps: Deps, index_of: Callable[[str], int]) -> tuple[tuple[int, ...], bytes]:
+    """(indexes of the dep paths, their states packed in one bytes); a folder's path
+    ends with a separator in the table."""
+    indexes = tuple(
+        index_of(path + os.sep if isinstance(state, int) else path) for path, state in deps
+    )
+    return indexes, b"".join(pack(state) for _, state in deps)
+
+
+def decode(indexes: Sequence[int], states: bytes, table: Sequence[str]) -> Deps:
+    deps: list[tuple[str, Union[bytes, int]]] = []
+    at = 0
+    for i in indexes:
+        path = table[i]
+        if path.endswith(os.sep):
+            deps.append((path[:-1], int.from_bytes(states[at : at + 8], "little", signed=True)))
+            at += 8
+        else:
+            digest = states[at : at + 16]
+            deps.append((path, b"" if digest == _ZERO else digest))
+            at += 16
+    if at != len(states):
+        raise ValueError("damaged deps")
+    return tuple(deps)
+
+
+class _Packed(dict):  # type: ignore[type-arg]
+    """Index in the table of dep paths -> the dep's state now, packed; made on first use."""
+
+    def __init__(self, step: ProjectStep, table: Sequence[str]) -> None:
+        super().__init__()
+        self.step, self.table = step, table
+
+    def __missing__(self, i: int) -> bytes:
+        path = self.table[i]
+        if path.endswith(os.sep):
+            state = self.step._now_state(path[:-1], 0)
+        else:
+            state = self.step._now_state(path, b"")
+        packed = self[i] = pack(state)
+        return packed
