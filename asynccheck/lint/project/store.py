@@ -2,7 +2,9 @@
 
 Files beside the findings cache, named after the store's key:
 - the index (path -> mtime, size, content hash, summary hash), column-wise, read when a
-  stored answer must be checked or a summary is looked up;
+  module not linted in the run is checked or a summary is looked up;
+- the watched folders (folder -> mtime last seen, stamp), read by every run that checks
+  stored answers (1,200 rows for HA);
 - in shards by path, read and written only where a run needs them: the summaries, the
   questions of the linted files (read only to ask them again) and what each answer read
   of each module (read only when a summary it read changed). Whole, these were 30 MB: a
@@ -77,7 +79,8 @@ class SummaryStore:
     _rows: Optional[dict[str, Row]] = None
     # folder -> (mtime_ns last seen, stamp): the stamp changes only when a module looked
     # for there and not found appears (see step), not for every file made in the folder
-    _folders: dict[str, tuple[int, int]] = field(default_factory=dict)
+    _folders: Optional[dict[str, tuple[int, int]]] = None
+    _folders_dirty: bool = False
     _new: dict[str, Optional[ModuleSummary]] = field(default_factory=dict)
     _absent_new: dict[str, set[str]] = field(default_factory=dict)
     dirty: bool = False
@@ -114,20 +117,22 @@ class SummaryStore:
     @property
     def index(self) -> dict[str, Row]:
         if self._rows is None:
-            self._rows, self._folders = _rows(self.load("index"))
+            self._rows = _rows(self.load("index"))
         return self._rows
 
     # --- folders where a module looked for would appear ------------------------------------
     def folder_row(self, folder: str) -> Optional[tuple[int, int]]:
         """(mtime_ns last seen, stamp) of a watched folder."""
-        if self._rows is None:
-            self.index  # noqa: B018 - loads the folders too
+        if self._folders is None:
+            loaded = self.load("folders")
+            self._folders = loaded if isinstance(loaded, dict) else {}
         return self._folders.get(folder)
 
     def put_folder(self, folder: str, mtime_ns: int, stamp: int) -> None:
         if self.folder_row(folder) != (mtime_ns, stamp):
+            assert self._folders is not None
             self._folders[folder] = (mtime_ns, stamp)
-            self.dirty = True
+            self._folders_dirty = True
 
     def absent(self, folder: str) -> Optional[set[str]]:
         """The modules looked for in `folder` (in any run) and not found then; None when
@@ -211,6 +216,9 @@ class SummaryStore:
         self._absent.save()
         self._questions.save()
         self._reads.save()
+        if self._folders_dirty:
+            self.write("folders", self._folders)
+            self._folders_dirty = False
         if self.folder is None or not self.dirty:
             return
         self._bodies.save()
@@ -225,27 +233,24 @@ class SummaryStore:
                 [r[1] for r in rows],
                 b"".join(r[2] for r in rows),
                 [r[3] for r in rows],
-                self._folders,
             ),
         )
         self.dirty = False
 
 
-def _rows(loaded: Any) -> tuple[dict[str, Row], dict[str, tuple[int, int]]]:
-    """The index from its columns (11,000 rows: a few ms; a dict of tuples took 25), and
-    the watched folders."""
+def _rows(loaded: Any) -> dict[str, Row]:
+    """The index from its columns (11,000 rows: a few ms; a dict of tuples took 25)."""
     try:
-        paths, mtimes, sizes, contents, digests, folders = loaded
+        paths, mtimes, sizes, contents, digests = loaded
         n = len(paths)
         if not (len(mtimes) == len(sizes) == len(digests) == n and len(contents) == n * _HASH):
-            return {}, {}
-        rows = {
+            return {}
+        return {
             path: (mtimes[i], sizes[i], contents[i * _HASH : (i + 1) * _HASH], digests[i])
             for i, path in enumerate(paths)
         }
-        return rows, dict(folders)
     except (TypeError, ValueError):
-        return {}, {}
+        return {}
 
 
 def _load(path: str, key: str) -> Any:
