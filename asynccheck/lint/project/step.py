@@ -223,9 +223,11 @@ class ProjectStep:
         if listing is None:
             return True  # the folder is gone: let the answers be made again
         prefix = os.path.join(folder, "")
+        # the roots the folder was watched for: a folder is watched inside a root
+        roots = [r for r in self.index.roots if folder == r or prefix.startswith(r + os.sep)]
         for module in modules:
             relative = module.replace(".", os.sep)
-            for root in self.index.roots:
+            for root in roots:
                 full = os.path.join(root, relative)
                 if full == folder:
                     entry = "__init__.py"
