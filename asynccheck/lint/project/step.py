@@ -7,8 +7,8 @@ go deeper, by the engine's worker pool (`summarise_paths`); their summaries are 
 content hash.
 
 A stored answer keeps what it read (`deps`): the summary hash of each module, and the
-mtime of each folder where a module it looked for and did not find would appear. It is
-reused while those are the same. The engine calls `reuse` after the changed files are
+stamp of each folder where a module it looked for and did not find would appear (the
+stamp moves when such a module appears). It is reused while those are the same. The engine calls `reuse` after the changed files are
 linted, so their new summaries are known: a changed module not linted in this run is
 summarised first. When a hash differs, the parts of the summary the answer read (kept
 apart, `Reads`) are compared: a new def nobody calls leaves every answer as it was. Only
@@ -68,8 +68,8 @@ class ProjectStep:
     _stamps: dict[str, Optional[int]] = field(default_factory=dict)
     _mtimes: dict[str, Optional[int]] = field(default_factory=dict)
     _listings: dict[str, Optional[frozenset[str]]] = field(default_factory=dict)
-    # What the run did, for tests and --debug: answers reused as stored, reused after
-    # their reads were compared, files asked again, modules summarised outside the lint.
+    # What the run did (the tests read it): answers reused as stored, reused after their
+    # reads were compared, files asked again, modules summarised outside the lint.
     counts: dict[str, int] = field(
         default_factory=lambda: {"reused": 0, "rechecked": 0, "asked": 0, "summarised": 0}
     )
