@@ -526,3 +526,22 @@ def test_the_same_calls_in_a_coroutine_keep_their_await_advice_and_fix(
     findings = lint_source(source, select=["AC1"])
     assert [message in f.message for f in findings] == [True]
     assert fixed in apply_fixes(source, findings, unsafe=True)[0]
+
+
+def test_a_blocking_call_on_a_blocking_call_is_one_finding_on_the_chain() -> None:
+    """`open(p).read()`: one AC104 on the whole chain (its thread hand-off covers the inner
+    open), not a second on `open(p)`; a non-blocking outer call leaves the inner one."""
+    source = """
+        import json, pathlib
+        async def f(p):
+            a = open(p).read()
+            b = json.loads(pathlib.Path(p).open().read())
+            c = open(p).fileno()
+    """
+    assert codes_at(source) == [("AC104", 4, 9), ("AC104", 5, 20), ("AC104", 6, 9)]
+    fixed, _ = apply_fixes(
+        textwrap.dedent("import asyncio\nasync def f(p):\n    a = open(p).read()\n"),
+        lint_source("import asyncio\nasync def f(p):\n    a = open(p).read()\n"),
+        unsafe=True,
+    )
+    assert "a = await asyncio.to_thread(open(p).read)" in fixed

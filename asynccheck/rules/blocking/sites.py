@@ -64,7 +64,22 @@ def _classify(ctx: FileContext) -> list[BlockingSite]:
             blocking = classify_call(ctx, site)
             if blocking is not None:
                 found.append(blocking)
-    return found
+    return _outermost(found)
+
+
+def _outermost(found: list[BlockingSite]) -> list[BlockingSite]:
+    """One finding for `open(p).read()`, on the whole chain: the inner `open(p)` is the
+    receiver of the outer call, whose finding (and thread hand-off) covers it."""
+    receivers = set()
+    for blocking in found:
+        inner = blocking.site.node.func
+        while isinstance(inner, (cst.Attribute, cst.Call)):
+            inner = inner.value if isinstance(inner, cst.Attribute) else inner.func
+            if isinstance(inner, cst.Call):
+                receivers.add(id(inner))
+    if not receivers:
+        return found
+    return [b for b in found if id(b.site.node) not in receivers]
 
 
 def classify_call(ctx: FileContext, site: Site) -> Optional[BlockingSite]:
