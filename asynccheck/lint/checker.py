@@ -79,11 +79,14 @@ class Checker:
 
     def summary_of(self, text: str, module: str, is_package: bool) -> Optional[ModuleSummary]:
         """A module's summary alone: for a module the linted files reach but do not name.
-        None when it cannot be parsed."""
-        try:
-            tree = cst.parse_module(text)
-        except Exception:
+        None when it cannot be parsed. Bodies that cannot change the summary are left out
+        before the parse (`project.skim`)."""
+        from asynccheck.lint.project.skim import parse_for_summary
+
+        parsed = parse_for_summary(text)
+        if parsed is None:
             return None
+        text, tree = parsed
         ctx = FileContext("", text, tree, collect(tree, frozenset(("Yield",))), self.settings)
         try:
             return self._summarise(ctx, module, is_package)
