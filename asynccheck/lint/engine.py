@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from asynccheck.lint.checker import Checker
     from asynccheck.lint.project.candidates import Candidate
     from asynccheck.lint.project.step import Deps, ProjectStep, Summarised, SummarisePaths
+    from asynccheck.lint.project.summary import ModuleSummary
 
 # Below this many files to lint, worker processes cost more than they save.
 _PARALLEL_THRESHOLD = 16
@@ -99,7 +100,7 @@ def lint_file(path: str) -> FileOutcome:
             findings = (unreadable(path, decoded.error or "cannot decode"),)
         return FileOutcome(path, findings, entry=_entry(stat, data, findings))
     if _OPTIONS.fixing:
-        return _fix_file(path, data, decoded.text, decoded.encoding, checker)
+        return _fix_file(path, stat, data, decoded.text, decoded.encoding, checker)
     from asynccheck.lint.project.candidates import split
     from asynccheck.lint.project.index import module_of_path
 
@@ -145,24 +146,48 @@ def _entry(stat: os.stat_result, data: bytes, findings: tuple[Finding, ...]) -> 
     )
 
 
-def _fix_file(path: str, data: bytes, text: str, encoding: str, checker: Checker) -> FileOutcome:
+def _fix_file(
+    path: str, stat: os.stat_result, data: bytes, text: str, encoding: str, checker: Checker
+) -> FileOutcome:
+    """Fix one file. Its findings are those of the text left on disk (the fixed one with
+    --fix, the original with --diff), with AC110's cross-module questions and the summary
+    the project step needs, as when nothing is fixed."""
     from asynccheck.lint.fix import fix_until_stable, unified_diff
+    from asynccheck.lint.project.candidates import split
+    from asynccheck.lint.project.index import module_of_path
 
-    outcome = fix_until_stable(text, lambda t: checker.check(path, t), unsafe=_OPTIONS.unsafe_fixes)
-    if outcome.text == text:
-        return FileOutcome(path, outcome.findings)
-    diff = unified_diff(path, text, outcome.text) if _OPTIONS.diff else ""
-    if _OPTIONS.fix and not _OPTIONS.diff:
+    module = (module_of_path(path)[0] or None) if _OPTIONS.project else None
+    is_package = os.path.basename(path) == "__init__.py"
+    checks: list[tuple[list[Finding], Optional[ModuleSummary]]] = []  # first and last
+
+    def check(t: str) -> list[Finding]:
+        checks[1:] = [checker.check_in_project(path, t, module, is_package)]
+        return checks[-1][0]
+
+    outcome = fix_until_stable(text, check, unsafe=_OPTIONS.unsafe_fixes)
+    written = _OPTIONS.fix and not _OPTIONS.diff and outcome.text != text
+    found, summary = checks[-1] if written else checks[0]
+    diff = ""
+    if outcome.text != text and _OPTIONS.diff:
+        diff = unified_diff(path, text, outcome.text)
+    stamp: Optional[tuple[int, int, bytes]] = None
+    if written:
         try:
             with open(path, "wb") as f:
                 f.write(outcome.text.encode(encoding))
+            after = os.stat(path)
+            stamp = (after.st_mtime_ns, after.st_size, content_hash(outcome.text.encode(encoding)))
         except OSError as error:
             reason = f"cannot write the fixed file: {error.strerror or error}"
-            return FileOutcome(path, (*outcome.findings, unreadable(path, reason)))
-    findings = (
-        outcome.findings if _OPTIONS.fix and not _OPTIONS.diff else tuple(checker.check(path, text))
+            found = [*found, unreadable(path, reason)]
+    else:
+        stamp = (stat.st_mtime_ns, stat.st_size, content_hash(data))
+    findings, candidates = split(found)
+    summarised = (path, *stamp, summary) if summary is not None and stamp is not None else None
+    fixed = outcome.fixed if outcome.text != text else 0
+    return FileOutcome(
+        path, tuple(findings), fixed, diff, candidates=tuple(candidates), summarised=summarised
     )
-    return FileOutcome(path, findings, outcome.fixed, diff)
 
 
 # --- a run ---------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import textwrap
 from pathlib import Path
+from typing import Any, Callable
 
 import pytest
 
@@ -310,6 +311,72 @@ def test_a_protocol_callback_reaches_another_module(tmp_path: Path) -> None:
         ("pkg/proto.py", 7, "store.flush() -> time.sleep()"),
         ("pkg/proto.py", 10, "store.flush() -> time.sleep()"),
     ]
+
+
+FIXABLE = {
+    "pkg/__init__.py": "",
+    "pkg/store.py": """
+        import time
+
+        def flush():
+            time.sleep(1)
+
+        async def tick():
+            time.sleep(1)
+    """,
+    "pkg/main.py": """
+        import time
+        from pkg.store import flush
+
+        async def main():
+            flush()
+            time.sleep(1)
+    """,
+}
+
+
+@pytest.mark.parametrize("mode", ["fix", "diff"])
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_fix_and_diff_report_the_cross_module_findings_too(
+    tmp_path: Path, mode: str, jobs: int
+) -> None:
+    """AC110 has no fix, but --fix and --diff report and count it as a plain run does."""
+    files = dict(FIXABLE)
+    if jobs > 1:  # enough files for the worker pool
+        files.update({f"pkg/m{i}.py": "async def f():\n    pass\n" for i in range(20)})
+    write(tmp_path, files)
+    here = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        config = Config(root=str(tmp_path), select=("AC101", "AC110"))
+        plain = run(["."], config, RunOptions(jobs=jobs, use_cache=False))
+        options = RunOptions(jobs=jobs, use_cache=False, **{mode: True})
+        fixed = run(["."], config, options)
+        again = run(["."], config, RunOptions(jobs=jobs, use_cache=False))
+    finally:
+        os.chdir(here)
+    ac110 = [(Path(f.path).as_posix(), f.message) for f in plain.findings if f.code == "AC110"]
+    assert [(p, m.split(TAIL)[0]) for p, m in ac110] == [
+        ("pkg/main.py", "store.flush() -> time.sleep()")
+    ]
+    assert fixed.fixed == 2
+    if mode == "diff":  # the findings of the text left on disk: all of them
+        assert fixed.findings == plain.findings
+        assert len(fixed.diffs) == 2
+        assert again.findings == plain.findings
+    else:  # the fixed text: AC101 is gone, AC110 stays (one row lower: `import asyncio`)
+        assert [(Path(f.path).as_posix(), f.code, f.location.row) for f in fixed.findings] == [
+            ("pkg/main.py", "AC110", 7)
+        ]
+        assert fixed.findings == again.findings
+
+
+def test_the_cli_counts_cross_module_findings_with_fix(tree: Any, cli: Callable[..., Any]) -> None:
+    tree({name: textwrap.dedent(text) for name, text in FIXABLE.items()})
+    result = cli("lint", "--no-cache", "--fix", "--select", "AC101,AC110", ".")
+    assert result.exit_code == 1
+    assert "AC110 store.flush() -> time.sleep()" in result.stdout
+    assert "Found 3 findings (2 fixed, 1 remaining)." in result.stdout
 
 
 def test_a_long_re_export_chain_stops_without_a_crash(tmp_path: Path) -> None:
