@@ -513,6 +513,24 @@ def test_sync_code_on_the_loop_gets_sync_advice_and_no_await_fix(
 
 
 @pytest.mark.parametrize(
+    ("code", "body"), [("AC101", "time.sleep(1)"), ("AC104", "open('log').close()")]
+)
+def test_a_nested_helper_the_coroutine_calls_is_not_a_loop_callback(code: str, body: str) -> None:
+    """It runs on the loop, but nobody hands it to the loop: no callback advice."""
+    source = (
+        "import asyncio, time\nasync def main(loop):\n"
+        f"    def wait():\n        {body}\n    wait()\n"
+        f"    def later():\n        {body}\n    loop.call_later(1, later)\n"
+    )
+    nested, callback = lint_source(source, select=[code])
+    assert nested.message == lint_source(f"async def f():\n    {body}\n", select=[code])[0].message
+    assert "call_later" not in nested.help and "run_in_executor" not in nested.help
+    assert "`wait()` runs on the loop" in nested.help and nested.fix is None
+    assert callback.help.startswith(("Schedule what follows", "Run the call in a worker"))
+    assert "await" not in callback.message
+
+
+@pytest.mark.parametrize(
     ("body", "message", "fixed"),
     [
         ("time.sleep(1)", "use await asyncio.sleep()", "await asyncio.sleep(1)"),

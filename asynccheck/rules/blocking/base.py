@@ -25,6 +25,13 @@ _EXPRESSION_PARENTS = STATEMENT_PARENTS | frozenset(
      "BooleanOperation", "Element")
 )  # fmt: skip
 
+# A sync def nested in a coroutine and called there (lint.facts) runs on the loop; it is
+# not a loop callback, so neither `await` (a sync body) nor the callback advice fits.
+_HELPER_HELP = (
+    "`{helper}()` runs on the loop when the coroutine calls it: make it an `async def` and "
+    "await it, or call it with `await asyncio.to_thread({helper})`"
+)
+
 
 class BlockingCall(Rule):
     """Shared check of AC101–AC109; subclasses carry the metadata and the fix."""
@@ -41,8 +48,10 @@ class BlockingCall(Rule):
                 continue
             site = blocking.site
             template, advice = self.message, ""
-            if not site.scope.is_async:
+            if site.scope.loop_callback and not site.scope.is_async:
                 template, advice = self.sync_message or self.message, self.sync_help
+            elif not site.scope.is_async:  # a nested def the coroutine calls: not a callback
+                advice = _HELPER_HELP.format(helper=site.scope.node.name.value)
             yield RawFinding(
                 self.code,
                 template.format(call=blocking.call),
