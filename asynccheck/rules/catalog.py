@@ -521,12 +521,17 @@ RESOURCE_TYPES: Mapping[str, tuple[str, Optional[int]]] = {
     "asyncio.streams.open_connection": ("stream", 1),
     "asyncio.open_unix_connection": ("stream", 1),
 }
-# Calls whose awaited result is their first argument's: `await asyncio.wait_for(make(), t)`
+# Calls whose (awaited) result is their first argument's: `await asyncio.wait_for(make(), t)`
 # hands back what `await make()` would (argument keyword, by name).
 PASS_THROUGH_AWAITS: Mapping[str, str] = {
     **{name: "fut" for name in _asyncio(("wait_for",), "asyncio.tasks")},
     **{name: "arg" for name in _asyncio(("shield",), "asyncio.tasks")},
+    # run to completion on a loop of their own: `con = asyncio.run(asyncpg.connect(d))`
+    **{name: "main" for name in _asyncio(("run",), "asyncio.runners")},
 }
+# Loop methods that hand back their argument's result (any receiver: the loop is rarely a
+# name the file imports): `con = loop.run_until_complete(asyncpg.connect(d))`.
+PASS_THROUGH_METHODS: Mapping[str, str] = {"run_until_complete": "future"}
 # Kinds that pool connections: one per loop iteration defeats the pooling (AC204).
 POOLING_KINDS: frozenset[str] = frozenset(("session", "pool", "connector"))
 # aiohttp sessions, made here or handed out by a framework (for AC203's responses).

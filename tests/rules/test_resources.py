@@ -223,6 +223,27 @@ def test_ac204_not_for_a_loop_that_sleeps_between_rounds() -> None:
             "    s = await asyncio.shield(aiohttp.ClientSession())\n",
             [("AC201", 3, 30)],
         ),
+        # run_until_complete / asyncio.run hand back the connection: bound, then followed
+        (
+            "import asyncpg\ndef f(loop, d):\n"
+            "    con = loop.run_until_complete(asyncpg.connect(d))\n"
+            "    loop.run_until_complete(con.close())\n",
+            [],
+        ),
+        (
+            "import asyncpg\ndef f(loop, d):\n"
+            "    con = loop.run_until_complete(asyncpg.connect(d))\n    return 1\n",
+            [("AC201", 3, 35)],
+        ),
+        (
+            "import asyncio, asyncpg\ndef f(d):\n    con = asyncio.run(asyncpg.connect(d))\n",
+            [("AC201", 3, 23)],
+        ),
+        (
+            "import asyncpg\ndef f(loop, d):\n"
+            "    loop.run_until_complete(use(asyncpg.connect(d)))\n",
+            [("AC202", 3, 33)],
+        ),
         # a coroutine argument of something else is still inline
         (
             "import asyncio, aiohttp\nasync def f(u):\n"

@@ -23,6 +23,7 @@ from asynccheck.rules.catalog import (
     AIOHTTP_SESSIONS,
     ASYNC_ONLY_CONTEXT_MANAGERS,
     PASS_THROUGH_AWAITS,
+    PASS_THROUGH_METHODS,
     POOLING_KINDS,
     RESOURCE_TYPES,
 )
@@ -202,7 +203,10 @@ def _passed_through(chain: list[Any], index: int, scope: Scope) -> bool:
     call = chain[index + 1] if index + 1 < len(chain) else None
     if not isinstance(arg, cst.Arg) or not isinstance(call, cst.Call):
         return False
-    keyword = PASS_THROUGH_AWAITS.get(names.resolve(call.func, scope) or "")
+    if isinstance(call.func, cst.Attribute) and call.func.attr.value in PASS_THROUGH_METHODS:
+        keyword: Optional[str] = PASS_THROUGH_METHODS[call.func.attr.value]
+    else:
+        keyword = PASS_THROUGH_AWAITS.get(names.resolve(call.func, scope) or "")
     if keyword is None:
         return False
     if arg.keyword is not None:
