@@ -20,7 +20,8 @@ loops reach their fixed point in a few rounds.
   handler; they also leave the statement unless a handler catches everything (bare,
   `BaseException` or `Exception`). `finally` runs on every way out and keeps it, unless
   it leaves by its own `return`/`raise`/`break`/`continue`.
-- `raise` and calls that never return (`sys.exit()`, `os._exit()`) end a path as a raise.
+- `raise` and calls that never return (`sys.exit()`, `os._exit()`, a helper of the module that
+  always raises, another library's `reraise(exc)` / `raise_...(exc)`) end a path as a raise.
 - Implicit exceptions (optional): a statement with a call or an `await` in it may raise
   before it completes, with the state it had before (a close or hand-off counts as done).
 
@@ -114,6 +115,11 @@ NORETURN_CALLS = frozenset(
      "pytest.skip", "pytest.exit")
 )  # fmt: skip
 _KNOWN = frozenset((*names.KNOWN_NAMES, *NORETURN_CALLS))
+# A function of another library named for re-raising what it is given (`six.reraise(tp,
+# exc, tb)`, trio's `raise_single_exception_from_group(exc)`, `raise_(exc)`): it does not
+# return. Not the conditional ones (`resp.raise_for_status()`, `raise_if_error(r)`).
+_RERAISER = re.compile(r"^_*(re)?raise(_|$)")
+_CONDITIONAL = re.compile(r"_(if|for|on|when|unless|status)(_|$)")
 _BROAD = frozenset(("BaseException", "Exception"))
 _NESTED = frozenset(("FunctionDef", "Lambda", "ClassDef"))
 _MAX_HELPER_DEPTH = 3
@@ -238,7 +244,9 @@ class FlowView:
         if names.resolve(value.func, self.scope, _KNOWN) in NORETURN_CALLS:
             return True
         definition = local_definition(self, value.func)
-        if definition is None or definition is self.node or self.ctx is None:
+        if definition is None:
+            return _named_reraiser(value)
+        if definition is self.node or self.ctx is None:
             return False
         returns = definition.returns
         if returns is not None and names.resolve(returns.annotation, self.scope) in _NEVER:
@@ -252,6 +260,16 @@ class FlowView:
             out = _Run(self, {}, implicit=False).block(self.node.body, UNBOUND)
             self._always_raises = bool(out[RAISE]) and not any(out[kind] for kind in (NEXT, RETURN))
         return self._always_raises
+
+
+def _named_reraiser(call: Any) -> bool:
+    """A call, given something to raise, of a function defined elsewhere whose name says it
+    raises it (`six.reraise(*info)`, `raise_single_exception_from_group(exc)`)."""
+    name = dotted(call.func)
+    last = name.rpartition(".")[2] if name is not None else ""
+    return (
+        bool(call.args) and _RERAISER.match(last) is not None and _CONDITIONAL.search(last) is None
+    )
 
 
 def flow_view(ctx: FileContext, node: Any) -> FlowView:

@@ -876,3 +876,33 @@ class C:
     assert lint_source(source, select=["AC301", "AC302"]) == []
     kept = source.replace("raise exc", "log(exc)").replace("raise error", "log(error)")
     assert len(lint_source(kept, select=["AC301", "AC302"])) == 1
+
+
+@pytest.mark.parametrize(
+    ("handler", "flagged"),
+    [
+        # another library's re-raiser: trio's unwrapping of a one-exception group, six
+        (
+            "assert isinstance(exc, BaseExceptionGroup)\n        try:\n"
+            "            trio._util.raise_single_exception_from_group(exc)\n"
+            "        except trio._util.MultipleExceptionError:\n"
+            "            raise AssertionError('several') from exc",
+            False,
+        ),
+        ("six.reraise(type(exc), exc, exc.__traceback__)", False),
+        ("raise_(exc)", False),
+        # named for raising only sometimes, or not for raising: still swallows
+        ("resp.raise_for_status(exc)", True),
+        ("raise_if_fatal(exc)", True),
+        ("raiser.log(exc)", True),
+        ("six.reraise()", True),
+    ],
+)
+def test_a_handler_that_hands_the_exception_to_another_librarys_reraiser(
+    handler: str, flagged: bool
+) -> None:
+    source = (
+        "import trio, six\nasync def aexit(nursery):\n    try:\n        await nursery.close()\n"
+        f"    except BaseException as exc:\n        {handler}\n"
+    )
+    assert bool(lint_source(source, select=["AC302"])) is flagged
