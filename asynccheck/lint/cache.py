@@ -15,7 +15,7 @@ from typing import Any, Optional
 from asynccheck import __version__
 from asynccheck._hash import blake2b
 
-_FORMAT = 7
+_FORMAT = 8  # 8: findings in callbacks of a protocol through another module's base
 CACHE_DIR_NAME = ".asynccheck_cache"
 _DIGEST_SIZE = 16
 

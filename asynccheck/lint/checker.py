@@ -14,7 +14,13 @@ from asynccheck.lint.context import FileContext, LintSettings, RawFinding
 from asynccheck.lint.cst import cst
 from asynccheck.lint.facts import collect
 from asynccheck.lint.finding import Finding, Position, split_lines
-from asynccheck.lint.onloop import mark_on_loop
+from asynccheck.lint.onloop import (
+    PROTOCOL_CALLBACKS,
+    SCHEDULING_METHODS,
+    mark_maybe_protocols,
+    mark_on_loop,
+    on_condition,
+)
 from asynccheck.rules import ENGINE_CODES, REGISTRY
 from asynccheck.rules.advice import fit_findings
 from asynccheck.rules.base import Rule
@@ -22,6 +28,9 @@ from asynccheck.rules.base import Rule
 if TYPE_CHECKING:
     from asynccheck.lint.project.summary import ModuleSummary
 
+_LOOP_CALLBACK_TEXT = re.compile(
+    "|".join(sorted(PROTOCOL_CALLBACKS | SCHEDULING_METHODS.keys(), key=lambda n: (-len(n), n)))
+)
 _LIBCST_AT = re.compile(r"error at (\d+):(\d+): (.*)", re.DOTALL)
 
 
@@ -45,7 +54,9 @@ class Checker:
         stub (`.pyi`): its code never runs, and a stub with bodies only repeats its module."""
         if path.endswith(".pyi"):
             return []
-        has_async = "async" in text
+        # Sync code the loop runs (lint.onloop) may be all a file has: a subclass of another
+        # module's protocol, a callback handed to a loop it was given.
+        has_async = "async" in text or _LOOP_CALLBACK_TEXT.search(text) is not None
         return [
             rule
             for rule in self.rules
@@ -120,12 +131,21 @@ class Checker:
             return [], None
         site_types = frozenset(t for rule in rules for t in rule.site_types)
         facts = collect(module, site_types | {"Yield"} if project else site_types)
-        mark_on_loop(facts)
+        in_project = module_name is not None and not path.endswith(".pyi")
+        maybe = mark_on_loop(facts, maybe_protocols=in_project)
         ctx = FileContext(path, text, module, facts, self.settings)
         ctx.module_name, ctx.is_package = module_name, is_package
+        # protocol callbacks through another module's base (rare): questions, answered later
+        conditions = (
+            mark_maybe_protocols(ctx, maybe, module_name, is_package)
+            if maybe and module_name
+            else {}
+        )
         raw: list[RawFinding] = []
         for rule in rules:
             raw.extend(rule.advise(ctx, rule.check(ctx)))
+        if conditions:
+            raw = on_condition(ctx, raw, conditions)
         summary = self._summarise(ctx, module_name, is_package) if project else None
         unplaced: list[Finding] = []
         if project and not place_questions:

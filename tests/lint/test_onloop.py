@@ -110,3 +110,16 @@ def test_no_await_fix_and_sync_advice_in_sync_code() -> None:
         "slow() -> time.sleep() blocks the event loop; "
         "hand it to a thread: loop.run_in_executor(None, slow)"
     )
+
+
+def test_a_file_without_the_word_async_is_still_checked_for_loop_callbacks() -> None:
+    source = """
+        import time
+
+        def tick():
+            time.sleep(1)
+
+        def start(loop):
+            loop.call_soon(tick)
+    """
+    assert found(source) == [(5, "AC101")]

@@ -527,3 +527,129 @@ def test_a_file_no_answer_looked_for_leaves_the_answers_alone(
         steps.clear()
         assert lint(tmp_path, "pkg/main.py", cache=True) == []
         assert steps[-1].counts == {"reused": 1, "rechecked": 0, "asked": 0, "summarised": 0}
+
+
+# --- protocol callbacks through a base class of another module --------------------------
+PROTOCOLS = {
+    "pkg/__init__.py": "from pkg.base import BaseProto as Exported\n",
+    "pkg/base.py": """
+        import asyncio
+
+        class BaseProto(asyncio.BufferedProtocol):
+            pass
+
+        class Mid(BaseProto):
+            pass
+
+        class Plain:
+            pass
+    """,
+    "pkg/store.py": "import time\n\ndef flush():\n    time.sleep(1)\n",
+    "pkg/proto.py": """
+        import time
+        import twisted.internet.protocol as tp
+        from pkg import Exported, base
+        from pkg.store import flush
+        from .base import BaseProto, Mid, Plain
+
+        class Direct(BaseProto):
+            def data_received(self, data):
+                time.sleep(1)
+                flush()
+
+            def helper(self):
+                time.sleep(1)  # not a callback
+
+        class Inherited(Mid):
+            def connection_lost(self, exc):
+                open("log").close()
+
+        class Local(Plain, base.BaseProto):  # a mixin first, the protocol by its module
+            def eof_received(self):
+                time.sleep(1)  # noqa: AC101
+
+            def get_buffer(self, hint):
+                time.sleep(1)
+
+        class Layered(Direct):  # a local class between
+            def buffer_updated(self, n):
+                time.sleep(1)
+
+        class ReExported(Exported):
+            def pause_writing(self):
+                time.sleep(1)
+
+        class NotAProtocol(Plain):
+            def data_received(self, data):
+                time.sleep(1)
+                flush()
+
+        class Elsewhere(tp.Protocol):
+            def data_received(self, data):
+                time.sleep(1)
+    """,
+}
+ON_LOOP = [
+    ("pkg/proto.py", 10, "AC101"),
+    ("pkg/proto.py", 11, "AC110"),
+    ("pkg/proto.py", 18, "AC104"),
+    ("pkg/proto.py", 25, "AC101"),
+    ("pkg/proto.py", 29, "AC101"),
+    ("pkg/proto.py", 33, "AC101"),
+]
+
+
+def lint_codes(
+    root: Path, *paths: str, select: tuple[str, ...] = ("AC1",), cache: bool = False, jobs: int = 1
+) -> list[tuple[str, int, str]]:
+    here = os.getcwd()
+    os.chdir(root)
+    try:
+        config = Config(root=str(root), select=select)
+        result = run(list(paths) or ["."], config, RunOptions(jobs=jobs, use_cache=cache))
+    finally:
+        os.chdir(here)
+    return [(Path(f.path).as_posix(), f.location.row, f.code) for f in result.findings]
+
+
+def test_a_protocol_base_class_of_another_module_puts_the_callbacks_on_the_loop(
+    tmp_path: Path,
+) -> None:
+    write(tmp_path, PROTOCOLS)
+    assert lint_codes(tmp_path) == ON_LOOP
+    assert lint_codes(tmp_path, "pkg/proto.py") == ON_LOOP  # what pre-commit passes
+    assert lint_codes(tmp_path, select=("AC101",)) == [f for f in ON_LOOP if f[2] == "AC101"]
+    write(tmp_path, {f"pkg/m{i}.py": "async def f():\n    pass\n" for i in range(20)})
+    assert lint_codes(tmp_path, jobs=2) == ON_LOOP
+
+
+def test_the_callback_findings_keep_their_sync_advice_and_chain(tmp_path: Path) -> None:
+    write(tmp_path, PROTOCOLS)
+    here = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        result = run(["pkg/proto.py"], Config(root=str(tmp_path)), RunOptions(use_cache=False))
+    finally:
+        os.chdir(here)
+    sleep, chain = [f for f in result.findings if f.location.row in (10, 11)]
+    assert sleep.message.endswith("schedule what follows with loop.call_later()")
+    assert sleep.fix is None and sleep.source_line == "        time.sleep(1)"
+    assert chain.message.startswith("store.flush() -> time.sleep() blocks the event loop;")
+    assert "run_in_executor" in chain.message
+
+
+def test_a_base_that_stops_being_a_protocol_takes_the_findings_away(tmp_path: Path) -> None:
+    write(tmp_path, PROTOCOLS)
+    assert lint_codes(tmp_path, "pkg/proto.py", cache=True) == ON_LOOP
+    base = tmp_path / "pkg/base.py"
+    base.write_text(base.read_text().replace("(asyncio.BufferedProtocol)", "(object)"))
+    assert lint_codes(tmp_path, "pkg/proto.py", cache=True) == []
+    base.write_text(base.read_text().replace("(object)", "(asyncio.Protocol)"))
+    assert lint_codes(tmp_path, "pkg/proto.py", cache=True) == ON_LOOP
+
+
+def test_without_the_project_an_imported_base_decides_nothing() -> None:
+    from asynccheck.lint.api import lint_source
+
+    source = textwrap.dedent(PROTOCOLS["pkg/proto.py"])
+    assert lint_source(source, select=["AC1"], path="pkg/proto.py") == []

@@ -36,10 +36,25 @@ def question(target: str, message: str) -> str:
     return f"{_MARK}{target}\x00{message}"
 
 
+def with_condition(message: str, condition: str) -> str:
+    """A finding's message (or a question's) made a question that also needs the dotted
+    name `condition` to reach a blocking def: targets after the first are conditions."""
+    if message.startswith(_MARK):
+        target, _, rest = message[len(_MARK) :].partition("\x00")
+        return question(f"{target} {condition}", rest)
+    return question(condition, message)
+
+
 @dataclass(frozen=True)
 class Candidate:
     target: str  # the dotted name called: "pkg.storage.save_order"
     finding: Finding  # its message holds the question
+
+    @property
+    def targets(self) -> list[str]:
+        """The dotted name whose chain the message names, then the conditions (a protocol
+        callback's base: `lint.onloop.PROTOCOL_MARK`) that must reach a blocking def too."""
+        return self.target.split(" ")
 
     @property
     def message(self) -> str:

@@ -299,7 +299,7 @@ class ProjectStep:
         for _ in range(_MAX_ROUNDS):
             graph = Graph(self.index, summaries)
             reached = {
-                path: graph.reach_reads(c.target for c in asked)[1]
+                path: graph.reach_reads(t for c in asked for t in c.targets)[1]
                 for path, asked in self._questions.items()
             }
             if not graph.missing:
@@ -310,9 +310,13 @@ class ProjectStep:
             module = self.index.name_of(path)
             findings = []
             for candidate in asked:
-                chain = graph.chain(candidate.target)
-                if chain is not None:
-                    findings.append(candidate.answered(chain.render(module)))
+                target, *conditions = candidate.targets
+                chain = graph.chain(target)
+                if chain is None or any(graph.chain(c) is None for c in conditions):
+                    continue
+                finding = candidate.answered(chain.render(module))
+                if finding not in findings:  # a class with two protocol bases
+                    findings.append(finding)
             answers[path] = Answer(tuple(findings), *self._deps(reached[path], summaries))
         return answers
 

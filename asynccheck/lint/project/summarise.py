@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from asynccheck.lint import names
 from asynccheck.lint.callgraph import calls_by_scope
 from asynccheck.lint.cst import cst
+from asynccheck.lint.onloop import PROTOCOL_BASES, PROTOCOL_MARK
 from asynccheck.lint.project.summary import ClassSummary, DefSummary, ModuleSummary
 from asynccheck.lint.project.targets import ModuleNames, call_target, class_name
 from asynccheck.lint.scopes import DEF, IMPORT
@@ -24,6 +25,9 @@ if TYPE_CHECKING:
 Classify = Callable[["FileContext", "Site"], Any]  # -> an object with .code, .call, .site
 RunsWhenCalled = Callable[["Scope", "set[int]"], bool]
 
+# What a class with an asyncio protocol base holds under `PROTOCOL_MARK`: a def that
+# "blocks", so the graph's chain to it is the answer that the class is a protocol.
+_PROTOCOL = DefSummary(True, ("", "asyncio protocol"))
 _SUPPRESSION_HINT = re.compile(r"#.*(?:noqa|asynccheck\s*:\s*ignore)", re.IGNORECASE)
 
 
@@ -70,6 +74,9 @@ def summarise(
         defs[qualname] = DefSummary(
             followed, (first.code, first.call) if first is not None else None, tuple(kept)
         )
+    for qualname, info in classes.items():  # found through subclasses' bases (lint.onloop)
+        if any(base in PROTOCOL_BASES for base in info.bases):
+            defs[f"{qualname}.{PROTOCOL_MARK}"] = _PROTOCOL
     return ModuleSummary(module, defs, classes, _imports(spelled, ctx))
 
 

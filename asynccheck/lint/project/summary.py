@@ -14,7 +14,7 @@ from typing import Any, Optional
 
 from asynccheck._hash import blake2b
 
-_FORMAT = 1
+_FORMAT = 2  # 2: a protocol class has a lint.onloop.PROTOCOL_MARK def
 
 
 @dataclass(frozen=True)
