@@ -906,3 +906,79 @@ def test_a_handler_that_hands_the_exception_to_another_librarys_reraiser(
         f"    except BaseException as exc:\n        {handler}\n"
     )
     assert bool(lint_source(source, select=["AC302"])) is flagged
+
+
+STARTED_THROUGH = """
+import asyncio
+from .util import create_task
+
+class Fetcher:
+    async def _routine(self, requests):
+        def start_pending(coro, node):
+            task = create_task(coro)
+            self._pending.add(task)
+
+        for node, request in requests:
+            start_pending(self._fetch(request), node=node)
+        {extra}
+
+    async def _fetch(self, request):
+        try:
+            return await self._client.send(request)
+        except asyncio.CancelledError:
+            return False
+"""
+
+
+@pytest.mark.parametrize(
+    ("extra", "codes"),
+    [
+        # started through a local function that hands its parameter to create_task
+        ("", ["AC306"]),
+        # also awaited: not only a task's entry
+        ("await self._fetch(None)", ["AC301"]),
+        # what the wrapper is given in another parameter is not started
+        ("start_pending(None, node=self._fetch(None))", ["AC301"]),
+    ],
+)
+def test_a_coroutine_started_through_a_local_wrapper_is_a_task_entry(
+    extra: str, codes: list[str]
+) -> None:
+    found = lint_source(STARTED_THROUGH.format(extra=extra), select=["AC301", "AC306"])
+    assert sorted(f.code for f in found) == codes
+
+
+STARTED_ON_ANOTHER_RECEIVER = """
+import asyncio
+
+class Subscription:
+    def start(self, sub):
+        sub._jsi._hbtask = asyncio.create_task(sub._jsi.activity_check())
+
+    class _JSI:
+        async def activity_check(self):
+            while True:
+                try:
+                    await asyncio.sleep(self._hbi)
+                except asyncio.CancelledError:
+                    break
+{extra}
+"""
+
+
+@pytest.mark.parametrize(
+    ("extra", "codes"),
+    [
+        # the one async def of that name, only ever started as a task
+        ("", ["AC306"]),
+        # the name is also called on some receiver without starting a task
+        ("async def poke(jsi):\n    await jsi.activity_check()\n", ["AC301"]),
+        # two async defs have that name: which one is started is not known
+        ("class Other:\n    async def activity_check(self):\n        pass\n", ["AC301"]),
+    ],
+)
+def test_a_method_started_on_an_untyped_receiver_is_a_task_entry(
+    extra: str, codes: list[str]
+) -> None:
+    found = lint_source(STARTED_ON_ANOTHER_RECEIVER.format(extra=extra), select=["AC301", "AC306"])
+    assert sorted(f.code for f in found) == codes

@@ -26,7 +26,11 @@ class TaskEntrySwallowsCancel(Rule):
     and AC302 keep every handler after which the coroutine goes on running (a `continue`, a
     loop that goes round again, an `await` after the handler), and every coroutine that is
     awaited somewhere or never started in the module: only a coroutine the module starts as
-    a task, and nothing else calls, is an entry."""
+    a task, and nothing else calls, is an entry. Started means handed to a task starter,
+    directly or through a function of the module that hands its parameter on (`def
+    start(coro): tasks.add(create_task(coro))`); a method called on a receiver the file
+    cannot type (`create_task(sub._jsi.check())`) counts when it is the module's only
+    async def of that name and every call of that name starts a task."""
 
     code = "AC306"
     name = "task-entry-swallows-cancel"
