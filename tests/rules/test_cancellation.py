@@ -982,3 +982,41 @@ def test_a_method_started_on_an_untyped_receiver_is_a_task_entry(
 ) -> None:
     found = lint_source(STARTED_ON_ANOTHER_RECEIVER.format(extra=extra), select=["AC301", "AC306"])
     assert sorted(f.code for f in found) == codes
+
+
+CANCELLED_IN_A_LOOP = """
+import asyncio
+
+async def get_services(changed, fetch):
+    while True:
+        changed_task = asyncio.create_task(changed.wait())
+        get_task = asyncio.create_task(fetch())
+        _, pending = await asyncio.wait({waited}, return_when=asyncio.FIRST_COMPLETED)
+        for p in {loop_over}:
+            p.cancel()
+        if not changed.is_set():
+            return get_task.result()
+        try:
+            await get_task
+        except OSError:
+            pass
+        except asyncio.CancelledError:
+            pass
+"""
+
+
+@pytest.mark.parametrize(
+    ("waited", "loop_over", "flagged"),
+    [
+        # every pending task of the wait is cancelled, get_task among those waited for
+        ("[changed_task, get_task]", "pending", False),
+        ("(changed_task, get_task)", "pending", False),
+        ("[changed_task]", "[changed_task, get_task]", False),
+        # get_task was not in the wait, nor in the list the loop cancels
+        ("[changed_task]", "pending", True),
+        ("[changed_task, get_task]", "[changed_task]", True),
+    ],
+)
+def test_tasks_cancelled_one_by_one_in_a_loop(waited: str, loop_over: str, flagged: bool) -> None:
+    source = CANCELLED_IN_A_LOOP.format(waited=waited, loop_over=loop_over)
+    assert bool(lint_source(source, select=["AC301"])) is flagged

@@ -33,7 +33,9 @@ class CancelledErrorSwallowed(Rule):
     by an unconditional `raise`; a handler that hands the exception to a helper of the
     module which re-raises it when it is a cancellation; and waiting for a task this code
     cancelled (`t.cancel()`, then `try: await t` / `except CancelledError: pass`; also a
-    `self.x` task a method of the class cancels).
+    `self.x` task a method of the class cancels, and tasks cancelled one by one in a loop
+    over them or over the pending set of an `asyncio.wait([a, b])`). A handler that hands
+    the exception to another library's re-raiser (`six.reraise`, `raise_...(exc)`) re-raises.
 
     Reported apart, as AC306 (opt-in): a swallow in a coroutine only ever started as a task
     (`create_task(self._run())`, `asyncio.run(main())`), after which the coroutine ends. The

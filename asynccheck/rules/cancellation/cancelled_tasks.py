@@ -103,6 +103,7 @@ def waits_for_cancelled_task(ctx: FileContext, handler: Handler) -> bool:
     scope = handler.site.scope
     nodes = list(descendants(body))
     cancelled = _cancelled_receivers(ctx, scope) - _cancelled_only_in(ctx, handler)
+    cancelled |= _cancelled_through_loops(ctx, scope)
     cancelled.update(ctx.code_for(n.func.value) for n in nodes if _is_cancel_call(n))
     awaits = 0
     for node in nodes:
@@ -119,6 +120,59 @@ def waits_for_cancelled_task(ctx: FileContext, handler: Handler) -> bool:
         ):
             return False  # `async with asyncio.timeout(1): await task` is fine
     return awaits > 0
+
+
+def _cancelled_through_loops(ctx: FileContext, scope: Scope) -> set[str]:
+    """The tasks a loop of the function cancels one by one: `for t in [a, b]: t.cancel()`,
+    or over the pending set of a wait on listed tasks (`_, pending = await
+    asyncio.wait([a, b])` ... `for p in pending: p.cancel()`): a and b."""
+    per_scope: dict[int, set[str]] = ctx.memo("cancelled-through-loops", lambda _ctx: {})
+    found = per_scope.get(id(scope))
+    if found is not None:
+        return found
+    found = set()
+    nodes = list(descendants(statements_of(scope.node))) if scope.kind != "module" else []
+    waited: dict[str, list[Any]] = {}  # `pending` -> the tasks its wait was given
+    for node in nodes:
+        if isinstance(node, cst.Assign) and len(node.targets) == 1:
+            tasks = _waited_tasks(node.value, scope)
+            target = node.targets[0].target
+            if tasks is not None and isinstance(target, cst.Tuple) and len(target.elements) == 2:
+                pending = target.elements[1].value
+                if isinstance(pending, cst.Name):
+                    waited[pending.value] = tasks
+    for node in nodes:
+        if not isinstance(node, cst.For) or not isinstance(node.target, cst.Name):
+            continue
+        variable = node.target.value
+        if not any(
+            _is_cancel_call(n)
+            and isinstance(n.func.value, cst.Name)
+            and n.func.value.value == variable
+            for n in descendants(statements_of(node))
+        ):
+            continue
+        if isinstance(node.iter, (cst.List, cst.Tuple, cst.Set)):
+            found.update(ctx.code_for(task) for task in elements(node.iter))
+        elif isinstance(node.iter, cst.Name) and node.iter.value in waited:
+            found.update(ctx.code_for(task) for task in waited[node.iter.value])
+    per_scope[id(scope)] = found
+    return found
+
+
+def _waited_tasks(value: Any, scope: Scope) -> Any:
+    """The listed tasks of `await asyncio.wait([a, b], ...)`, or None."""
+    if isinstance(value, cst.Await):
+        value = value.expression
+    if not (
+        isinstance(value, cst.Call)
+        and value.args
+        and value.args[0].keyword is None
+        and resolve(value.func, scope) in ("asyncio.wait", "asyncio.tasks.wait")
+        and isinstance(value.args[0].value, (cst.List, cst.Tuple, cst.Set))
+    ):
+        return None
+    return elements(value.args[0].value)
 
 
 def _cancelled_only_in(ctx: FileContext, handler: Handler) -> set[str]:
