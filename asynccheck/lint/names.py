@@ -18,7 +18,9 @@ from asynccheck.rules.catalog import (
     ATTRIBUTE_RESULTS,
     CATALOGUE_MODULES,
     CONSTRUCTORS,
+    IN_MEMORY_BUFFERS,
     IN_MEMORY_DATABASES,
+    IN_MEMORY_FILE_ARGUMENTS,
     IN_MEMORY_MARKERS,
     KNOWN_NAMES,
     METHOD_RESULTS,
@@ -165,7 +167,12 @@ def _last_name(node: Any) -> str:
 
 
 def opens_in_memory(call: Any, name: str) -> bool:
-    """`sqlite3.connect(":memory:")` and its URI forms: a database with no file behind it."""
+    """`sqlite3.connect(":memory:")` and its URI forms: a database with no file behind it;
+    `tarfile.open(fileobj=io.BytesIO(data))`: an archive read from memory."""
+    buffer = IN_MEMORY_FILE_ARGUMENTS.get(name)
+    if buffer is not None:
+        value = _argument(call, *buffer)
+        return isinstance(value, cst.Call) and dotted(value.func) in IN_MEMORY_BUFFERS
     parameter = IN_MEMORY_DATABASES.get(name)
     if parameter is None:
         return False

@@ -192,6 +192,14 @@ NO_WAIT_FLAGS: Mapping[str, tuple[int, str, str]] = {
 # "db-connection" whose queries wait on a disk.
 IN_MEMORY_DATABASES: Mapping[str, tuple[int, str]] = {"sqlite3.connect": (0, "database")}
 IN_MEMORY_MARKERS = (":memory:", "mode=memory")
+# Archive and compression openers given a buffer in memory for their file (`tarfile.open(
+# fileobj=io.BytesIO(data))`) read no disk: (position, keyword) of that file argument.
+IN_MEMORY_FILE_ARGUMENTS: Mapping[str, tuple[int, str]] = {
+    "tarfile.open": (2, "fileobj"),
+    "zipfile.ZipFile": (0, "file"),
+    **{f"{module}.open": (0, "filename") for module in ("gzip", "bz2", "lzma")},
+}
+IN_MEMORY_BUFFERS = frozenset(("io.BytesIO", "io.StringIO", "BytesIO", "StringIO"))
 
 # (type key, method) -> type key of the result, for chains like `Path(p).open()`.
 METHOD_RESULTS: Mapping[tuple[str, str], str] = {

@@ -287,6 +287,30 @@ def test_an_in_memory_sqlite_database_does_not_block(connect: str, rows: list[in
 
 
 @pytest.mark.parametrize(
+    ("opened", "flagged"),
+    [
+        ("tarfile.open(mode='r', fileobj=BytesIO(data))", False),
+        ("tarfile.open(None, 'r', io.BytesIO(data))", False),
+        ("zipfile.ZipFile(io.BytesIO(data))", False),
+        ("gzip.open(io.BytesIO(data))", False),
+        # a path, or a file object that may be on disk, is still read from disk
+        ("tarfile.open(path)", True),
+        ("tarfile.open(path, fileobj=fp)", True),
+        ("zipfile.ZipFile(path)", True),
+        ("gzip.open(io.BytesIO(data).name)", True),
+    ],
+)
+def test_an_archive_opened_from_a_buffer_in_memory_does_not_block(
+    opened: str, flagged: bool
+) -> None:
+    source = (
+        "import gzip, io, tarfile, zipfile\nfrom io import BytesIO\n"
+        f"async def f(path, fp, data):\n    return {opened}\n"
+    )
+    assert bool(codes_at(source)) is flagged
+
+
+@pytest.mark.parametrize(
     ("call", "rows"),
     [
         ("os.waitpid(-1, os.WNOHANG)", []),

@@ -14,7 +14,9 @@ class BlockingFileIo(ToThreadFix):
     returns is flagged); `seek()` with no write pending (on a file only read, or right
     after `flush()`: a bare lseek); a lazy iterator (`os.walk`, `Path.glob`, `Path.walk`,
     `Path.iterdir()` below 3.13) handed to a thread, or made on the loop and only advanced
-    in a thread (`it = p.iterdir()` then `await asyncio.to_thread(list, it)`)."""
+    in a thread (`it = p.iterdir()` then `await asyncio.to_thread(list, it)`); an archive
+    read from a buffer in memory (`tarfile.open(fileobj=io.BytesIO(data))`, `zipfile.
+    ZipFile(io.BytesIO(data))`, `gzip.open(io.BytesIO(data))`)."""
 
     code = "AC104"
     name = "blocking-file-io"
