@@ -38,8 +38,10 @@ FAMILY_INTROS: Mapping[str, str] = {
     "of the run goes on.",
     "AC1": "The event loop runs one callback at a time, on one thread. A call that blocks "
     "(sleeping, network or disk I/O, a subprocess, a thread lock) inside `async def` stops "
-    "every other task until it returns. AC110 also follows the plain functions a coroutine "
-    "calls.",
+    "every other task until it returns; so does one in the sync code the loop calls itself "
+    "(protocol callbacks such as `data_received`, functions handed to `call_soon` or "
+    "`add_done_callback`), where the advice is a thread, not an `await`. AC110 also follows "
+    "the plain functions they call, across the project's modules.",
     "AC2": "Sessions, clients, pools, connections and responses hold sockets and file "
     "descriptors. Left open, they leak connections and print `Unclosed client session` "
     "warnings; `async with` closes them on every path, exceptions included.",
@@ -170,6 +172,7 @@ def _render(rule: type[Rule], *, site: bool) -> str:
     template = message_template(rule)
     what = f"Reports {_code_span(template)}." if site else f"Reports: {template}"
     lines += ["## What it does", "", what, ""]
+    lines += _sync_text(rule, site)
     if rule.explanation():
         lines += ["## Why is this bad?", "", rule.explanation(), ""]
 
@@ -194,6 +197,29 @@ def _render(rule: type[Rule], *, site: bool) -> str:
         lines += [f"- <{url}>" if site else f"- {url}" for url in rule.references]
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _sync_text(rule: type[Rule], site: bool) -> list[str]:
+    """What a blocking-call rule (AC101-AC109: those with `sync_help`) says in sync code the
+    loop runs, where no `await` can go."""
+    if not hasattr(rule, "sync_help"):
+        return []
+    sync = _PLACEHOLDER.sub(r"<\1>", getattr(rule, "sync_message", None) or rule.message)
+    help_text = getattr(rule, "sync_help", "")
+    said = _code_span(sync) if site else f'"{sync}"'
+    text = (
+        "Also in sync code the loop runs itself: the callbacks of `asyncio.Protocol`, "
+        "`BufferedProtocol`, `DatagramProtocol` and `SubprocessProtocol` subclasses (also "
+        "through a base class in another module of the project), and functions handed to "
+        "`loop.call_soon`, `call_later`, `call_at`, `call_soon_threadsafe`, `add_reader`, "
+        "`add_writer`, `add_signal_handler` or `fut.add_done_callback`. Nothing can be "
+        f"awaited there, so it reports {said}"
+        + (f', with the help line "{help_text}"' if help_text else "")
+        + ", and offers no fix. A sync def nested in a coroutine and called there runs on "
+        "the loop too, but it is no callback: it gets the message above, no fix, and the help "
+        "to make it an `async def` or call it with `await asyncio.to_thread(...)`."
+    )
+    return [text, ""]
 
 
 def _wrap(markdown: str, width: int) -> str:

@@ -131,6 +131,38 @@ def test_explain_is_plain_markdown_for_a_terminal() -> None:
                 assert len(line) <= TERMINAL_WIDTH, f"{rule.code}: {line!r}"
 
 
+def test_blocking_rules_say_what_they_report_in_sync_code_the_loop_runs() -> None:
+    """The sync-callback wording (lint.onloop) is on every AC101-AC109 page, from metadata."""
+    for code in [f"AC10{i}" for i in range(1, 10)]:
+        text = " ".join(explain(REGISTRY[code]).split())
+        assert "`fut.add_done_callback`" in text, code
+        assert "Nothing can be awaited there" in text and "offers no fix" in text, code
+        assert "no callback" in text, code  # a nested def the coroutine calls
+    sleep = " ".join(explain(REGISTRY["AC101"]).split())
+    assert "schedule what follows with loop.call_later()" in sleep
+    file_io = " ".join(explain(REGISTRY["AC104"]).split())
+    assert "loop.run_in_executor(None, ...)" in file_io and "move the work to a task" in file_io
+    assert "`BufferedProtocol`" in rule_page(REGISTRY["AC104"])
+
+
+def test_ac110_says_what_is_followed_across_modules_and_what_is_not() -> None:
+    text = " ".join(explain(REGISTRY["AC110"]).split())
+    for said in (
+        "from .storage import save",  # imports
+        "a re-export through a package's `__init__.py`",
+        "called on `Class()`",
+        "on `self.repo` assigned `Repo()` or annotated in the class body",
+        "also through a base class in another module of the project",
+        "`asyncio.to_thread`, `loop.run_in_executor`, `anyio.to_thread.run_sync`",
+        "`async def` helpers",
+        "at most 12 re-exports or base classes",
+        "The project is the package tree around the linted files",
+        "loop.run_in_executor(None, helper)",
+    ):
+        assert said in text, said
+    assert "reached only through a class of another module" not in text
+
+
 # --- pages that describe other files ------------------------------------------------------------
 
 

@@ -38,9 +38,13 @@ class BlockingViaHelper(Rule):
     and a method a class inherits from a base in the project. Calls are followed from
     every place that runs on the loop: `async def` bodies, and the sync code the loop
     calls itself (the callbacks of `asyncio.Protocol` subclasses and their buffered,
-    datagram and subprocess kinds, and functions handed to `loop.call_soon`/`call_later`/
-    `call_at`/`call_soon_threadsafe`/`add_reader`/`add_writer`/`add_signal_handler` or
-    `fut.add_done_callback`; there the advice is `loop.run_in_executor`, not an `await`).
+    datagram and subprocess kinds, also through a base class in another module of the
+    project, and functions handed to `loop.call_soon`/`call_later`/`call_at`/
+    `call_soon_threadsafe`/`add_reader`/`add_writer`/`add_signal_handler` or
+    `fut.add_done_callback`; nothing can be awaited there, so the advice is "hand it to a
+    thread: loop.run_in_executor(None, helper)"). A sync def nested in a coroutine is
+    followed only when the coroutine calls it; it is no loop callback unless it is handed
+    to one of those.
 
     The project is the package tree around the linted files (found by walking up their
     `__init__.py`s, so `src/` layouts work, and from the folder of the configuration), so
@@ -65,9 +69,15 @@ class BlockingViaHelper(Rule):
     a call through a name bound more than once or to a value of unknown type, `getattr`,
     callables kept in dicts or passed as arguments, a subclass's override of the method of
     the declared type, a method a class may inherit from a base outside the project, a
-    protocol whose asyncio base is reached only through a class of another module, and in
-    another module a `# noqa` placed inside a statement that spans lines (other than on
-    its last line).
+    protocol base reached through a class of another module that also has a base outside
+    the project, and in another module a `# noqa` placed inside a statement that spans
+    lines (other than on its last line).
+
+    Limits: in other modules a name is followed through at most 12 re-exports or base
+    classes, and the modules a chain reaches are read in at most 64 rounds (one round a
+    level of imports); within a module, base classes are followed 8 deep. The chain itself
+    has no length limit: the shortest one is named. There is no fix; `--fix` reports and
+    counts these findings like a plain run.
 
     Run the helper in a worker thread (`await asyncio.to_thread(load_settings)`), or make
     the chain async."""
