@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Optional
 from asynccheck.config import Config
 from asynccheck.globs import ignored_for_file
 from asynccheck.lint.context import FileContext, LintSettings, RawFinding
-from asynccheck.lint.cst import cst
 from asynccheck.lint.facts import collect
 from asynccheck.lint.finding import Finding, Position, split_lines
 from asynccheck.lint.onloop import (
@@ -21,6 +20,7 @@ from asynccheck.lint.onloop import (
     mark_on_loop,
     on_condition,
 )
+from asynccheck.lint.parse import parse_module
 from asynccheck.rules import ENGINE_CODES, REGISTRY
 from asynccheck.rules.advice import fit_findings
 from asynccheck.rules.base import Rule
@@ -124,7 +124,7 @@ class Checker:
         if not rules and "AC001" not in self.codes:
             return [], None  # nothing can fire: do not even parse
         try:
-            module = cst.parse_module(text)
+            module = parse_module(text)  # unvalidated: a fix's new nodes still are
         except Exception as error:  # libcst raises ParserSyntaxError, and worse on odd input
             return self._syntax_error(path, text, error), None
         if not rules and not project:

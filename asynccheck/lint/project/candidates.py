@@ -149,9 +149,9 @@ def _place(finding: Finding, locator: str) -> Finding:
 
 def _located(path: str, locator: str) -> Optional[tuple[Position, Position, str]]:
     from asynccheck.lint.context import FileContext, LintSettings
-    from asynccheck.lint.cst import cst
     from asynccheck.lint.facts import collect
     from asynccheck.lint.finding import split_lines
+    from asynccheck.lint.parse import parse_module
     from asynccheck.lint.positions import spans
     from asynccheck.lint.source import decode
 
@@ -164,7 +164,7 @@ def _located(path: str, locator: str) -> Optional[tuple[Position, Position, str]
                 text = decode(f.read()).text
             if text is None or _digest(text) != digest:
                 return None
-            module = cst.parse_module(text)
+            module = parse_module(text)
         except Exception:  # gone, unreadable, or no longer parsed
             return None
         for old in _PARSED.values():

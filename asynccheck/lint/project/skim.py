@@ -20,11 +20,9 @@ caller parses the original.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any, Optional
 
-from asynccheck.lint.cst import cst
+from asynccheck.lint.parse import parse_module
 
 # A string (any prefix, triple-quoted or not) or a comment, in source order.
 _TOKENS = re.compile(
@@ -44,34 +42,12 @@ def parse_for_summary(text: str) -> Optional[tuple[str, Any]]:
     """(the text parsed, its tree) for a summary: the skimmed text when it parses, else the
     whole; None when neither parses."""
     short = skim(text)
-    with _unvalidated():
-        for candidate in (short, text) if short is not None else (text,):
-            try:
-                return candidate, cst.parse_module(candidate)
-            except Exception:  # libcst raises ParserSyntaxError, and worse on odd input
-                continue
+    for candidate in (short, text) if short is not None else (text,):
+        try:
+            return candidate, parse_module(candidate)
+        except Exception:  # libcst raises ParserSyntaxError, and worse on odd input
+            continue
     return None
-
-
-@contextmanager
-def _unvalidated() -> Iterator[None]:
-    """Build the parser's nodes without `_validate()`: a sixth of the parse, and the parser
-    only makes valid nodes (libcst's own note on `CSTNode.__post_init__` says as much). Only
-    for a tree that is read, never edited or printed."""
-    node = cst.CSTNode
-    saved = node.__dict__.get("__post_init__")
-    if saved is None:  # not the libcst this was written for: validate as usual
-        yield
-        return
-    node.__post_init__ = _no_validation
-    try:
-        yield
-    finally:
-        node.__post_init__ = saved
-
-
-def _no_validation(self: Any) -> None:
-    pass
 
 
 _NOT_SPACE = re.compile(r"\S")
