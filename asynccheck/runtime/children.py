@@ -138,7 +138,7 @@ class ExitSignals:
                     last_words()
             die_by_signal(signum)
         self.received = signum
-        if not self.finishing:
+        if not self.finishing and not _leaving(frame):
             raise Terminated(signum)
 
 
@@ -294,6 +294,18 @@ class _Session:
 _session: _Session | None = None
 _real_exit = os._exit
 _hooks_installed = False
+
+
+def _leaving(frame: FrameType | None, depth: int = 4) -> bool:
+    """Whether the signal interrupted `_os_exit` (or what it calls) before it could mark the
+    report as being written: raising there would skip the report (seen: a pool worker told to
+    stop by `terminate()` just as it left through `os._exit`). `_os_exit` writes it and then
+    dies by the signal."""
+    while frame is not None and depth > 0:
+        if frame.f_code is _os_exit.__code__:
+            return True
+        frame, depth = frame.f_back, depth - 1
+    return False
 
 
 def _os_exit(status: int) -> NoReturn:

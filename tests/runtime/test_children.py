@@ -384,3 +384,43 @@ def test_merge_keeps_pids_moves_times_and_sums_hotspots_by_site() -> None:
     assert merged.hotspots == (Hotspot(site, 3, 550.0, 300.0, blocking_call="time.sleep"),)
     assert merged.processes == (1, 2) and merged.loops == 2
     assert merged.slow_callbacks_seen == 2  # the parent's copy in the child is not counted
+
+
+def test_a_signal_arriving_as_a_child_leaves_by_os_exit_still_gets_its_report(
+    tmp_path: Path,
+) -> None:
+    """A pool worker told to stop by terminate() just as it leaves through os._exit(): the
+    signal's handler runs inside our os._exit before it marks the report as being written.
+    Planted here by sending SIGTERM at that very point; the report is written all the same
+    and the child then dies by the signal, as a plain python child would."""
+    (tmp_path / "app.py").write_text(
+        "import asyncio, os, signal, time\n"
+        "from asynccheck.runtime import children\n"
+        "async def child_work():\n"
+        "    time.sleep(0.12)\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        "    asyncio.run(child_work())\n"
+        "    finish = children.ExitSignals.finish\n"
+        "    def late_signal(self):\n"
+        "        signal.raise_signal(signal.SIGTERM)  # the handler runs right here\n"
+        "        finish(self)\n"
+        "    children.ExitSignals.finish = late_signal\n"
+        "    os._exit(0)\n"
+        "print('child', pid, 'status', os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))\n"
+    )
+    env = python_env()
+    env["TMPDIR"] = str(tmp_path)
+    proc = subprocess.run(
+        [*PROFILE, "--no-profile", "--json", str(tmp_path / "r.json"), str(tmp_path / "app.py")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    child_pid = int(proc.stdout.split()[1])
+    assert proc.stdout.split()[3] == str(-signal.SIGTERM)
+    data = json.loads((tmp_path / "r.json").read_text())
+    assert data["processes"][1:] == [child_pid], data["notes"]
+    assert [cb["pid"] for cb in data["slow_callbacks"]] == [child_pid]
