@@ -68,7 +68,7 @@ async def test_a_newer_change_supersedes_pending_work(client: LanguageClient, fo
     client.published.clear()
     for version in range(2, 12):  # a burst of typing: only the last text matters
         # long enough that linting one text takes longer than the next change to arrive
-        body = "    time.sleep(1)\n" * 11 if version == 11 else "    x = [i for i in 'ab']\n" * 800
+        body = "    time.sleep(1)\n" * 11 if version == 11 else "    x = [i for i in 'ab']\n" * 2400
         change(client, uri, f"import time\n\nasync def f():\n{body}", version)
     found = await published(client, uri, lambda found: len(found) == 11)
     assert codes(found) == ["AC101"] * 11
