@@ -39,6 +39,7 @@ from typing import Any, Callable, NoReturn
 
 from asynccheck.runtime.install import Monitor, monitor
 from asynccheck.runtime.report import Hotspot, Report, Site
+from asynccheck.runtime.signal_relay import SignalRelay
 
 __all__ = [
     "ENV_VAR",
@@ -103,6 +104,8 @@ class ExitSignals:
         self.received: int | None = None
         self.finishing = False
         self.resent = False  # the first signal's exception was swallowed; raise it again
+        self.nudged = False  # the relay sent the first signal again: its wake-up was lost
+        self.relay: SignalRelay | None = None
         # What must still happen when a second signal ends the process at once (each checks
         # for itself whether it belongs to this process: a forked child shares this object).
         self.last_words: list[Callable[[], None]] = []
@@ -113,6 +116,8 @@ class ExitSignals:
         for signum in EXIT_SIGNALS:
             if signal.getsignal(signum) == signal.SIG_DFL:
                 signal.signal(signum, self._handle)
+        if self.relay is None:
+            self.relay = SignalRelay.start(self, EXIT_SIGNALS)
         if not isinstance(sys.unraisablehook, _ResendSwallowed):
             sys.unraisablehook = _ResendSwallowed(self, sys.unraisablehook)
 
@@ -125,11 +130,25 @@ class ExitSignals:
             if signal.getsignal(signum) not in (signal.SIG_IGN, None):
                 signal.signal(signum, self._handle)
 
+    def uninstall(self) -> None:
+        """Give back what `install` took besides the handlers (the caller restores those)."""
+        if self.relay is not None:
+            self.relay.stop()
+            self.relay = None
+
     def after_fork(self) -> None:
         self.received = None
         self.finishing = False
+        self.nudged = False
+
+    def handler(self) -> Callable[..., object]:
+        return self._handle
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.nudged:
+            self.nudged = False
+            if self.received is not None:  # the relay's resend crossed the handler's own run
+                return
         if self.resent:
             self.resent = False
         elif self.received is not None:  # the second one: a plain python would be dead already

@@ -449,6 +449,7 @@ def profile_program(
         if run.children is not None:
             run.children.close()
         _restore_signal_handlers(saved)
+        exits.uninstall()
 
 
 def _finish_at_os_exit(run: _Run, status: int) -> None:

@@ -202,6 +202,63 @@ def test_our_threads_leave_signals_to_the_program() -> None:
         assert mask & (1 << (signal.SIGTERM - 1)) and mask & (1 << (signal.SIGINT - 1))
 
 
+LOST_WAKEUP_APP = """\
+import asyncio, multiprocessing, os, signal, sys, threading, time
+async def work():
+    time.sleep(0.12)  # the slow callback
+def stuck():
+    signal.alarm(20)  # never left behind, whatever happens
+    asyncio.run(work())
+    lock = multiprocessing.Lock()
+    lock.acquire()
+    # A thread of the program gets the SIGTERM (as when the main thread has another signal
+    # pending): its C handler runs there, and nothing wakes the main thread in sem_wait.
+    threading.Timer(0.3, lambda: signal.pthread_kill(threading.get_ident(), signal.SIGTERM)).start()
+    lock.acquire()
+if sys.argv[1] == "main":
+    stuck()
+else:
+    pid = os.fork()
+    if pid == 0:
+        stuck()
+        os._exit(0)
+    print("child", pid, os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]), flush=True)
+"""
+
+
+@pytest.mark.parametrize("where", ["main", "forked-child"])
+def test_a_sigterm_whose_wakeup_was_lost_still_ends_the_program(tmp_path: Path, where: str) -> None:
+    """The main thread blocks in a lock's sem_wait; the SIGTERM is handled at C level in another
+    thread, so the Python handler is marked but nothing wakes the main thread to run it (the
+    same as a signal landing just before sem_wait: a pool worker stopped by terminate()).
+    Plain python dies by the signal's default action; under asynccheck the relay sends it to
+    the main thread again, and the program unwinds, reports and dies by it."""
+    app = tmp_path / "lost_wakeup.py"
+    app.write_text(LOST_WAKEUP_APP)
+    plain = subprocess.run(
+        [sys.executable, str(app), where], capture_output=True, text=True, timeout=30
+    )
+    json_path = tmp_path / "r.json"
+    env = {**python_env(), "TMPDIR": str(tmp_path)}
+    profiled = subprocess.run(
+        [*PROFILE, "--no-profile", "--json", str(json_path), str(app), where],
+        capture_output=True, text=True, env=env, timeout=30,
+    )  # fmt: skip
+    data = json.loads(json_path.read_text())
+    if where == "main":
+        assert plain.returncode == profiled.returncode == -signal.SIGTERM, profiled.stderr
+        assert data["exit_code"] == 143
+        pids = [data["processes"][0]]
+    else:
+        child = int(profiled.stdout.split()[1])
+        assert plain.stdout.split()[2] == profiled.stdout.split()[2] == "-15", profiled.stderr
+        assert profiled.returncode == 0, profiled.stderr
+        pids = [child]
+    assert [(cb["location"]["function"], cb["pid"]) for cb in data["slow_callbacks"]] == [
+        ("work", pid) for pid in pids
+    ]
+
+
 def test_uvicorn_reraising_sigterm_after_its_graceful_shutdown(tmp_path: Path) -> None:
     """uvicorn catches SIGTERM, shuts down, restores the old handler and raises it again."""
     from .test_children import serve_uvicorn
