@@ -15,7 +15,7 @@ from typing import Any, Optional
 from asynccheck import __version__
 from asynccheck._hash import blake2b
 
-_FORMAT = 8  # 8: findings in callbacks of a protocol through another module's base
+_FORMAT = 9  # 9: a summary hash covers `elided` (summaries made for some names only)
 CACHE_DIR_NAME = ".asynccheck_cache"
 _DIGEST_SIZE = 16
 

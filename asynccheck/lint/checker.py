@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Optional
 
@@ -88,21 +88,25 @@ class Checker:
             ]
         return findings, summary
 
-    def summary_of(self, text: str, module: str, is_package: bool) -> Optional[ModuleSummary]:
+    def summary_of(
+        self, text: str, module: str, is_package: bool, wanted: Optional[Set[str]] = None
+    ) -> Optional[ModuleSummary]:
         """A module's summary alone: for a module the linted files reach but do not name.
         None when it cannot be parsed. Bodies that cannot change the summary are left out
-        before the parse (`project.skim`)."""
+        before the parse, and with `wanted`, the top-level defs and classes those names do
+        not need (`project.skim`; the summary names them in `elided`)."""
         from asynccheck.lint.project.skim import parse_for_summary
 
-        parsed = parse_for_summary(text)
+        parsed = parse_for_summary(text, wanted)
         if parsed is None:
             return None
-        text, tree = parsed
+        text, tree, elided = parsed
         ctx = FileContext("", text, tree, collect(tree, frozenset(("Yield",))), self.settings)
         try:
-            return self._summarise(ctx, module, is_package)
+            summary = self._summarise(ctx, module, is_package)
         finally:
             ctx.release()
+        return replace(summary, elided=elided) if elided else summary
 
     def _summarise(self, ctx: FileContext, module: str, is_package: bool) -> ModuleSummary:
         from asynccheck.lint.project.summarise import summarise

@@ -22,7 +22,13 @@ from asynccheck.lint.finding import Finding, Position
 if TYPE_CHECKING:
     from asynccheck.lint.checker import Checker
     from asynccheck.lint.project.candidates import Candidate
-    from asynccheck.lint.project.step import Deps, ProjectStep, Summarised, SummarisePaths
+    from asynccheck.lint.project.step import (
+        Deps,
+        ProjectStep,
+        Summarised,
+        SummarisePaths,
+        SummaryWanted,
+    )
     from asynccheck.lint.project.summary import ModuleSummary
 
 # Below this many files to lint, worker processes cost more than they save.
@@ -118,11 +124,12 @@ def lint_file(path: str) -> FileOutcome:
     )
 
 
-def summarise_file(item: tuple[str, str]) -> Summarised:
-    """A module the linted files reach but do not name: its summary alone (one parse)."""
+def summarise_file(item: SummaryWanted) -> Summarised:
+    """A module the linted files reach but do not name: its summary alone (one parse), for
+    the names wanted from it (None: all)."""
     from asynccheck.lint.source import decode
 
-    path, module = item
+    path, module, wanted = item
     assert _CHECKER is not None
     try:
         stat, data = _read(path)
@@ -130,7 +137,7 @@ def summarise_file(item: tuple[str, str]) -> Summarised:
         return (path, 0, 0, b"", None)
     text = decode(data).text
     is_package = os.path.basename(path) == "__init__.py"
-    summary = _CHECKER.summary_of(text, module, is_package) if text is not None else None
+    summary = _CHECKER.summary_of(text, module, is_package, wanted) if text is not None else None
     return (path, stat.st_mtime_ns, stat.st_size, content_hash(data), summary)
 
 
@@ -279,7 +286,7 @@ def _run_group(
             checkers.append(checker_for(config))
         return checkers[0]
 
-    def summarise_paths(items: Sequence[tuple[str, str]]) -> Iterator[Summarised]:
+    def summarise_paths(items: Sequence[SummaryWanted]) -> Iterator[Summarised]:
         if not items:
             return iter(())
         return _lint_all(list(items), checker(), options, summarise_file)

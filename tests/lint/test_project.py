@@ -653,3 +653,65 @@ def test_without_the_project_an_imported_base_decides_nothing() -> None:
 
     source = textwrap.dedent(PROTOCOLS["pkg/proto.py"])
     assert lint_source(source, select=["AC1"], path="pkg/proto.py") == []
+
+
+# -- modules summarised for some names only (lint.project.skim) -------------------------------
+ROUND_TRIP = {
+    "app/__init__.py": "",
+    "app/a.py": """
+        from app.b import entry
+
+        async def handler():
+            entry()
+    """,
+    "app/b.py": """
+        from app import c
+
+        def entry():
+            c.middle()
+
+        def later():
+            open("x").close()
+
+        def unrelated():
+            pass
+    """,
+    "app/c.py": """
+        from app import b
+
+        def middle():
+            b.later()
+    """,
+}
+
+
+def test_a_name_left_out_of_a_summary_and_read_later_is_summarised_again(
+    tmp_path: Path, checked: list[str], steps: list[ProjectStep]
+) -> None:
+    """b is summarised for `entry`, which does not name `later`; the chain comes back into
+    b for it through c: b is summarised again, with both, and the chain is whole."""
+    write(tmp_path, ROUND_TRIP)
+    chain = ("app/a.py", 5, "b.entry() -> c.middle() -> b.later() -> open()")
+    assert lint(tmp_path, "app/a.py", cache=True) == [chain]
+    assert checked == ["a.py", "app.b", "app.c", "app.b"]
+    assert steps[-1].counts["summarised"] == 3
+    checked.clear()
+    assert lint(tmp_path, "app/a.py", cache=True) == [chain]
+    assert checked == []
+
+
+def test_a_stored_summary_without_a_name_now_wanted_is_made_again(
+    tmp_path: Path, checked: list[str]
+) -> None:
+    write(tmp_path, ROUND_TRIP)
+    assert lint(tmp_path, "app/a.py", cache=True) != []
+    write(tmp_path, {"app/d.py": "from app import b\n\nasync def go():\n    b.unrelated()\n"})
+    (tmp_path / "app/b.py").write_text(
+        (tmp_path / "app/b.py").read_text().replace("pass", "open('y')")
+    )
+    checked.clear()
+    found = lint(tmp_path, "app/a.py", "app/d.py", cache=True)
+    assert ("app/d.py", 4, "b.unrelated() -> open()") in found
+    assert len(found) == 2
+    checked.clear()  # the summary stored last has all three names
+    assert lint(tmp_path, "app/a.py", "app/d.py", cache=True) == found and checked == []

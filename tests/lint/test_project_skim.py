@@ -92,8 +92,9 @@ def _summary(text: str, parsed_text: str, tree: object) -> tuple[object, ...]:
 
 
 def test_only_bodies_that_bind_nothing_outside_are_left_out() -> None:
-    short = skim(MODULE)
-    assert short is not None
+    skimmed = skim(MODULE)
+    assert skimmed is not None and skimmed.elided == frozenset()
+    short = skimmed.text
     assert len(short.splitlines()) == len(MODULE.splitlines())  # line numbers kept
     assert "await self._get(" not in short  # async_fetch: left out
     assert "os.path.exists(y)" not in short  # async_plain: left out
@@ -114,8 +115,8 @@ def test_only_bodies_that_bind_nothing_outside_are_left_out() -> None:
 def test_the_summary_is_the_whole_texts() -> None:
     tree = cst.parse_module(MODULE)
     parsed = parse_for_summary(MODULE)
-    assert parsed is not None and parsed[0] != MODULE
-    assert _summary(MODULE, *parsed) == _summary(MODULE, MODULE, tree)
+    assert parsed is not None and parsed[0] != MODULE and parsed[2] == frozenset()
+    assert _summary(MODULE, *parsed[:2]) == _summary(MODULE, MODULE, tree)
 
 
 @pytest.mark.parametrize(
@@ -143,3 +144,86 @@ def test_an_unparsable_text_is_none_and_a_bad_skim_falls_back_to_the_whole() -> 
     parsed = parse_for_summary(text)
     assert parsed is not None
     assert "y = 2" in parsed[0]
+
+
+# -- for some names only ----------------------------------------------------------------------
+NAMED = """
+import time
+from .other import Base, helper
+
+LIMIT = make_limit()
+
+
+def make_limit():
+    return 3
+
+
+def deco(f):
+    return f
+
+
+def _write(path):
+    open(path).close()
+
+
+def save(path):
+    _write(path)
+
+
+def unrelated():
+    time.sleep(1)
+
+
+def unrelated_too():
+    unrelated()
+
+
+class Local(Base):
+    def run(self):
+        time.sleep(LIMIT)
+
+
+class Store(Local):
+    @deco
+    def put(self, value):
+        save(value)
+
+
+def sets_state():
+    global LIMIT
+    LIMIT = 4
+
+
+async def fetch():
+    return await helper()
+"""
+
+
+def test_only_what_the_wanted_names_need_is_kept() -> None:
+    skimmed = skim(NAMED, frozenset({"Store"}))
+    assert skimmed is not None
+    # Store needs Local (its base), deco, save, and save needs _write; the module's own
+    # statements need make_limit; a def that says `global` is always kept.
+    assert skimmed.elided == frozenset({"unrelated", "unrelated_too", "fetch"})
+    assert len(skimmed.text.splitlines()) == len(NAMED.splitlines())  # line numbers kept
+    assert "time.sleep(1)" not in skimmed.text and "LIMIT = 4" in skimmed.text
+
+
+def test_a_summary_for_some_names_says_what_the_whole_one_says_about_them() -> None:
+    checker = Checker(frozenset(("AC110",)))
+    whole = checker.summary_of(NAMED, "pkg.mod", False)
+    part = checker.summary_of(NAMED, "pkg.mod", False, frozenset({"save"}))
+    assert whole is not None and part is not None
+    assert whole.elided == frozenset() and "unrelated" in part.elided
+    for name in ("save", "_write", "make_limit"):
+        assert part.defs[name] == whole.defs[name] and part.covers((name,))
+    assert part.imports == whole.imports
+    assert not part.covers(("unrelated",)) and not part.covers(("Store.put",))
+    assert "unrelated" not in part.defs and "Store" not in part.classes
+
+
+def test_names_the_module_does_not_define_leave_out_every_def_and_class() -> None:
+    skimmed = skim(NAMED, frozenset({"nothing_here"}))
+    assert skimmed is not None
+    assert "save" in skimmed.elided and "Store" in skimmed.elided
+    assert "make_limit" not in skimmed.elided and "sets_state" not in skimmed.elided

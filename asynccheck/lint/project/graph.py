@@ -4,7 +4,8 @@ A dotted name is looked up the way Python would find it: the longest prefix that
 project module, then a def, a class (calling it runs `__init__`), a method through the
 class's bases, or an import of that module (a re-export) followed on. Every module read on
 the way is recorded, so the cache knows which summaries a file's findings depend on. A
-module not summarised yet is noted in `missing` and the lookup fails for now; the caller
+module not summarised yet, or summarised for other names only (`ModuleSummary.elided`), is
+noted in `missing` with the names `wanted` there, and the lookup fails for now; the caller
 summarises those and builds a new graph. Cycles and long re-export chains just stop.
 
 What was read is recorded finely, as (module, name) pairs: the cache checks a stored
@@ -39,6 +40,7 @@ _Found = Optional[tuple[str, str, str]]  # ("def" | "class", module, qualname)
 # (module, name read in its summary); (module, "") for the summary itself (None when the
 # module cannot be read); (module, None) for a module name looked for and not found.
 Read = tuple[str, Optional[str]]
+_NOT_LOADED: Any = object()
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,9 @@ class Graph:
     index: ModuleIndex
     summaries: Mapping[str, Optional[ModuleSummary]]  # None: the module could not be read
     missing: set[str] = field(default_factory=set)
+    # by module in `missing`: the top-level names looked up there (a summary made for some
+    # names only is made again when a name it left out is read)
+    wanted: dict[str, set[str]] = field(default_factory=dict)
     _lookups: dict[str, tuple[Optional[Node], frozenset[Read]]] = field(default_factory=dict)
     _edges: dict[Node, tuple[tuple[Node, ...], frozenset[Read]]] = field(default_factory=dict)
     _hops: Optional[dict[Node, Optional[Node]]] = None
@@ -86,12 +91,16 @@ class Graph:
             known = self._lookups[dotted] = (node, frozenset(touched))
         return known
 
-    def _summary(self, module: str, touched: set[Read]) -> Optional[ModuleSummary]:
+    def _summary(self, module: str, name: str, touched: set[Read]) -> Optional[ModuleSummary]:
+        """The module's summary, to read `name` in it; None for now when it is not
+        summarised yet or was summarised without `name` (then it is `missing`)."""
         touched.add((module, ""))
-        if module not in self.summaries:
+        summary = self.summaries.get(module, _NOT_LOADED)
+        if summary is _NOT_LOADED or (summary is not None and not summary.covers((name,))):
             self.missing.add(module)
+            self.wanted.setdefault(module, set()).add(name.partition(".")[0])
             return None
-        return self.summaries[module]
+        return summary  # type: ignore[no-any-return]
 
     def _find(self, dotted: str, touched: set[Read], depth: int) -> _Found:
         if depth > _MAX_HOPS:
@@ -101,7 +110,7 @@ class Graph:
         if split is None:
             return None
         module, rest = split
-        summary = self._summary(module, touched)
+        summary = self._summary(module, rest, touched)
         if summary is None:
             return None
         touched.add((module, rest))
@@ -132,7 +141,7 @@ class Graph:
         base outside the project might define it, or an attribute of that name wins."""
         if depth > _MAX_HOPS:
             return None
-        summary = self._summary(module, touched)
+        summary = self._summary(module, cls, touched)
         if summary is None:
             return None
         touched.add((module, cls))
@@ -266,6 +275,8 @@ def read_view(summary: Optional[ModuleSummary], name: str) -> Any:
         return ()
     if name == "*":
         return tuple(sorted((k, v) for k, v in summary.imports.items() if k.startswith("*")))
+    if not summary.covers((name,)):
+        return ("left out",)  # never what a summary that has it says
     info = summary.defs.get(name)
     cls = summary.classes.get(name)
     return (

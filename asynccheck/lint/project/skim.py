@@ -10,6 +10,13 @@ modules, unless it binds a name outside itself: `self.x = ...` (the class's attr
 these is kept whole, and so is one this scanner is unsure about; the rest become `...`, so
 the summary is the same, made from fewer lines.
 
+Given the names the run needs from the module (`wanted`), the top-level defs and classes
+no wanted one needs are left out too, whole, and named in `elided`: over HA's helpers, 13 of
+config_entries' 180 defs are read. A wanted def needs every top-level def or class its text
+names (a call, a base, a decorator), and so does every other top-level statement (imports,
+assignments): kept too, round after round. A name read later that was left out makes the
+caller summarise the module again (`project.step`).
+
 The scan reads lines, strings and brackets with one regular expression, not Python's
 tokenizer (that costs a fifth of libcst's parse; this, a fiftieth). It only ever removes a
 body whose every line is indented deeper than its `async def` and that ends where a line at
@@ -20,6 +27,8 @@ caller parses the original.
 from __future__ import annotations
 
 import re
+from collections.abc import Set
+from dataclasses import dataclass
 from typing import Any, Optional
 
 from asynccheck.lint.parse import parse_module
@@ -38,13 +47,22 @@ _FIRST_PARAM = re.compile(r"\w+\s*(?:\[[^\]]*\]\s*)?\(\s*(\w+|\*|/|\))")
 _BINDS_OUTSIDE = re.compile(r"\b(?:def|class|global|nonlocal)\b")
 
 
-def parse_for_summary(text: str) -> Optional[tuple[str, Any]]:
-    """(the text parsed, its tree) for a summary: the skimmed text when it parses, else the
-    whole; None when neither parses."""
-    short = skim(text)
-    for candidate in (short, text) if short is not None else (text,):
+@dataclass(frozen=True)
+class Skimmed:
+    text: str
+    elided: frozenset[str] = frozenset()  # top-level defs and classes left out
+
+
+def parse_for_summary(
+    text: str, wanted: Optional[Set[str]] = None
+) -> Optional[tuple[str, Any, frozenset[str]]]:
+    """(the text parsed, its tree, the top-level names left out) for a summary: the
+    skimmed text when it parses, else the whole; None when neither parses."""
+    short = skim(text, wanted)
+    candidates = [(short.text, short.elided)] if short is not None else []
+    for candidate, elided in [*candidates, (text, frozenset())]:
         try:
-            return candidate, parse_module(candidate)
+            return candidate, parse_module(candidate), elided
         except Exception:  # libcst raises ParserSyntaxError, and worse on odd input
             continue
     return None
@@ -54,10 +72,13 @@ _NOT_SPACE = re.compile(r"\S")
 _INSIDE = re.compile(r"\n( *)x")
 
 
-def skim(text: str) -> Optional[str]:
-    """`text` with the bodies left out that cannot change its summary; None when nothing
-    was left out (or the text is not one this scan reads with confidence)."""
-    if "async" not in text or "\t" in text or "\r" in text or "\f" in text:
+def skim(text: str, wanted: Optional[Set[str]] = None) -> Optional[Skimmed]:
+    """`text` with the bodies left out that cannot change its summary, and with `wanted`,
+    the top-level defs and classes no wanted name needs; None when nothing was left out
+    (or the text is not one this scan reads with confidence)."""
+    if "\t" in text or "\r" in text or "\f" in text:
+        return None
+    if "async" not in text and wanted is None:
         return None
     masked = _mask(text)
     if masked is None:
@@ -65,10 +86,20 @@ def skim(text: str) -> Optional[str]:
     lines = text.split("\n")
     code = masked.split("\n")
     starts = _statement_starts(code)
+    dropped: dict[int, int] = {}  # first line -> end of a top-level block left out
+    elided: frozenset[str] = frozenset()
+    if wanted is not None:
+        dropped, elided = _unwanted_blocks(code, starts, wanted)
     out: list[str] = []
     cut = 0  # lines before this one are in `out` already
     i = 0
     while i < len(code):
+        if i in dropped:
+            end = dropped[i]
+            out.extend(lines[cut:i])
+            out.extend([""] * (end - i))  # the same line numbers after it
+            cut = i = end
+            continue
         match = _ASYNC_DEF.match(code[i]) if starts[i] else None
         if match is None:
             i += 1
@@ -91,7 +122,56 @@ def skim(text: str) -> Optional[str]:
     if cut == 0:
         return None
     out.extend(lines[cut:])
-    return "\n".join(out)
+    return Skimmed("\n".join(out), elided)
+
+
+_BLOCK_NAME = re.compile(r"(?:async[ ]+)?def[ ]+(\w+)|class[ ]+(\w+)")
+_IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
+_GLOBAL = re.compile(r"\bglobal\b")
+
+
+def _unwanted_blocks(
+    code: list[str], starts: list[bool], wanted: Set[str]
+) -> tuple[dict[int, int], frozenset[str]]:
+    """The top-level defs and classes (decorators included) that neither a wanted name nor
+    any kept text needs: {first line: end}, and their names. A def that says `global` may
+    bind any module name: it is always kept."""
+    tops = [i for i, start in enumerate(starts) if start and code[i][0] != " "]
+    blocks: dict[str, list[tuple[int, int]]] = {}
+    kept_text: list[str] = []  # what is kept whatever is wanted
+    first_decorator: Optional[int] = None
+    for n, line in enumerate(tops):
+        end = tops[n + 1] if n + 1 < len(tops) else len(code)
+        head = code[line]
+        if head.startswith("@"):
+            if first_decorator is None:
+                first_decorator = line
+            continue
+        begin = first_decorator if first_decorator is not None else line
+        first_decorator = None
+        match = _BLOCK_NAME.match(head)
+        text = "\n".join(code[begin:end])
+        if match is None or _GLOBAL.search(text):
+            kept_text.append(text)
+            continue
+        blocks.setdefault(match.group(1) or match.group(2), []).append((begin, end))
+    if not blocks:
+        return {}, frozenset()
+    keep: set[str] = set()
+    todo = [name for name in wanted if name in blocks]
+    todo += [name for name in _IDENTIFIER.findall("\n".join(kept_text)) if name in blocks]
+    while todo:
+        name = todo.pop()
+        if name in keep:
+            continue
+        keep.add(name)
+        for begin, end in blocks[name]:
+            for word in _IDENTIFIER.findall("\n".join(code[begin:end])):
+                if word in blocks and word not in keep:
+                    todo.append(word)
+    elided = frozenset(blocks) - keep
+    dropped = {begin: end for name in elided for begin, end in blocks[name]}
+    return dropped, elided
 
 
 def _mask(text: str) -> Optional[str]:

@@ -37,7 +37,9 @@ Deps = tuple[tuple[str, Union[bytes, int]], ...]
 Reads = dict[str, tuple[tuple[str, ...], Optional[bytes]]]
 # path -> (mtime_ns, size, content hash, summary or None); run by the engine's pool
 Summarised = tuple[str, int, int, bytes, Optional[ModuleSummary]]
-SummarisePaths = Callable[[Sequence[tuple[str, str]]], Iterable[Summarised]]
+# (path, module, the names wanted from it or None for all): what the pool summarises
+SummaryWanted = tuple[str, str, Optional[frozenset[str]]]
+SummarisePaths = Callable[[Sequence[SummaryWanted]], Iterable[Summarised]]
 _MAX_ROUNDS = 64
 _UNKNOWN: Any = object()
 _STALE: Any = object()  # a module whose file changed since it was summarised
@@ -68,6 +70,7 @@ class ProjectStep:
     _stamps: dict[str, Optional[int]] = field(default_factory=dict)
     _mtimes: dict[str, Optional[int]] = field(default_factory=dict)
     _listings: dict[str, Optional[frozenset[str]]] = field(default_factory=dict)
+    _partial_rounds: dict[str, int] = field(default_factory=dict)  # path -> summarised in a run
     # What the run did (the tests read it): answers reused as stored, reused after their
     # reads were compared, files asked again, modules summarised outside the lint.
     counts: dict[str, int] = field(
@@ -304,7 +307,7 @@ class ProjectStep:
             }
             if not graph.missing:
                 break
-            self._load(sorted(graph.missing), summaries, summarise_paths)
+            self._load(sorted(graph.missing), graph.wanted, summaries, summarise_paths)
         answers = {}
         for path, asked in self._questions.items():
             module = self.index.name_of(path)
@@ -377,46 +380,58 @@ class ProjectStep:
     def _load(
         self,
         modules: Sequence[str],
+        wanted: dict[str, set[str]],
         summaries: dict[str, Optional[ModuleSummary]],
         summarise_paths: SummarisePaths,
     ) -> None:
-        """Summaries of `modules`: from the store while their files look the same (mtime
-        and size, as the findings cache), else made again."""
-        todo = []
+        """Summaries of `modules`, for the names `wanted` from each: from the store while
+        their files look the same (mtime and size, as the findings cache) and the stored
+        summary has those names, else made again: for those names and the ones the stored
+        summary or this run's earlier one had (a summary only grows), in full the third time
+        in a run."""
+        todo: list[SummaryWanted] = []
         for module in modules:
             path = self.index.path_of(module)
+            earlier = summaries.get(module)
             summaries[module] = None  # unreadable, unparsable or gone: chains stop there
             if path is None:
                 continue
+            names = frozenset(wanted.get(module, ()))
             stat = self._stat(path)
             row = self.store.row(path)
-            if stat is not None and row is not None and (row[0], row[1]) == stat:
+            if earlier is None and stat is not None and row is not None and row[:2] == stat:
                 known, summary = self.store.summary(path)
-                if known:
+                if known and _serves(summary, names):
                     summaries[module] = summary
                     continue
-            todo.append((path, module))
-        named = dict(todo)
+                earlier = summary if known else None
+            rounds = self._partial_rounds[path] = self._partial_rounds.get(path, 0) + 1
+            todo.append((path, module, _grown(earlier, names) if rounds < 3 else None))
+        named = {path: module for path, module, _ in todo}
         for path, summary in self._summarise_paths(todo, summarise_paths).items():
             summaries[named[path]] = summary
 
     def _summarise_again(self, paths: Sequence[str], summarise_paths: SummarisePaths) -> None:
-        """Bring the stored summaries of changed modules up to date, and their state."""
-        todo = [(path, self.index.name_of(path)) for path in paths]
+        """Bring the stored summaries of changed modules up to date, and their state: for
+        the names the stored summary had."""
+        todo: list[SummaryWanted] = []
+        for path in paths:
+            known, summary = self.store.summary(path)
+            todo.append((path, self.index.name_of(path), _grown(summary if known else None)))
         self._summarise_paths(todo, summarise_paths)
         for path in paths:
             self._now[path] = self._state(path, b"")
 
     def _summarise_paths(
-        self, todo: Sequence[tuple[str, str]], summarise_paths: SummarisePaths
+        self, todo: Sequence[SummaryWanted], summarise_paths: SummarisePaths
     ) -> dict[str, Optional[ModuleSummary]]:
         """Summaries of files: a file touched but with the same bytes keeps its stored
-        summary; the rest are summarised (parsed) by the pool."""
+        summary (if it has the names wanted); the rest are summarised (parsed) by the pool."""
         from asynccheck.lint.cache import content_hash
 
         done: dict[str, Optional[ModuleSummary]] = {}
-        parse = []
-        for path, module in todo:
+        parse: list[SummaryWanted] = []
+        for path, module, names in todo:
             row = self.store.row(path)
             if row is not None:
                 try:
@@ -427,12 +442,12 @@ class ProjectStep:
                     self.store.forget(path)
                     continue
                 known, summary = self.store.summary(path) if content == row[2] else (False, None)
-                if known:
+                if known and _serves(summary, names):
                     self.stats[path] = (st.st_mtime_ns, st.st_size)
                     self.store.put(path, st.st_mtime_ns, st.st_size, content, summary)
                     done[path] = summary
                     continue
-            parse.append((path, module))
+            parse.append((path, module, names))
         for path, mtime_ns, size, content, summary in summarise_paths(parse):
             self.counts["summarised"] += 1
             if content:  # read; else it vanished meanwhile
@@ -442,6 +457,25 @@ class ProjectStep:
                 self.store.forget(path)
             done[path] = summary
         return done
+
+
+def _serves(summary: Optional[ModuleSummary], names: Optional[frozenset[str]]) -> bool:
+    """Whether a summary answers reads of `names` (None: of every name)."""
+    if summary is None:
+        return True  # the file cannot be parsed: no summary has more to say
+    return not summary.elided if names is None else summary.covers(names)
+
+
+def _grown(
+    earlier: Optional[ModuleSummary], names: frozenset[str] = frozenset()
+) -> Optional[frozenset[str]]:
+    """The names to summarise a module for: `names` and those an earlier summary made for
+    some names had. None (all) when the earlier one had all, or without names."""
+    if earlier is not None and not earlier.elided:
+        return None
+    if earlier is None:
+        return names or None
+    return names | earlier.top_level_names()
 
 
 def _package_roots(files: Sequence[str]) -> list[str]:

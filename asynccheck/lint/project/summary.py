@@ -8,13 +8,13 @@ from the same walk that checks the file (`summarise`) and cached by content hash
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from asynccheck._hash import blake2b
 
-_FORMAT = 2  # 2: a protocol class has a lint.onloop.PROTOCOL_MARK def
+_FORMAT = 3  # 2: a protocol class has a lint.onloop.PROTOCOL_MARK def; 3: `elided`
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,17 @@ class ModuleSummary:
     defs: Mapping[str, DefSummary] = field(default_factory=dict)  # by qualname
     classes: Mapping[str, ClassSummary] = field(default_factory=dict)
     imports: Mapping[str, str] = field(default_factory=dict)  # module-level name -> dotted
+    # Top-level defs and classes left out of a summary made for some names only
+    # (`project.skim`): a read of one of them needs the module summarised again.
+    elided: frozenset[str] = frozenset()
+
+    def covers(self, names: Iterable[str]) -> bool:
+        """Whether reads of these names (or of what they hold: `Class.method`) are answered."""
+        return not self.elided or not any(name.partition(".")[0] in self.elided for name in names)
+
+    def top_level_names(self) -> frozenset[str]:
+        """The top-level defs and classes this summary has."""
+        return frozenset(name.partition(".")[0] for name in (*self.defs, *self.classes))
 
     def to_tuple(self) -> tuple[Any, ...]:
         defs = tuple(
@@ -49,13 +60,14 @@ class ModuleSummary:
         classes = tuple(
             (name, c.bases, tuple(sorted(c.attributes))) for name, c in sorted(self.classes.items())
         )
-        return (_FORMAT, self.module, defs, classes, tuple(sorted(self.imports.items())))
+        imports = tuple(sorted(self.imports.items()))
+        return (_FORMAT, self.module, defs, classes, imports, tuple(sorted(self.elided)))
 
     @classmethod
     def from_tuple(cls, data: tuple[Any, ...]) -> Optional[ModuleSummary]:
         """None for anything that is not a summary of this format (a damaged cache)."""
         try:
-            version, module, defs, classes, imports = data
+            version, module, defs, classes, imports, elided = data
             if version != _FORMAT:
                 return None
             return cls(
@@ -63,6 +75,7 @@ class ModuleSummary:
                 {n: DefSummary(f, tuple(b) if b else None, tuple(c)) for n, f, b, c in defs},
                 {n: ClassSummary(tuple(b), frozenset(a)) for n, b, a in classes},
                 dict(imports),
+                frozenset(elided),
             )
         except (TypeError, ValueError):
             return None
