@@ -19,6 +19,7 @@ wakes on the signal itself.
 
 from __future__ import annotations
 
+import asyncio  # noqa: F401  # its at-fork hook must run before ours (see _after_fork_in_child)
 import contextlib
 import os
 import signal
@@ -64,7 +65,7 @@ class SignalRelay:
         if threading.current_thread() is not threading.main_thread():
             return None
         relay = cls(watched, signums)
-        if not relay._take_wakeup_fd(expected=-1):
+        if not relay._take_wakeup_fd(-1):
             return None
         _register_fork_hook()
         _relays.append(relay)
@@ -82,9 +83,9 @@ class SignalRelay:
         self._close(self._write_fd)
         self._write_fd = -1
 
-    def _take_wakeup_fd(self, expected: int) -> bool:
-        """Make a pipe the wake-up fd if the fd in place is `expected`; False, changing
-        nothing, if it is not or if it cannot be done (out of descriptors)."""
+    def _take_wakeup_fd(self, *expected: int) -> bool:
+        """Make a pipe the wake-up fd if the fd in place is one of `expected`; False,
+        changing nothing, if it is not or if it cannot be done (out of descriptors)."""
         try:
             read_fd, write_fd = os.pipe()
         except OSError:
@@ -94,7 +95,7 @@ class SignalRelay:
             previous = signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
         except (OSError, ValueError):
             previous = None
-        if previous != expected:
+        if previous not in expected:
             if previous is not None:
                 signal.set_wakeup_fd(previous)
             self._close(read_fd)
@@ -108,10 +109,14 @@ class SignalRelay:
 
     def _after_fork_in_child(self) -> None:
         """The child shares the parent's pipe: its signals must not reach the parent's relay.
-        It gets its own pipe and thread; the inherited ends are closed."""
+        It gets its own pipe and thread; the inherited ends are closed. From 3.12, asyncio's
+        at-fork hook sets the child's wake-up fd to -1; it runs first (hooks run in the order
+        they were registered, and this module imports asyncio before it registers)."""
         inherited = (self._read_fd, self._write_fd)
         self._pid = os.getpid()
-        if self._take_wakeup_fd(expected=self._write_fd):
+        # ours as inherited, or -1: asyncio's own hook (3.12+, registered before ours as
+        # asyncio is imported first) resets it in every forked child
+        if self._take_wakeup_fd(self._write_fd, -1):
             self._start_thread()
         else:
             self._read_fd = self._write_fd = -1
