@@ -424,3 +424,50 @@ def test_a_signal_arriving_as_a_child_leaves_by_os_exit_still_gets_its_report(
     data = json.loads((tmp_path / "r.json").read_text())
     assert data["processes"][1:] == [child_pid], data["notes"]
     assert [cb["pid"] for cb in data["slow_callbacks"]] == [child_pid]
+
+
+JOINING_APP = """\
+import multiprocessing, os, threading, time
+
+PARENT = os.getpid()
+
+
+def run(ready):
+    threading.Thread(target=time.sleep, args=(3,)).start()  # joined at the child's exit
+    ready.set()
+
+
+if __name__ == "__main__":
+    ctx = multiprocessing.get_context("fork")
+    ready = ctx.Event()
+    process = ctx.Process(target=run, args=(ready,))
+    try:
+        process.start()
+        ready.wait(10)
+        time.sleep(0.5)  # the child joins its thread now, in _bootstrap's finally
+        process.terminate()
+        process.join()
+        print("exitcode", process.exitcode, flush=True)
+    finally:
+        print("finally in", "parent" if os.getpid() == PARENT else "child", flush=True)
+"""
+
+
+def test_a_child_terminated_while_it_joins_its_threads_runs_no_parent_code(
+    tmp_path: Path,
+) -> None:
+    """The Terminated leaves `_bootstrap` from its `finally` (threads joined at exit); the
+    child must still end there, by SIGTERM, and never come back into the parent's code."""
+    app = tmp_path / "joining.py"
+    app.write_text(JOINING_APP)
+    env = {**python_env(), "TMPDIR": str(tmp_path)}
+    plain = subprocess.run(
+        [sys.executable, str(app)], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert plain.stdout == "exitcode -15\nfinally in parent\n"
+    profiled = subprocess.run(
+        [*PROFILE, "--no-profile", str(app)], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert profiled.returncode == 0, profiled.stderr
+    assert profiled.stdout == plain.stdout
+    assert "Traceback" not in profiled.stderr
