@@ -12,7 +12,7 @@ the summary is the same, made from fewer lines.
 
 Given the names the run needs from the module (`wanted`), the top-level defs and classes
 no wanted one needs are left out too, whole, and named in `elided`: over HA's helpers, 13 of
-config_entries' 180 defs are read. A wanted def needs every top-level def or class its text
+config_entries' 184 defs are read. A wanted def needs every top-level def or class its text
 names (a call, a base, a decorator), and so does every other top-level statement (imports,
 assignments): kept too, round after round. A name read later that was left out makes the
 caller summarise the module again (`project.step`).
@@ -138,6 +138,7 @@ def _unwanted_blocks(
     bind any module name: it is always kept."""
     tops = [i for i, start in enumerate(starts) if start and code[i][0] != " "]
     blocks: dict[str, list[tuple[int, int]]] = {}
+    texts: dict[str, list[str]] = {}  # each block's text, by name
     kept_text: list[str] = []  # what is kept whatever is wanted
     first_decorator: Optional[int] = None
     for n, line in enumerate(tops):
@@ -154,7 +155,9 @@ def _unwanted_blocks(
         if match is None or _GLOBAL.search(text):
             kept_text.append(text)
             continue
-        blocks.setdefault(match.group(1) or match.group(2), []).append((begin, end))
+        name = match.group(1) or match.group(2)
+        blocks.setdefault(name, []).append((begin, end))
+        texts.setdefault(name, []).append(text)
     if not blocks:
         return {}, frozenset()
     keep: set[str] = set()
@@ -165,10 +168,10 @@ def _unwanted_blocks(
         if name in keep:
             continue
         keep.add(name)
-        for begin, end in blocks[name]:
-            for word in _IDENTIFIER.findall("\n".join(code[begin:end])):
-                if word in blocks and word not in keep:
-                    todo.append(word)
+        for text in texts[name]:
+            todo += [
+                word for word in _IDENTIFIER.findall(text) if word in blocks and word not in keep
+            ]
     elided = frozenset(blocks) - keep
     dropped = {begin: end for name in elided for begin, end in blocks[name]}
     return dropped, elided
