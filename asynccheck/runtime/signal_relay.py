@@ -114,9 +114,7 @@ class SignalRelay:
         they were registered, and this module imports asyncio before it registers)."""
         inherited = (self._read_fd, self._write_fd)
         self._pid = os.getpid()
-        # ours as inherited, or -1: asyncio's own hook (3.12+, registered before ours as
-        # asyncio is imported first) resets it in every forked child
-        if self._take_wakeup_fd(self._write_fd, -1):
+        if self._take_wakeup_fd(self._write_fd, -1):  # as inherited, or reset by asyncio
             self._start_thread()
         else:
             self._read_fd = self._write_fd = -1
