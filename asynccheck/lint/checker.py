@@ -106,7 +106,7 @@ class Checker:
             summary = self._summarise(ctx, module, is_package)
         finally:
             ctx.release()
-        return replace(summary, elided=elided) if elided else summary
+        return summary.left_out(elided)
 
     def _summarise(self, ctx: FileContext, module: str, is_package: bool) -> ModuleSummary:
         from asynccheck.lint.project.summarise import summarise

@@ -715,3 +715,57 @@ def test_a_stored_summary_without_a_name_now_wanted_is_made_again(
     assert len(found) == 2
     checked.clear()  # the summary stored last has all three names
     assert lint(tmp_path, "app/a.py", "app/d.py", cache=True) == found and checked == []
+
+
+METHOD_ROUND = {
+    "app/__init__.py": "",
+    "app/a.py": """
+        from app.store import entry
+
+        async def handler():
+            entry(None)
+    """,
+    "app/store.py": """
+        import time
+
+
+        def entry(store: "Store"):
+            store.write()
+
+
+        class Store:
+            def __init__(self, path):
+                self.path = path
+
+            def write(self):
+                open(self.path, "w").close()
+
+            def unrelated(self):
+                time.sleep(1)
+    """,
+}
+
+
+def test_a_method_left_out_of_a_summary_and_read_later_is_summarised_again(
+    tmp_path: Path, checked: list[str], steps: list[ProjectStep], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """store is summarised for `entry`, whose text ties no def to `store.write()`; the
+    graph reads `Store.write` and store is summarised again for it alone, joined to the
+    first, with `unrelated` still left out; linting the whole tree gives the same chain."""
+    wanted: list[Any] = []
+    summary_of = Checker.summary_of
+
+    def spy(self: Checker, text: str, module: str, is_package: bool, names: Any = None) -> Any:
+        wanted.append(sorted(names) if names is not None else None)
+        return summary_of(self, text, module, is_package, names)
+
+    monkeypatch.setattr(Checker, "summary_of", spy)
+    write(tmp_path, METHOD_ROUND)
+    chain = ("app/a.py", 5, "store.entry() -> store.Store.write() -> open()")
+    assert lint(tmp_path, "app/a.py") == [chain]
+    assert wanted == [["entry"], ["Store.write"]]
+    store = steps[-1].store
+    known, summary = store.summary(str(tmp_path / "app/store.py"))
+    assert known and summary is not None
+    assert "Store.unrelated" in summary.elided and summary.covers(("Store.write",))
+    assert [f for f in lint(tmp_path, ".") if f[0] == "app/a.py"] == [chain]

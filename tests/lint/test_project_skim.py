@@ -95,7 +95,6 @@ def test_only_bodies_that_bind_nothing_outside_are_left_out() -> None:
     skimmed = skim(MODULE)
     assert skimmed is not None and skimmed.elided == frozenset()
     short = skimmed.text
-    assert len(short.splitlines()) == len(MODULE.splitlines())  # line numbers kept
     assert "await self._get(" not in short  # async_fetch: left out
     assert "os.path.exists(y)" not in short  # async_plain: left out
     assert "await now()" not in short  # tick: no `self`
@@ -202,11 +201,20 @@ async def fetch():
 def test_only_what_the_wanted_names_need_is_kept() -> None:
     skimmed = skim(NAMED, frozenset({"Store"}))
     assert skimmed is not None
-    # Store needs Local (its base), deco, save, and save needs _write; the module's own
-    # statements need make_limit; a def that says `global` is always kept.
-    assert skimmed.elided == frozenset({"unrelated", "unrelated_too", "fetch"})
-    assert len(skimmed.text.splitlines()) == len(NAMED.splitlines())  # line numbers kept
+    # Store keeps its header and so its base Local; their methods are stubs. The module's
+    # own statements call make_limit; a def that says `global` is always kept; a coroutine
+    # function's stub says all its summary would (it nests nothing), so it is not elided.
+    assert skimmed.elided == frozenset(
+        {"Store.put", "Local.run", "deco", "_write", "save", "unrelated", "unrelated_too"}
+    )
     assert "time.sleep(1)" not in skimmed.text and "LIMIT = 4" in skimmed.text
+    assert "    def put(): ..." in skimmed.text and "async def fetch(): ..." in skimmed.text
+
+
+def test_a_wanted_method_keeps_what_it_calls() -> None:
+    skimmed = skim(NAMED, frozenset({"Store.put"}))
+    assert skimmed is not None
+    assert skimmed.elided == frozenset({"Local.run", "deco", "unrelated", "unrelated_too"})
 
 
 def test_a_summary_for_some_names_says_what_the_whole_one_says_about_them() -> None:
@@ -215,11 +223,105 @@ def test_a_summary_for_some_names_says_what_the_whole_one_says_about_them() -> N
     part = checker.summary_of(NAMED, "pkg.mod", False, frozenset({"save"}))
     assert whole is not None and part is not None
     assert whole.elided == frozenset() and "unrelated" in part.elided
-    for name in ("save", "_write", "make_limit"):
+    for name in ("save", "_write", "make_limit", "fetch"):
         assert part.defs[name] == whole.defs[name] and part.covers((name,))
     assert part.imports == whole.imports
     assert not part.covers(("unrelated",)) and not part.covers(("Store.put",))
     assert "unrelated" not in part.defs and "Store" not in part.classes
+
+
+METHODS = """
+import httpx
+
+from .other import setup
+
+
+def fail(message):
+    raise RuntimeError(message)
+
+
+class Client:
+    def __init__(self, url):
+        self.url = url
+
+    def configure(self, strict):
+        setup(self.url)
+        if strict:
+            self.client = httpx.Client(
+                base_url=self.url,
+            )
+        self.retries: int = 3
+
+    async def start(self):
+        self.started = True
+        await setup()
+
+    def fetch(self):
+        if not self.url:
+            fail("no url")
+        return self.client.get(self.url)
+
+    def check(self):
+        if self.url:
+            self._raise()
+            self.client.get(self.url)
+        return self.retries
+
+    def _raise(self):
+        raise ValueError(self.url)
+
+    def unrelated(self):
+        open(self.url).close()
+"""
+
+
+def test_a_method_that_binds_attributes_keeps_only_those_statements() -> None:
+    skimmed = skim(METHODS, frozenset({"Client.fetch"}))
+    assert skimmed is not None
+    assert "setup(self.url)" not in skimmed.text and "await setup()" not in skimmed.text
+    assert "        self.client = httpx.Client(" in skimmed.text  # moved out of its `if`
+    assert "self.retries: int = 3" in skimmed.text and "self.started = True" in skimmed.text
+    assert "raise RuntimeError" in skimmed.text  # fetch calls fail: it ends paths there
+    # configure's stub has its bindings only, so its own summary is left out; start's
+    # says all a coroutine function's would
+    assert skimmed.elided == frozenset(
+        {"Client.configure", "Client.check", "Client._raise", "Client.unrelated"}
+    )
+
+
+@pytest.mark.parametrize("wanted", ["Client.fetch", "Client.check", "Client", "fail"])
+def test_what_a_summary_for_some_names_has_is_what_the_whole_says(wanted: str) -> None:
+    checker = Checker(frozenset(("AC110",)))
+    whole = checker.summary_of(METHODS, "pkg.mod", False)
+    part = checker.summary_of(METHODS, "pkg.mod", False, frozenset({wanted}))
+    assert whole is not None and part is not None and part.elided
+    assert part.covers((wanted,)) and wanted in part.kept_names()
+    assert part.classes.get("Client") == whole.classes["Client"] or wanted == "fail"
+    for name, info in part.defs.items():
+        assert whole.defs[name] == info, name
+    assert part.imports == whole.imports
+
+
+def test_a_noqa_in_a_kept_def_still_cuts_its_chain() -> None:
+    """The skimmed text has fewer lines; a suppression is read on the line of the text
+    parsed, so it is found all the same."""
+    text = METHODS.replace("open(self.url).close()", "open(self.url).close()  # noqa: AC104")
+    checker = Checker(frozenset(("AC110",)))
+    whole = checker.summary_of(text, "pkg.mod", False)
+    part = checker.summary_of(text, "pkg.mod", False, frozenset({"Client.unrelated"}))
+    assert whole is not None and part is not None
+    assert part.defs["Client.unrelated"] == whole.defs["Client.unrelated"]
+    assert whole.defs["Client.unrelated"].blocking is None
+
+
+def test_a_left_out_method_is_not_covered_nor_what_it_holds() -> None:
+    checker = Checker(frozenset(("AC110",)))
+    part = checker.summary_of(METHODS, "pkg.mod", False, frozenset({"Client.fetch"}))
+    assert part is not None
+    assert part.covers(("Client", "Client.fetch", "Client.start", "fail"))
+    assert not part.covers(("Client.unrelated",))
+    assert not part.covers(("Client.configure.<locals>.inner",))
+    assert "Client.unrelated" not in part.defs
 
 
 def test_names_the_module_does_not_define_leave_out_every_def_and_class() -> None:
@@ -227,3 +329,20 @@ def test_names_the_module_does_not_define_leave_out_every_def_and_class() -> Non
     assert skimmed is not None
     assert "save" in skimmed.elided and "Store" in skimmed.elided
     assert "make_limit" not in skimmed.elided and "sets_state" not in skimmed.elided
+
+
+def test_two_summaries_for_some_names_join_into_one_that_covers_both() -> None:
+    checker = Checker(frozenset(("AC110",)))
+    whole = checker.summary_of(METHODS, "pkg.mod", False)
+    first = checker.summary_of(METHODS, "pkg.mod", False, frozenset({"fail"}))
+    second = checker.summary_of(METHODS, "pkg.mod", False, frozenset({"Client.fetch"}))
+    assert whole is not None and first is not None and second is not None
+    assert "Client" in first.elided and "Client.unrelated" in second.elided
+    for joined in (first.joined(second), second.joined(first)):
+        assert joined.covers(("fail", "Client", "Client.fetch", "Client.start"))
+        assert not joined.covers(("Client.unrelated",))  # left out of both
+        assert not joined.covers(("Client.unrelated.<locals>.inner",))
+        for name, info in joined.defs.items():
+            assert whole.defs[name] == info
+        assert joined.classes == whole.classes
+    assert first.joined(whole) is whole and whole.joined(first) is whole

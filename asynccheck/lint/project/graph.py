@@ -66,8 +66,8 @@ class Graph:
     index: ModuleIndex
     summaries: Mapping[str, Optional[ModuleSummary]]  # None: the module could not be read
     missing: set[str] = field(default_factory=set)
-    # by module in `missing`: the top-level names looked up there (a summary made for some
-    # names only is made again when a name it left out is read)
+    # by module in `missing`: the names looked up there, `Class.method` at most (a summary
+    # made for some names only is made again when a name it left out is read)
     wanted: dict[str, set[str]] = field(default_factory=dict)
     _lookups: dict[str, tuple[Optional[Node], frozenset[Read]]] = field(default_factory=dict)
     _edges: dict[Node, tuple[tuple[Node, ...], frozenset[Read]]] = field(default_factory=dict)
@@ -91,18 +91,26 @@ class Graph:
             known = self._lookups[dotted] = (node, frozenset(touched))
         return known
 
-    def _summary(self, module: str, name: str, touched: set[Read]) -> Optional[ModuleSummary]:
+    def _summary(
+        self, module: str, name: str, touched: set[Read], member: str = ""
+    ) -> Optional[ModuleSummary]:
         """The module's summary, to read `name` in it; None for now when it is not
-        summarised yet or was summarised without `name` (then it is `missing`)."""
+        summarised yet or was summarised without `name` (then it is `missing`, wanted for
+        `name` and, when the read is for a class's `member`, for `name.member` too)."""
         touched.add((module, ""))
         summary = self.summaries.get(module, _NOT_LOADED)
         if summary is _NOT_LOADED or (summary is not None and not summary.covers((name,))):
             self.missing.add(module)
-            self.wanted.setdefault(module, set()).add(name.partition(".")[0])
+            wanted = self.wanted.setdefault(module, set())
+            wanted.add(".".join(name.split(".", 2)[:2]))
+            if member and "." not in name:
+                wanted.add(f"{name}.{member}")
             return None
         return summary  # type: ignore[no-any-return]
 
-    def _find(self, dotted: str, touched: set[Read], depth: int) -> _Found:
+    def _find(self, dotted: str, touched: set[Read], depth: int, member: str = "") -> _Found:
+        """What `dotted` names; `member`: the attribute of it the caller reads next (a
+        base class's method), wanted with it when its module is not summarised yet."""
         if depth > _MAX_HOPS:
             return None
         split = self.index.split(dotted)
@@ -110,7 +118,7 @@ class Graph:
         if split is None:
             return None
         module, rest = split
-        summary = self._summary(module, rest, touched)
+        summary = self._summary(module, rest, touched, member)
         if summary is None:
             return None
         touched.add((module, rest))
@@ -125,11 +133,11 @@ class Graph:
             return ("def", *node) if node is not None else None
         target = summary.imports.get(head)
         if target is not None and target != dotted:
-            return self._find(f"{target}.{tail}" if tail else target, touched, depth + 1)
+            return self._find(f"{target}.{tail}" if tail else target, touched, depth + 1, member)
         touched.add((module, "*"))
         for key, star in summary.imports.items():
             if key.startswith("*"):
-                found = self._find(f"{star}.{rest}", touched, depth + 1)
+                found = self._find(f"{star}.{rest}", touched, depth + 1, member)
                 if found is not None:
                     return found
         return None
@@ -141,7 +149,7 @@ class Graph:
         base outside the project might define it, or an attribute of that name wins."""
         if depth > _MAX_HOPS:
             return None
-        summary = self._summary(module, cls, touched)
+        summary = self._summary(module, f"{cls}.{attr}", touched)
         if summary is None:
             return None
         touched.add((module, cls))
@@ -156,7 +164,7 @@ class Graph:
         for base in info.bases:
             if base in _EMPTY_BASES:
                 continue
-            found = self._find(base, touched, depth + 1) if base else None
+            found = self._find(base, touched, depth + 1, attr) if base else None
             if found is None or found[0] != "class":
                 return None
             node = self._method(found[1], found[2], attr, touched, depth + 1)

@@ -41,6 +41,9 @@ Summarised = tuple[str, int, int, bytes, Optional[ModuleSummary]]
 SummaryWanted = tuple[str, str, Optional[frozenset[str]]]
 SummarisePaths = Callable[[Sequence[SummaryWanted]], Iterable[Summarised]]
 _MAX_ROUNDS = 64
+# Rounds in a run in which a module is summarised for the names read there alone; after
+# them, in full (a chain that keeps coming back into one module)
+_PARTIAL_ROUNDS = 6
 _UNKNOWN: Any = object()
 _STALE: Any = object()  # a module whose file changed since it was summarised
 
@@ -386,9 +389,8 @@ class ProjectStep:
     ) -> None:
         """Summaries of `modules`, for the names `wanted` from each: from the store while
         their files look the same (mtime and size, as the findings cache) and the stored
-        summary has those names, else made again: for those names and the ones the stored
-        summary or this run's earlier one had (a summary only grows), in full the third time
-        in a run."""
+        summary has those names, else made for those names and joined to the stored one
+        (`_summarise_paths`), in full after a few rounds in a run."""
         todo: list[SummaryWanted] = []
         for module in modules:
             path = self.index.path_of(module)
@@ -404,9 +406,8 @@ class ProjectStep:
                 if known and _serves(summary, names):
                     summaries[module] = summary
                     continue
-                earlier = summary if known else None
             rounds = self._partial_rounds[path] = self._partial_rounds.get(path, 0) + 1
-            todo.append((path, module, _grown(earlier, names) if rounds < 3 else None))
+            todo.append((path, module, names or None if rounds <= _PARTIAL_ROUNDS else None))
         named = {path: module for path, module, _ in todo}
         for path, summary in self._summarise_paths(todo, summarise_paths).items():
             summaries[named[path]] = summary
@@ -426,11 +427,15 @@ class ProjectStep:
         self, todo: Sequence[SummaryWanted], summarise_paths: SummarisePaths
     ) -> dict[str, Optional[ModuleSummary]]:
         """Summaries of files: a file touched but with the same bytes keeps its stored
-        summary (if it has the names wanted); the rest are summarised (parsed) by the pool."""
+        summary (if it has the names wanted); the rest are summarised (parsed) by the pool.
+        A stored summary made for other names of the same bytes is joined to the new one,
+        which is made for the names wanted alone: a module read again in a run for one
+        more name parses little more than its imports."""
         from asynccheck.lint.cache import content_hash
 
         done: dict[str, Optional[ModuleSummary]] = {}
         parse: list[SummaryWanted] = []
+        partial: dict[str, tuple[bytes, ModuleSummary]] = {}  # path -> (content, stored)
         for path, module, names in todo:
             row = self.store.row(path)
             if row is not None:
@@ -447,9 +452,14 @@ class ProjectStep:
                     self.store.put(path, st.st_mtime_ns, st.st_size, content, summary)
                     done[path] = summary
                     continue
+                if known and summary is not None and summary.elided and names is not None:
+                    partial[path] = (content, summary)
             parse.append((path, module, names))
         for path, mtime_ns, size, content, summary in summarise_paths(parse):
             self.counts["summarised"] += 1
+            stored = partial.get(path)
+            if stored is not None and stored[0] == content and summary is not None:
+                summary = stored[1].joined(summary)
             if content:  # read; else it vanished meanwhile
                 self.stats[path] = (mtime_ns, size)
                 self.store.put(path, mtime_ns, size, content, summary)
@@ -475,7 +485,7 @@ def _grown(
         return None
     if earlier is None:
         return names or None
-    return names | earlier.top_level_names()
+    return names | earlier.kept_names()
 
 
 def _package_roots(files: Sequence[str]) -> list[str]:

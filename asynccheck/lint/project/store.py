@@ -24,7 +24,7 @@ from typing import Any, Optional
 from asynccheck._hash import blake2b
 from asynccheck.lint.project.summary import ModuleSummary
 
-_FORMAT = 3  # 3: summaries made for some names only (ModuleSummary.elided)
+_FORMAT = 4  # 3: summaries made for some names only (ModuleSummary.elided); 4: methods too
 _SHARDS = 64
 _HASH = 16  # bytes of a content or summary hash
 Row = tuple[int, int, bytes, bytes]  # mtime_ns, size, content hash, summary hash ("" if none)

@@ -14,7 +14,14 @@ from typing import Any, Optional
 
 from asynccheck._hash import blake2b
 
-_FORMAT = 3  # 2: a protocol class has a lint.onloop.PROTOCOL_MARK def; 3: `elided`
+_FORMAT = 4  # 2: a protocol class has a lint.onloop.PROTOCOL_MARK def; 3: `elided`;
+# 4: `elided` names methods too
+
+
+def _heads(name: str) -> tuple[str, ...]:
+    """`Class` and `Class.method` for `Class.method.<locals>.inner`."""
+    head, dot, rest = name.partition(".")
+    return (head, f"{head}.{rest.partition('.')[0]}") if dot else (head,)
 
 
 @dataclass(frozen=True)
@@ -41,17 +48,53 @@ class ModuleSummary:
     defs: Mapping[str, DefSummary] = field(default_factory=dict)  # by qualname
     classes: Mapping[str, ClassSummary] = field(default_factory=dict)
     imports: Mapping[str, str] = field(default_factory=dict)  # module-level name -> dotted
-    # Top-level defs and classes left out of a summary made for some names only
-    # (`project.skim`): a read of one of them needs the module summarised again.
+    # The top-level defs and classes, and the methods (`Class.method`), left out of a
+    # summary made for some names only (`project.skim`): a read of one of them, or of what
+    # it holds, needs the module summarised again.
     elided: frozenset[str] = frozenset()
 
     def covers(self, names: Iterable[str]) -> bool:
-        """Whether reads of these names (or of what they hold: `Class.method`) are answered."""
-        return not self.elided or not any(name.partition(".")[0] in self.elided for name in names)
+        """Whether reads of these names (or of what they hold) are answered."""
+        return not self.elided or not any(
+            part in self.elided for name in names for part in _heads(name)
+        )
 
-    def top_level_names(self) -> frozenset[str]:
-        """The top-level defs and classes this summary has."""
-        return frozenset(name.partition(".")[0] for name in (*self.defs, *self.classes))
+    def left_out(self, elided: frozenset[str]) -> ModuleSummary:
+        """This summary, made from a text where `elided` were stubs, without those."""
+        if not elided:
+            return self
+
+        def kept(name: str) -> bool:
+            return not any(part in elided for part in _heads(name))
+
+        return ModuleSummary(
+            self.module,
+            {name: info for name, info in self.defs.items() if kept(name)},
+            {name: info for name, info in self.classes.items() if kept(name)},
+            self.imports,
+            elided,
+        )
+
+    def joined(self, other: ModuleSummary) -> ModuleSummary:
+        """One summary that covers what either covers: both made from the same text, each
+        agreeing with the whole one on what it covers."""
+        if not self.elided or not other.elided:
+            return self if not self.elided else other
+        elided = set(self.elided & other.elided)
+        for these, those in ((self.elided, other.elided), (other.elided, self.elided)):
+            # `Class` left out of one and `Class.method` of the other: the method is in neither
+            elided.update(name for name in these if name.partition(".")[0] in those)
+        return ModuleSummary(
+            self.module,
+            {**self.defs, **other.defs},
+            {**self.classes, **other.classes},
+            self.imports,
+            frozenset(elided),
+        )
+
+    def kept_names(self) -> frozenset[str]:
+        """The defs, methods and classes this summary has (`Class.method` at most)."""
+        return frozenset(".".join(name.split(".", 2)[:2]) for name in (*self.defs, *self.classes))
 
     def to_tuple(self) -> tuple[Any, ...]:
         defs = tuple(
