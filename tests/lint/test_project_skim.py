@@ -3,7 +3,9 @@ summary must be the very one the whole text gives."""
 
 from __future__ import annotations
 
+import random
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -346,3 +348,32 @@ def test_two_summaries_for_some_names_join_into_one_that_covers_both() -> None:
             assert whole.defs[name] == info
         assert joined.classes == whole.classes
     assert first.joined(whole) is whole and whole.joined(first) is whole
+
+
+def _real_modules() -> list[Path]:
+    """This package's own modules and the fixtures: real code, with classes, decorators,
+    properties, nested defs and attributes bound in every way."""
+    root = Path(__file__).resolve().parents[2]
+    found = sorted((root / "asynccheck").rglob("*.py")) + sorted((root / "fixtures").rglob("*.py"))
+    return found[::3]
+
+
+@pytest.mark.parametrize("path", _real_modules(), ids=lambda p: p.name)
+def test_a_summary_for_some_names_agrees_with_the_whole_one_on_real_modules(path: Path) -> None:
+    """What a partial summary has is what the whole one says, and what it lacks it does
+    not claim to cover (a read of it would take "absent" for an answer)."""
+    text = path.read_text(encoding="utf-8")
+    checker = Checker(frozenset(("AC110",)))
+    whole = checker.summary_of(text, "pkg.mod", False)
+    assert whole is not None
+    names = sorted(whole.kept_names())
+    chooser = random.Random(path.name)
+    for size in (1, 3):
+        wanted = frozenset(chooser.sample(names, min(size, len(names))))
+        part = checker.summary_of(text, "pkg.mod", False, wanted)
+        assert part is not None and part.covers(wanted)
+        assert part.imports == whole.imports
+        assert {n: whole.defs.get(n) for n in part.defs} == dict(part.defs)
+        assert {n: whole.classes.get(n) for n in part.classes} == dict(part.classes)
+        for name in (*whole.defs, *whole.classes):
+            assert name in part.defs or name in part.classes or not part.covers((name,)), name
