@@ -769,3 +769,50 @@ def test_a_method_left_out_of_a_summary_and_read_later_is_summarised_again(
     assert known and summary is not None
     assert "Store.unrelated" in summary.elided and summary.covers(("Store.write",))
     assert [f for f in lint(tmp_path, ".") if f[0] == "app/a.py"] == [chain]
+
+
+MIXED_BASES = {
+    "pkg/__init__.py": "",
+    "pkg/base.py": """
+        import asyncio
+
+        import outside
+
+        class BaseProto(asyncio.Protocol):
+            pass
+
+        class Mixed(outside.Mixin, BaseProto):  # an outside base first
+            pass
+
+        class NotOne(outside.Mixin):
+            pass
+    """,
+    "pkg/proto.py": """
+        import time
+
+        import outside
+        from pkg.base import BaseProto, Mixed, NotOne
+
+        class ViaMixed(Mixed):
+            def data_received(self, data):
+                time.sleep(1)
+
+        class OutsideFirst(outside.Mixin, BaseProto):
+            def data_received(self, data):
+                time.sleep(1)
+
+        class Neither(NotOne):
+            def data_received(self, data):
+                time.sleep(1)
+    """,
+}
+
+
+def test_a_protocol_base_behind_an_outside_base_still_makes_a_protocol(tmp_path: Path) -> None:
+    """A method is looked up in the bases in order, and stops at a base from outside the
+    project (it may define the method); being a protocol is not: any base decides it."""
+    write(tmp_path, MIXED_BASES)
+    assert lint_codes(tmp_path, "pkg/proto.py") == [
+        ("pkg/proto.py", 9, "AC101"),
+        ("pkg/proto.py", 13, "AC101"),
+    ]

@@ -146,7 +146,9 @@ class Graph:
         self, module: str, cls: str, attr: str, touched: set[Read], depth: int
     ) -> Optional[Node]:
         """`attr` of class `cls`, from the class or its bases (depth first); None when a
-        base outside the project might define it, or an attribute of that name wins."""
+        base outside the project might define it, or an attribute of that name wins. A
+        mark that is not a name (`lint.onloop.PROTOCOL_MARK`) is looked for in every base:
+        no base outside the project has it."""
         if depth > _MAX_HOPS:
             return None
         summary = self._summary(module, f"{cls}.{attr}", touched)
@@ -161,11 +163,14 @@ class Graph:
         info = summary.classes[cls]
         if attr in info.attributes or f"self.{attr}" in info.attributes:
             return None
+        mark = not attr.isidentifier()  # no class outside the project can have it
         for base in info.bases:
             if base in _EMPTY_BASES:
                 continue
             found = self._find(base, touched, depth + 1, attr) if base else None
             if found is None or found[0] != "class":
+                if mark:
+                    continue
                 return None
             node = self._method(found[1], found[2], attr, touched, depth + 1)
             if node is not None:
