@@ -68,10 +68,10 @@ class BlockingViaHelper(Rule):
     Not followed (precision before recall): code outside the project (installed packages),
     a call through a name bound more than once or to a value of unknown type, `getattr`,
     callables kept in dicts or passed as arguments, a subclass's override of the method of
-    the declared type, a method a class may inherit from a base outside the project, a
-    protocol base reached through a class of another module that also has a base outside
-    the project, and in another module a `# noqa` placed inside a statement that spans
-    lines (other than on its last line).
+    the declared type, a method a class may inherit from a base outside the project (in
+    the bases' order: a base from outside that comes first may define it; being a protocol
+    is decided by any base, wherever it is), and in another module a `# noqa` placed
+    inside a statement that spans lines (other than on its last line).
 
     Limits: in other modules a name is followed through at most 12 re-exports or base
     classes, and the modules a chain reaches are read in at most 64 rounds (one round a
