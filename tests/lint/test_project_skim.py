@@ -377,3 +377,43 @@ def test_a_summary_for_some_names_agrees_with_the_whole_one_on_real_modules(path
         assert {n: whole.classes.get(n) for n in part.classes} == dict(part.classes)
         for name in (*whole.defs, *whole.classes):
             assert name in part.defs or name in part.classes or not part.covers((name,)), name
+
+
+ASSIGNED = """
+import httpx
+
+client = httpx.Client()
+TIMEOUT: float = make_timeout()
+UNUSED = expensive_setup(
+    "lines",
+)
+try:
+    import fast
+except ImportError:
+    fast = None
+
+
+def make_timeout():
+    return 3.0
+
+
+def expensive_setup(x):
+    return x
+
+
+def fetch(url):
+    return client.get(url, timeout=TIMEOUT)
+"""
+
+
+def test_a_module_assignment_is_kept_when_the_kept_text_reads_it() -> None:
+    skimmed = skim(ASSIGNED, frozenset({"fetch"}))
+    assert skimmed is not None
+    assert "client = httpx.Client()" in skimmed.text and "make_timeout" in skimmed.text
+    assert "UNUSED" not in skimmed.text and "return x" not in skimmed.text
+    assert "fast = None" in skimmed.text  # inside a `try`: kept with it
+    checker = Checker(frozenset(("AC110",)))
+    whole = checker.summary_of(ASSIGNED, "pkg.mod", False)
+    part = checker.summary_of(ASSIGNED, "pkg.mod", False, frozenset({"fetch"}))
+    assert whole is not None and part is not None
+    assert part.defs["fetch"] == whole.defs["fetch"] and whole.defs["fetch"].blocking is not None

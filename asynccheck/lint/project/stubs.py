@@ -9,8 +9,9 @@ summarise the module again (`project.step`). Over Home Assistant's helpers, core
 lines are read for 9 names, config_entries' 4,479 for one class.
 
 What is kept, and why:
-- the module's other statements (imports, assignments: how names resolve and what type a
-  module-level client has), and a def that says `global`;
+- the module's other statements (imports: how names resolve), but an assignment to one
+  name (`LIMIT = 3`, `client = httpx.Client()`: what type a module-level client has) only
+  when the kept text reads that name; and a def that says `global`;
 - a wanted def whole; a wanted class's header (its bases, kept too), its non-def
   statements, the methods wanted, and its constructors (a call of the class runs them);
 - of a method that binds attributes (`self.x = ...`: the class's attributes and their
@@ -25,6 +26,7 @@ of `elided` unless it nests defs.
 
 from __future__ import annotations
 
+import keyword
 import re
 from collections.abc import Set
 from dataclasses import dataclass, field
@@ -47,6 +49,9 @@ _CALLED_NAME = re.compile(r"(?<![\w.])([A-Za-z_]\w*)\s*\(")
 _CALLED_ON_NAME = re.compile(r"(?<![\w.])([A-Za-z_]\w*)\s*\.\s*([A-Za-z_]\w*)\s*\(")
 _CALLED_ATTRIBUTE = re.compile(r"\.\s*([A-Za-z_]\w*)\s*\(")
 _IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
+# A module-level assignment to one name (`LIMIT = 3`, `client: Client = Client()`): left out
+# unless the kept text reads the name.
+_ASSIGNMENT = re.compile(r"([A-Za-z_]\w*)[ ]*(?::[^=]*)?=(?!=)")
 # What a call of the class runs, kept with the class so that it needs no second round.
 _CONSTRUCTORS = ("__init__", "__new__", "__post_init__")
 
@@ -78,7 +83,12 @@ def stubs_for(scanned: Scanned, wanted: Set[str]) -> tuple[Stubs, frozenset[str]
             defs.setdefault(block.name, []).append(block)
             continue
         others.append((block.begin, block.end))  # a name bound twice, as def and class
-    kept = _Kept(scanned, defs, classes)
+    assigned: dict[str, list[tuple[int, int]]] = {}  # `NAME = ...`, by name
+    for begin, end in others:
+        match = _ASSIGNMENT.match(code[begin])
+        if match is not None and not keyword.iskeyword(match.group(1)):  # not `else: x = 1`
+            assigned.setdefault(match.group(1), []).append((begin, end))
+    kept = _Kept(scanned, defs, classes, assigned)
     for name in wanted:
         head, _, member = name.partition(".")
         if member and head in classes:
@@ -88,8 +98,14 @@ def stubs_for(scanned: Scanned, wanted: Set[str]) -> tuple[Stubs, frozenset[str]
     for blocks in defs.values():
         if any(_GLOBAL.search(_text(code, block)) for block in blocks):
             kept.definition(blocks[0].name)
-    kept.follow("\n".join(line for b, e in others for line in code[b:e]), None)
+    optional = {span for found in assigned.values() for span in found}
+    always = [span for span in others if span not in optional]
+    kept.follow("\n".join(line for b, e in always for line in code[b:e]), None)
     stubs: Stubs = {}
+    for name, found in assigned.items():
+        if name not in kept.names:
+            for begin, end in found:
+                stubs[begin] = (end, [])  # left out: nothing kept reads it
     elided: set[str] = set()
     for name, blocks in defs.items():
         if name not in kept.defs:
@@ -117,6 +133,8 @@ class _Kept:
     scanned: Scanned
     all_defs: dict[str, list[Block]]
     all_classes: dict[str, _Class]
+    assigned: dict[str, list[tuple[int, int]]]
+    names: set[str] = field(default_factory=set)  # the assigned names the kept text reads
     defs: set[str] = field(default_factory=set)
     classes: set[str] = field(default_factory=set)
     members: set[tuple[str, str]] = field(default_factory=set)
@@ -163,7 +181,15 @@ class _Kept:
             self.member(base, member, seen | {cls})
 
     def follow(self, text: str, cls: Optional[str]) -> None:
-        """Keep what `text` (in class `cls`) calls."""
+        """Keep what `text` (in class `cls`) calls, and the assignments of the module
+        names it reads."""
+        for name in _IDENTIFIER.findall(text):
+            if name in self.assigned and name not in self.names:
+                self.names.add(name)
+                code = self.scanned.code
+                self.follow(
+                    "\n".join(line for b, e in self.assigned[name] for line in code[b:e]), None
+                )
         for name in _CALLED_NAME.findall(text):
             self.definition(name)
         for owner, member in _CALLED_ON_NAME.findall(text):
