@@ -417,3 +417,12 @@ def test_a_module_assignment_is_kept_when_the_kept_text_reads_it() -> None:
     part = checker.summary_of(ASSIGNED, "pkg.mod", False, frozenset({"fetch"}))
     assert whole is not None and part is not None
     assert part.defs["fetch"] == whole.defs["fetch"] and whole.defs["fetch"].blocking is not None
+
+
+def test_a_wanted_coroutine_method_keeps_only_its_bindings() -> None:
+    """Its summary says only that it is a coroutine function; the class's attributes come
+    from its bindings."""
+    skimmed = skim(METHODS, frozenset({"Client.start"}))
+    assert skimmed is not None
+    assert "self.started = True" in skimmed.text and "await setup()" not in skimmed.text
+    assert "Client.start" not in skimmed.elided

@@ -123,6 +123,10 @@ def stubs_for(scanned: Scanned, wanted: Set[str]) -> tuple[Stubs, frozenset[str]
                 for block in blocks:
                     if _stub(scanned, block, stubs, method=True):
                         elided.add(f"{name}.{member}")
+                continue
+            for block in blocks:  # a coroutine method's summary is whole with its bindings
+                if block.kind == "async def" and _attributes(scanned, block) is not None:
+                    _stub(scanned, block, stubs, method=True)
     return stubs, frozenset(elided)
 
 
