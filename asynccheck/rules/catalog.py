@@ -389,6 +389,26 @@ def top_modules() -> frozenset[str]:
 
 
 CATALOGUE_MODULES = top_modules()
+
+# The methods that block on some receiver type; and the modules whose objects block in any
+# method (`urllib3-pool`): a call of another method has no receiver type worth working
+# out unless the file's text names one of those modules.
+BLOCKING_METHOD_NAMES: frozenset[str] = frozenset(
+    method
+    for _, methods in BLOCKING_METHODS.values()
+    if methods != ANY_METHOD
+    for method in methods
+)
+ANY_METHOD_MODULES: frozenset[str] = frozenset(
+    name.split(".", 1)[0]
+    for table in (
+        CONSTRUCTORS,
+        ANNOTATION_TYPES,
+        {n: t for n, (_, _, t) in SIZED_CONSTRUCTORS.items()},
+    )
+    for name, kind in table.items()
+    if BLOCKING_METHODS.get(kind, ("", frozenset()))[1] == ANY_METHOD
+)
 KNOWN_NAMES: frozenset[str] = frozenset((*BLOCKING_CALLS, *CONSTRUCTORS, *ANNOTATION_TYPES))
 
 

@@ -587,3 +587,36 @@ def test_a_blocking_call_on_a_blocking_call_is_one_finding_on_the_chain() -> Non
         unsafe=True,
     )
     assert "a = await asyncio.to_thread(open(p).read)" in fixed
+
+
+def test_the_receiver_type_is_skipped_only_where_no_type_could_make_the_call_block() -> None:
+    """`classify_call` works out a receiver's type only for a method that blocks on some
+    type, or in a file that names a module whose objects block in any method. That holds
+    while such types come from constructors and annotations only (from those modules)."""
+    from asynccheck.rules.catalog import (
+        ANY_METHOD,
+        ANY_METHOD_MODULES,
+        ATTRIBUTE_RESULTS,
+        BLOCKING_METHODS,
+        METHOD_RESULTS,
+    )
+
+    any_method = {kind for kind, (_, methods) in BLOCKING_METHODS.items() if methods == ANY_METHOD}
+    assert any_method and {"urllib3"} == ANY_METHOD_MODULES
+    assert not any_method & {*METHOD_RESULTS.values(), *ATTRIBUTE_RESULTS.values()}
+
+
+@pytest.mark.parametrize(
+    ("source", "code"),
+    [
+        (
+            "import urllib3\nasync def f():\n    urllib3.PoolManager().urlopen('GET', 'u')\n",
+            "AC102",
+        ),
+        ("from urllib3 import PoolManager as P\nasync def f(p: P):\n    p.clear()\n", "AC102"),
+        ("async def f(session):\n    session.urlopen('GET', 'u')\n", None),
+    ],
+)
+def test_any_method_of_a_pool_blocks_whatever_its_name(source: str, code: str | None) -> None:
+    found = [f.code for f in lint_source(source, select=["AC1"])]
+    assert found == ([code] if code else [])

@@ -21,8 +21,10 @@ from asynccheck.lint.scopes import VALUE
 from asynccheck.lint.walk import descendants
 from asynccheck.rules.catalog import (
     ANY_METHOD,
+    ANY_METHOD_MODULES,
     ASYNC_FILE_WRAPPERS,
     BLOCKING_CALLS,
+    BLOCKING_METHOD_NAMES,
     BLOCKING_METHODS,
     EAGER_SINCE,
     FILE_WRITES,
@@ -110,6 +112,10 @@ def _catalogue_verdict(ctx: FileContext, site: Site) -> Optional[BlockingSite]:
             return BlockingSite(site, code, names.display_name(name))
     if site.awaited or not isinstance(func, cst.Attribute):
         return None
+    if func.attr.value not in BLOCKING_METHOD_NAMES and not ctx.memo(
+        "any-method-types", _may_hold_any_method_types
+    ):
+        return None  # `x.update()`: no receiver type makes it block here
     receiver_type = names.type_of(func.value, scope, at=reach(ctx, scope, site.stmt))
     entry = BLOCKING_METHODS.get(receiver_type) if receiver_type else None
     if entry is None or (func.attr.value not in entry[1] and entry[1] != ANY_METHOD):
@@ -137,6 +143,11 @@ _NO_WAIT_KEYWORDS = {
     "wait": ("False",),  # `executor.shutdown(wait=False)`
 }
 _NO_WAIT_FIRST_ARGUMENT = {"acquire": "False", "get": "False"}
+
+
+def _may_hold_any_method_types(ctx: FileContext) -> bool:
+    """The file names a module whose objects block in any method (`urllib3`)."""
+    return any(module in ctx.source for module in ANY_METHOD_MODULES)
 
 
 def _asks_not_to_wait(call: Any) -> bool:
