@@ -426,3 +426,22 @@ def test_a_wanted_coroutine_method_keeps_only_its_bindings() -> None:
     assert skimmed is not None
     assert "self.started = True" in skimmed.text and "await setup()" not in skimmed.text
     assert "Client.start" not in skimmed.elided
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "".join(f"def f{i}():\n    f{i + 1}()\n\n" for i in range(3000))
+        + "def f3000():\n    pass\n",
+        "class C0:\n    def m(self):\n        pass\n\n"
+        + "".join(f"class C{i}(C{i - 1}):\n    pass\n\n" for i in range(1, 3000)),
+    ],
+    ids=["3000 helpers in a chain", "3000 classes deep"],
+)
+def test_a_long_chain_in_a_module_is_followed_without_recursion(text: str) -> None:
+    """Half the chain is followed (kept), the other half is not needed (left out)."""
+    functions = "def f0" in text
+    skimmed = skim(text, frozenset({"f1500"} if functions else {"C1500.m"}))
+    assert skimmed is not None
+    assert ("f0" if functions else "C2999") in skimmed.elided
+    assert ("f2999" if functions else "C0") not in skimmed.elided

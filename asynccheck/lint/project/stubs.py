@@ -101,6 +101,7 @@ def stubs_for(scanned: Scanned, wanted: Set[str]) -> tuple[Stubs, frozenset[str]
     optional = {span for found in assigned.values() for span in found}
     always = [span for span in others if span not in optional]
     kept.follow("\n".join(line for b, e in always for line in code[b:e]), None)
+    kept.grow()
     stubs: Stubs = {}
     for name, found in assigned.items():
         if name not in kept.names:
@@ -110,7 +111,7 @@ def stubs_for(scanned: Scanned, wanted: Set[str]) -> tuple[Stubs, frozenset[str]
     for name, blocks in defs.items():
         if name not in kept.defs:
             for block in blocks:
-                if _stub(scanned, block, stubs, method=False):
+                if _stub(scanned, block, stubs, None):
                     elided.add(name)
     for name, info in classes.items():
         if name not in kept.classes:
@@ -121,18 +122,20 @@ def stubs_for(scanned: Scanned, wanted: Set[str]) -> tuple[Stubs, frozenset[str]
         for member, blocks in info.members.items():
             if (name, member) not in kept.members:
                 for block in blocks:
-                    if _stub(scanned, block, stubs, method=True):
+                    if _stub(scanned, block, stubs, kept.attributes(block)):
                         elided.add(f"{name}.{member}")
                 continue
             for block in blocks:  # a coroutine method's summary is whole with its bindings
-                if block.kind == "async def" and _attributes(scanned, block) is not None:
-                    _stub(scanned, block, stubs, method=True)
+                if block.kind == "async def" and kept.attributes(block) is not None:
+                    _stub(scanned, block, stubs, kept.attributes(block))
     return stubs, frozenset(elided)
 
 
 @dataclass
 class _Kept:
-    """What the summary needs whole, grown by what the kept text calls."""
+    """What the summary needs whole, grown by what the kept text calls: `follow` notes a
+    text, `grow` reads the noted texts, and what they keep, until none is left (a loop,
+    not a recursion: a module may chain thousands of helpers)."""
 
     scanned: Scanned
     all_defs: dict[str, list[Block]]
@@ -142,6 +145,14 @@ class _Kept:
     defs: set[str] = field(default_factory=set)
     classes: set[str] = field(default_factory=set)
     members: set[tuple[str, str]] = field(default_factory=set)
+    _todo: list[tuple[str, Optional[str]]] = field(default_factory=list)
+    _attributes: dict[Block, Optional[tuple[str, list[str]]]] = field(default_factory=dict)
+
+    def attributes(self, block: Block) -> Optional[tuple[str, list[str]]]:
+        """`_attributes` of a method, worked out once."""
+        if block not in self._attributes:
+            self._attributes[block] = _attributes(self.scanned, block)
+        return self._attributes[block]
 
     def definition(self, name: str) -> None:
         """A call `name(`: the def, or the class (its constructors)."""
@@ -153,54 +164,71 @@ class _Kept:
             self.cls(name)
 
     def cls(self, name: str) -> None:
-        if name in self.classes:
-            return
-        self.classes.add(name)
-        info = self.all_classes[name]
-        for base in _IDENTIFIER.findall(info.header)[2:]:  # past `class Name`
-            if base in self.all_classes:
-                self.cls(base)
-        self.follow(info.rest, name)
-        for member, blocks in info.members.items():
-            if member in _CONSTRUCTORS or any(
-                _binds_attributes(self.scanned, block) and _attributes(self.scanned, block) is None
-                for block in blocks
-            ):
-                self.member(name, member)
+        """Keep a class and, through its bases defined here, theirs."""
+        todo = [name]
+        while todo:
+            name = todo.pop()
+            if name in self.classes:
+                continue
+            self.classes.add(name)
+            info = self.all_classes[name]
+            todo += [base for base in _bases(info) if base in self.all_classes]
+            self.follow(info.rest, name)
+            for member, blocks in info.members.items():
+                if member in _CONSTRUCTORS or any(
+                    _binds_attributes(self.scanned, block) and self.attributes(block) is None
+                    for block in blocks
+                ):
+                    self._keep_member(name, member)
 
-    def member(self, cls: str, member: str, seen: frozenset[str] = frozenset()) -> None:
-        """`cls.member`, or the one of the base that defines it (bases defined here,
+    def member(self, cls: str, member: str) -> None:
+        """`cls.member`, or the one of the first base that defines it (bases defined here,
         depth first)."""
-        info = self.all_classes.get(cls)
-        if info is None or cls in seen:
-            return
-        self.cls(cls)
-        if member in info.members:
-            if (cls, member) not in self.members:
-                self.members.add((cls, member))
-                for block in info.members[member]:
-                    self.follow(_text(self.scanned.code, block), cls)
-            return
-        for base in _IDENTIFIER.findall(info.header)[2:]:
-            self.member(base, member, seen | {cls})
+        todo, seen = [cls], set()
+        while todo:
+            cls = todo.pop()
+            info = self.all_classes.get(cls)
+            if info is None or cls in seen:
+                continue
+            seen.add(cls)
+            self.cls(cls)
+            if member in info.members:
+                self._keep_member(cls, member)
+                return
+            todo += reversed(_bases(info))
+
+    def _keep_member(self, cls: str, member: str) -> None:
+        if (cls, member) not in self.members:
+            self.members.add((cls, member))
+            for block in self.all_classes[cls].members[member]:
+                self.follow(_text(self.scanned.code, block), cls)
 
     def follow(self, text: str, cls: Optional[str]) -> None:
-        """Keep what `text` (in class `cls`) calls, and the assignments of the module
-        names it reads."""
-        for name in _IDENTIFIER.findall(text):
-            if name in self.assigned and name not in self.names:
-                self.names.add(name)
-                code = self.scanned.code
-                self.follow(
-                    "\n".join(line for b, e in self.assigned[name] for line in code[b:e]), None
-                )
-        for name in _CALLED_NAME.findall(text):
-            self.definition(name)
-        for owner, member in _CALLED_ON_NAME.findall(text):
-            self.member(owner, member)
-        if cls is not None:
-            for member in _CALLED_ATTRIBUTE.findall(text):
-                self.member(cls, member)
+        """Note kept text (in class `cls`): what it calls, and the assignments of the
+        module names it reads, are to be kept too."""
+        self._todo.append((text, cls))
+
+    def grow(self) -> None:
+        code = self.scanned.code
+        while self._todo:
+            text, cls = self._todo.pop()
+            for name in _IDENTIFIER.findall(text):
+                if name in self.assigned and name not in self.names:
+                    self.names.add(name)
+                    spans = self.assigned[name]
+                    self.follow("\n".join(line for b, e in spans for line in code[b:e]), None)
+            for name in _CALLED_NAME.findall(text):
+                self.definition(name)
+            for owner, member in _CALLED_ON_NAME.findall(text):
+                self.member(owner, member)
+            if cls is not None:
+                for member in _CALLED_ATTRIBUTE.findall(text):
+                    self.member(cls, member)
+
+
+def _bases(info: _Class) -> list[str]:
+    """The names in a class's header after `class Name`: its bases (and keywords)."""
+    return _IDENTIFIER.findall(info.header)[2:]
 
 
 def _text(code: list[str], block: Block) -> str:
@@ -237,15 +265,16 @@ def _binds_attributes(scanned: Scanned, block: Block) -> bool:
     return binding(first.group(1)).search(text) is not None
 
 
-def _stub(scanned: Scanned, block: Block, stubs: Stubs, method: bool) -> bool:
+def _stub(
+    scanned: Scanned, block: Block, stubs: Stubs, bound: Optional[tuple[str, list[str]]]
+) -> bool:
     """Plan the def's stub: `def name(): ...` on its first line, or for a method that binds
-    attributes, `def name(self):` and those statements on their own lines. Whether the
-    stub says less than the def would: a coroutine function's summary says only that it is
-    one, unless it nests defs."""
+    attributes (`bound`: `_attributes`), `def name(self):` and those statements on their
+    own lines. Whether the stub says less than the def would: a coroutine function's
+    summary says only that it is one, unless it nests defs."""
     code = scanned.code
     indent = " " * indent_of(code[block.head])
     stub = [f"{indent}{block.kind} {block.name}(): ..."]
-    bound = _attributes(scanned, block) if method else None
     if bound is not None and bound[1]:
         first, kept = bound
         stub = [f"{indent}{block.kind} {block.name}({first}):", *kept]
