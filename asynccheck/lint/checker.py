@@ -93,8 +93,9 @@ class Checker:
     ) -> Optional[ModuleSummary]:
         """A module's summary alone: for a module the linted files reach but do not name.
         None when it cannot be parsed. Bodies that cannot change the summary are left out
-        before the parse, and with `wanted`, the top-level defs and classes those names do
-        not need (`project.skim`; the summary names them in `elided`)."""
+        before the parse, and with `wanted` (`Class.method` at most), the defs, classes and
+        methods those names do not need become stubs (`project.skim`, `project.stubs`; the
+        summary names them in `elided`)."""
         from asynccheck.lint.project.skim import parse_for_summary
 
         parsed = parse_for_summary(text, wanted)

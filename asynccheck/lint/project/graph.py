@@ -22,7 +22,7 @@ from typing import Any, Optional
 
 from asynccheck._hash import blake2b
 from asynccheck.lint.project.index import ModuleIndex
-from asynccheck.lint.project.summary import DefSummary, ModuleSummary
+from asynccheck.lint.project.summary import DefSummary, ModuleSummary, wanted_name
 
 Node = tuple[str, str]  # (module, qualname) of a def
 _MAX_HOPS = 12
@@ -102,7 +102,7 @@ class Graph:
         if summary is _NOT_LOADED or (summary is not None and not summary.covers((name,))):
             self.missing.add(module)
             wanted = self.wanted.setdefault(module, set())
-            wanted.add(".".join(name.split(".", 2)[:2]))
+            wanted.add(wanted_name(name))
             if member and "." not in name:
                 wanted.add(f"{name}.{member}")
             return None

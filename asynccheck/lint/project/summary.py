@@ -18,6 +18,11 @@ _FORMAT = 4  # 2: a protocol class has a lint.onloop.PROTOCOL_MARK def; 3: `elid
 # 4: `elided` names methods too
 
 
+def wanted_name(name: str) -> str:
+    """What a summary is made for, to answer reads of `name`: `Class.method` at most."""
+    return ".".join(name.split(".", 2)[:2])
+
+
 def _heads(name: str) -> tuple[str, ...]:
     """`Class` and `Class.method` for `Class.method.<locals>.inner`."""
     head, dot, rest = name.partition(".")
@@ -94,7 +99,7 @@ class ModuleSummary:
 
     def kept_names(self) -> frozenset[str]:
         """The defs, methods and classes this summary has (`Class.method` at most)."""
-        return frozenset(".".join(name.split(".", 2)[:2]) for name in (*self.defs, *self.classes))
+        return frozenset(wanted_name(name) for name in (*self.defs, *self.classes))
 
     def to_tuple(self) -> tuple[Any, ...]:
         defs = tuple(
