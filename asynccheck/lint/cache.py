@@ -7,16 +7,15 @@ atomically; a corrupt, foreign or half-written store is ignored, never fatal.
 
 from __future__ import annotations
 
-import marshal
 import os
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from asynccheck import __version__
 from asynccheck._hash import blake2b
+from asynccheck.lint import cachefile
 
 _FORMAT = 9  # 9: a summary hash covers `elided` (summaries made for some names only)
-CACHE_DIR_NAME = ".asynccheck_cache"
 _DIGEST_SIZE = 16
 
 
@@ -63,7 +62,7 @@ class Cache:
         if folder is None:
             return cls(None, key)
         name = blake2b(key.encode(), digest_size=8).hexdigest()
-        path = os.path.join(folder, CACHE_DIR_NAME, f"lint-{name}.marshal")
+        path = os.path.join(cachefile.cache_folder(folder), f"lint-{name}.marshal")
         columns, dep_paths = _load(path, key)
         index = {p: i for i, p in enumerate(columns[0])}
         return cls(path, key, _columns=columns, _index=index, dep_paths=dep_paths)
@@ -159,25 +158,7 @@ class Cache:
             "summaries": [e.summary for e in rows],  # type: ignore[union-attr]
             "deps": self.dep_paths,
         }
-        folder = os.path.dirname(self.path)
-        try:
-            os.makedirs(folder, exist_ok=True)
-            ignore = os.path.join(folder, ".gitignore")
-            if not os.path.exists(ignore):
-                with open(ignore, "w", encoding="utf-8") as f:
-                    f.write("# Created by asynccheck\n*\n")
-            import tempfile
-
-            fd, temporary = tempfile.mkstemp(dir=folder, prefix=".lint-", suffix=".tmp")
-            try:
-                with os.fdopen(fd, "wb") as f:
-                    f.write(marshal.dumps(data))
-                os.replace(temporary, self.path)
-            except BaseException:
-                os.unlink(temporary)
-                raise
-        except OSError:
-            pass  # a read-only tree: the run still succeeds, just without a cache
+        cachefile.write(self.path, data)  # a read-only tree: the run goes on without
 
 
 _DIGEST = _DIGEST_SIZE
@@ -185,9 +166,8 @@ _DIGEST = _DIGEST_SIZE
 
 def _load(path: str, key: str) -> tuple[tuple[list[Any], ...], list[str]]:
     empty: tuple[list[Any], ...] = ([], [], [], b"", [], [], [])  # type: ignore[assignment]
+    data = cachefile.read(path)
     try:
-        with open(path, "rb") as f:
-            data = marshal.loads(f.read())  # marshal.load(f) reads in small steps: 4x slower
         if not isinstance(data, dict) or data.get("format") != _FORMAT or data.get("key") != key:
             return empty, []
         columns = (

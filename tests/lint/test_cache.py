@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from asynccheck.config import Config
-from asynccheck.lint.cache import CACHE_DIR_NAME
+from asynccheck.lint.cachefile import CACHE_DIR_NAME
 from asynccheck.lint.checker import Checker
 from asynccheck.lint.engine import RunOptions, run
 
@@ -226,8 +226,7 @@ def test_the_cache_is_written_atomically(tree, monkeypatch):
     lint(root)
     project = [name for name in cache_files(root) if name.startswith("project-")]
     assert cache_files(root) == [".gitignore", *(p.name for p in stores(root)), *project]
-    assert not list((root / CACHE_DIR_NAME).glob(".lint-*"))
-    assert not list((root / CACHE_DIR_NAME).glob(".project-*"))
+    assert not list((root / CACHE_DIR_NAME).glob("*.tmp"))
 
     # A failure while writing leaves the old store whole and no temporary file behind.
     import marshal
@@ -242,7 +241,7 @@ def test_the_cache_is_written_atomically(tree, monkeypatch):
     result = lint(root)  # never fatal
     assert codes(result) == [("a.py", "AC101"), ("b.py", "AC101")]
     assert stores(root)[0].read_bytes() == before
-    assert not list((root / CACHE_DIR_NAME).glob(".lint-*"))
+    assert not list((root / CACHE_DIR_NAME).glob("*.tmp"))
 
 
 def test_cache_folder_is_gitignored(tree):

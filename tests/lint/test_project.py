@@ -392,7 +392,7 @@ def test_a_long_re_export_chain_stops_without_a_crash(tmp_path: Path) -> None:
 
 
 def test_lost_questions_make_the_file_linted_again(app: Path, checked: list[str]) -> None:
-    from asynccheck.lint.cache import CACHE_DIR_NAME
+    from asynccheck.lint.cachefile import CACHE_DIR_NAME
 
     assert lint(app, "app/handlers.py", cache=True) == EXPECTED
     checked.clear()

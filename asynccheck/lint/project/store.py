@@ -14,14 +14,13 @@ A damaged or foreign file is ignored: what it held is made again.
 
 from __future__ import annotations
 
-import marshal
 import os
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from asynccheck._hash import blake2b
+from asynccheck.lint import cachefile
 from asynccheck.lint.project.summary import ModuleSummary
 
 _FORMAT = 4  # 3: summaries made for some names only (ModuleSummary.elided); 4: methods too
@@ -105,13 +104,8 @@ class SummaryStore:
         return _load(self._file(part), self.key) if self.folder is not None else None
 
     def write(self, part: str, payload: Any) -> None:
-        if self.folder is None:
-            return
-        try:
-            os.makedirs(self.folder, exist_ok=True)
-            _write(self._file(part), self.key, payload)
-        except OSError:
-            pass  # a read-only tree: the run still succeeds
+        if self.folder is not None:  # a read-only tree: the run goes on without
+            cachefile.write(self._file(part), (_FORMAT, self.key, payload))
 
     # --- the index -------------------------------------------------------------------------
     @property
@@ -254,22 +248,7 @@ def _rows(loaded: Any) -> dict[str, Row]:
 
 
 def _load(path: str, key: str) -> Any:
-    try:
-        with open(path, "rb") as f:
-            data = marshal.loads(f.read())
-        if isinstance(data, tuple) and len(data) == 3 and data[:2] == (_FORMAT, key):
-            return data[2]
-    except Exception:  # corrupt, truncated, foreign: start afresh
-        pass
-    return None
-
-
-def _write(path: str, key: str, payload: Any) -> None:
-    fd, temporary = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".project-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(marshal.dumps((_FORMAT, key, payload)))
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
+    data = cachefile.read(path)
+    if isinstance(data, tuple) and len(data) == 3 and data[:2] == (_FORMAT, key):
+        return data[2]
+    return None  # missing, corrupt or foreign: start afresh
