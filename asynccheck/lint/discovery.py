@@ -6,24 +6,14 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Optional
 
-from asynccheck.config import CONFIG_FILES
 from asynccheck.lint.gitignore import GitIgnore
+from asynccheck.lint.listings import DEFAULT_EXCLUDED_NAMES, Listings
 
 if TYPE_CHECKING:
     from asynccheck.config import Config
     from asynccheck.config_finder import ConfigFinder
-
-SOURCE_SUFFIXES = (".py", ".pyi")
-
-# Folders nobody wants linted (ruff skips the same kind by default).
-DEFAULT_EXCLUDES = (
-    ".bzr", ".direnv", ".eggs", ".git", ".git-rewrite", ".hg", ".mypy_cache", ".nox",
-    ".pants.d", ".pytype", ".ruff_cache", ".asynccheck_cache", ".pytest_cache", ".svn",
-    ".tox", ".venv", "venv", "__pypackages__", "__pycache__", "_build", "buck-out", "build",
-    "dist", "node_modules", "site-packages",
-)  # fmt: skip
 
 
 class PathError(Exception):
@@ -38,8 +28,6 @@ class Discovered:
     # that a run need not look for configuration files again
     folder_configs: Mapping[str, Config] = field(default_factory=dict)
 
-
-_DEFAULT_EXCLUDED_NAMES = frozenset(DEFAULT_EXCLUDES)
 
 # A .gitignore and the folder its patterns are relative to.
 _GitIgnore = tuple[str, GitIgnore]
@@ -77,7 +65,7 @@ class _Ignorer:
         """Whether `path` is excluded. A walk never enters an excluded folder, so it has
         checked the folders above `path` already (`folders_checked`); a file named on the
         command line has not."""
-        if is_dir and name in _DEFAULT_EXCLUDED_NAMES:
+        if is_dir and name in DEFAULT_EXCLUDED_NAMES:
             return True
         if not self.filters(gitignores):
             return False
@@ -169,10 +157,13 @@ def discover(
     respect_gitignore: bool = True,
     force_exclude: bool = False,
     configs: Optional[ConfigFinder] = None,
+    listings: Optional[Listings] = None,
 ) -> Discovered:
     """Files to lint under `paths`. A file named explicitly is linted even if excluded,
     unless `force_exclude` (what a pre-commit hook wants: it names every changed file).
-    With `configs`, each folder's excludes come from its own configuration instead."""
+    With `configs`, each folder's excludes come from its own configuration instead.
+    With `listings`, folders unchanged since an earlier run are not listed again."""
+    listings = listings if listings is not None else Listings(None)
     ignorers = _Ignorers(_Ignorer(os.path.abspath(root or os.getcwd()), exclude, respect_gitignore))
     ignorers.configs = configs
     files: set[str] = set()
@@ -194,7 +185,9 @@ def discover(
                 )
             ):
                 inherited = []
-            _walk(os.path.normpath(given), inherited, scope, ignorers, files, unreadable)
+            walked = os.path.normpath(given)
+            listings.walking(walked)
+            _walk(walked, inherited, scope, ignorers, listings, files, unreadable)
         elif not force_exclude or not _explicit_file_excluded(given, ignorer):
             files.add(os.path.normpath(given))
     # A walk from "." yields "./a.py": report "a.py", and lint it once if also named so.
@@ -250,62 +243,45 @@ def _walk(
     inherited: list[_GitIgnore],
     scope: _Scope,
     ignorers: _Ignorers,
+    listings: Listings,
     files: set[str],
     unreadable: list[tuple[str, str]],
 ) -> None:
-    """Iterative scandir walk; symlinked folders are not followed (no loops, no escapes).
+    """Iterative walk; symlinked folders are not followed (no loops, no escapes).
 
-    One pass over each folder's entries sorts them into source files and subfolders; only
-    then are excludes applied, so a folder's own .gitignore (found in that pass) counts.
-    A warm run over 60,000 entries spends most of its time here: keep the pass lean.
-    A folder with its own configuration file switches to that configuration's excludes.
+    Excludes are applied to a folder's listing once it is complete, so a folder's own
+    .gitignore counts. A warm run over 2,800 folders spends much of its time here: keep
+    the loop lean. A folder with its own configuration file switches to that
+    configuration's excludes.
     """
     stack: list[tuple[str, list[_GitIgnore], _Scope]] = [(top, inherited, scope)]
-    default_excluded = _DEFAULT_EXCLUDED_NAMES
-    suffixes = SOURCE_SUFFIXES
     configured = ignorers.configs is not None
     folder_configs = ignorers.folder_configs
+    sep = os.sep
     while stack:
         folder, gitignores, scope = stack.pop()
         try:
-            with os.scandir(folder) as entries:
-                listed = list(entries)
+            listing = listings.list(folder)
         except OSError as error:
             unreadable.append((folder, error.strerror or str(error)))
             continue
-        sources: list[Any] = []
-        folders: list[Any] = []
-        has_gitignore = has_config = False
-        for entry in listed:
-            name = entry.name
-            try:
-                is_dir = entry.is_dir(follow_symlinks=False)
-            except OSError:
-                is_dir = False
-            if is_dir:
-                if name not in default_excluded:
-                    folders.append(entry)
-            elif name.endswith(suffixes):
-                sources.append(entry)
-            elif name == ".gitignore":
-                has_gitignore = True
-            elif name in CONFIG_FILES:
-                has_config = True
-        if has_config and configured and folder != top:
+        if listing.has_config and configured and folder != top:
             scope = ignorers.declared_in(folder) or scope
         if configured:
             folder_configs[folder] = scope[0]  # type: ignore[assignment]
         ignorer = scope[1]
-        if has_gitignore and ignorer.respect_gitignore:
+        if listing.has_gitignore and ignorer.respect_gitignore:
             own = ignorer.load(os.path.abspath(folder))
             if own is not None:
                 gitignores = [*gitignores, own]
+        sources, folders = listing.sources, listing.folders
         if ignorer.filters(gitignores):
             excluded = ignorer.in_folder(folder, gitignores)
-            sources = [e for e in sources if not excluded(e.name, False)]
-            folders = [e for e in folders if not excluded(e.name, True)]
-        files.update(entry.path for entry in sources)
-        stack.extend((entry.path, gitignores, scope) for entry in folders)
+            sources = tuple(name for name in sources if not excluded(name, False))
+            folders = tuple(name for name in folders if not excluded(name, True))
+        prefix = folder if folder.endswith(sep) else folder + sep
+        files.update([prefix + name for name in sources])
+        stack.extend([(prefix + name, gitignores, scope) for name in folders])
 
 
 def _explicit_file_excluded(given: str, ignorer: _Ignorer) -> bool:
@@ -313,7 +289,7 @@ def _explicit_file_excluded(given: str, ignorer: _Ignorer) -> bool:
     folder = os.path.dirname(path)
     gitignores = ignorer.inherited(path)
     parts = os.path.relpath(path, ignorer.root).replace(os.sep, "/").split("/")
-    if any(part in _DEFAULT_EXCLUDED_NAMES for part in parts[:-1]):
+    if any(part in DEFAULT_EXCLUDED_NAMES for part in parts[:-1]):
         return True
     own = ignorer.load(folder)
     name = os.path.basename(path)

@@ -18,6 +18,7 @@ from asynccheck.globs import ignored_for_file
 from asynccheck.lint.cache import Cache, Entry, content_hash
 from asynccheck.lint.discovery import Discovered, discover
 from asynccheck.lint.finding import Finding, Position
+from asynccheck.lint.listings import Listings
 
 if TYPE_CHECKING:
     from asynccheck.lint.checker import Checker
@@ -205,7 +206,15 @@ def run(
     all under one `config`. Raises discovery.PathError for a missing path, and
     config.ConfigError for a bad configuration file met on the way."""
     configs = config if isinstance(config, ConfigFinder) else ConfigFinder(override=config)
-    discovered = discover(paths, force_exclude=options.force_exclude, configs=configs)
+    # folder listings are kept where the current folder's configuration keeps its cache
+    cache_root = (
+        (configs.for_folder(os.getcwd()).root or os.getcwd()) if options.use_cache else None
+    )
+    listings = Listings.open(cache_root)
+    discovered = discover(
+        paths, force_exclude=options.force_exclude, configs=configs, listings=listings
+    )
+    listings.save()
     outcomes: list[FileOutcome] = []
     findings: list[Finding] = []
     for group, files in _by_config(discovered, configs):
