@@ -16,7 +16,7 @@ so that a `# noqa` still drops one before it is asked (`unplaced_questions`).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Optional
 
@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 _MARK = "\x00project\x00"
 CHAIN = "{chain}"  # where the chain goes in the message
 _NOWHERE = Position(0, 0)  # a question not placed yet
+# an answered finding and, when it has no place yet, where its call is (`place`)
+Unplaced = tuple[Finding, Optional[str]]
 
 
 def question(target: str, message: str) -> str:
@@ -62,10 +64,15 @@ class Candidate:
 
     def answered(self, chain: str) -> Finding:
         """The finding, with its chain (and its place, if it had none yet)."""
-        message = self.message.replace(CHAIN, chain)
+        return place([self.with_chain(chain)])[0]
+
+    def with_chain(self, chain: str) -> Unplaced:
+        """The finding with its chain, and what `place` needs to place it if it has no
+        place yet (None when it has one)."""
+        finding = replace(self.finding, message=self.message.replace(CHAIN, chain))
         if self.finding.location != _NOWHERE:
-            return replace(self.finding, message=message)
-        return _place(replace(self.finding, message=message), self.finding.message.split("\x00")[4])
+            return finding, None
+        return finding, self.finding.message.split("\x00")[4]
 
     def to_tuple(self) -> tuple[Any, ...]:
         return self.finding.to_tuple()
@@ -134,6 +141,14 @@ def _digest(text: str) -> str:
 # The file parsed last to place an answered question: a file's questions are answered
 # one after another, and a file with several yeses is parsed once.
 _PARSED: dict[str, Any] = {}
+
+
+def place(findings: Sequence[Unplaced]) -> list[Finding]:
+    """The answered findings, each at the call it asks about (see `_place`). Picklable
+    in and out: the engine may run it in its prefork worker, which has libcst imported."""
+    return [
+        finding if locator is None else _place(finding, locator) for finding, locator in findings
+    ]
 
 
 def _place(finding: Finding, locator: str) -> Finding:

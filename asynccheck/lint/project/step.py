@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Union
 
 from asynccheck.lint.finding import Finding
-from asynccheck.lint.project.candidates import Candidate
+from asynccheck.lint.project.candidates import Candidate, Unplaced
+from asynccheck.lint.project.candidates import place as place_here
 from asynccheck.lint.project.graph import Graph, Read, read_digest
 from asynccheck.lint.project.index import ModuleIndex
 from asynccheck.lint.project.store import SummaryStore
@@ -40,6 +41,7 @@ Summarised = tuple[str, int, int, bytes, Optional[ModuleSummary]]
 # (path, module, the names wanted from it or None for all): what the pool summarises
 SummaryWanted = tuple[str, str, Optional[frozenset[str]]]
 SummarisePaths = Callable[[Sequence[SummaryWanted]], Iterable[Summarised]]
+PlaceFindings = Callable[[Sequence[Unplaced]], list[Finding]]
 _MAX_ROUNDS = 64
 # Rounds in a run in which a module is summarised for the names read there alone; after
 # them, in full (a chain that keeps coming back into one module)
@@ -298,7 +300,11 @@ class ProjectStep:
         return self.store.put(key, mtime_ns, size, content, summary)
 
     # --- answers -------------------------------------------------------------------------
-    def answer(self, summarise_paths: SummarisePaths) -> dict[str, Answer]:
+    def answer(
+        self, summarise_paths: SummarisePaths, place: PlaceFindings = place_here
+    ) -> dict[str, Answer]:
+        """The answers to the questions asked: the yeses, placed by `place` in one batch
+        (placing parses the file again: the engine may do it in its prefork worker)."""
         if not any(self._questions.values()):
             return {path: Answer((), ()) for path in self._questions}
         summaries: dict[str, Optional[ModuleSummary]] = {}
@@ -311,20 +317,24 @@ class ProjectStep:
             if not graph.missing:
                 break
             self._load(sorted(graph.missing), graph.wanted, summaries, summarise_paths)
-        answers = {}
+        yeses: list[tuple[str, Unplaced]] = []
         for path, asked in self._questions.items():
             module = self.index.name_of(path)
-            findings = []
             for candidate in asked:
                 target, *conditions = candidate.targets
                 chain = graph.chain(target)
                 if chain is None or any(graph.chain(c) is None for c in conditions):
                     continue
-                finding = candidate.answered(chain.render(module))
-                if finding not in findings:  # a class with two protocol bases
-                    findings.append(finding)
-            answers[path] = Answer(tuple(findings), *self._deps(reached[path], summaries))
-        return answers
+                yeses.append((path, candidate.with_chain(chain.render(module))))
+        findings: dict[str, list[Finding]] = {path: [] for path in self._questions}
+        placed = place([yes for _, yes in yeses]) if yeses else []
+        for (path, _), finding in zip(yeses, placed):
+            if finding not in findings[path]:  # a class with two protocol bases
+                findings[path].append(finding)
+        return {
+            path: Answer(tuple(findings[path]), *self._deps(reached[path], summaries))
+            for path in self._questions
+        }
 
     def _deps(
         self, reads: Iterable[Read], summaries: dict[str, Optional[ModuleSummary]]
