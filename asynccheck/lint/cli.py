@@ -146,6 +146,7 @@ def lint(
         use_cache=not no_cache,
         progress=sys.stderr.isatty() and output_format in ("text", "concise"),
         force_exclude=force_exclude,
+        prefork=True,
     )
     try:
         result = run(paths, configs, options)

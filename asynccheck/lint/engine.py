@@ -9,7 +9,7 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Optional
 
 from asynccheck.config import Config
@@ -22,9 +22,11 @@ from asynccheck.lint.listings import Listings
 
 if TYPE_CHECKING:
     from asynccheck.lint.checker import Checker
-    from asynccheck.lint.project.candidates import Candidate
+    from asynccheck.lint.prefork import Prefork
+    from asynccheck.lint.project.candidates import Candidate, Unplaced
     from asynccheck.lint.project.step import (
         Deps,
+        PlaceFindings,
         ProjectStep,
         Summarised,
         SummarisePaths,
@@ -47,6 +49,9 @@ class RunOptions:
     progress: bool = False  # draw a progress bar on stderr (the CLI sets it for terminals)
     force_exclude: bool = False  # apply excludes to files named on the command line too
     project: bool = True  # follow AC110 into the project's other modules (lint.project)
+    # import libcst and the rules in a worker forked as a cached run starts (lint.prefork);
+    # the CLI sets it: a program that lints through the API may not want a fork
+    prefork: bool = False
 
     @property
     def fixing(self) -> bool:
@@ -206,6 +211,17 @@ def run(
     all under one `config`. Raises discovery.PathError for a missing path, and
     config.ConfigError for a bad configuration file met on the way."""
     configs = config if isinstance(config, ConfigFinder) else ConfigFinder(override=config)
+    prefork = _start_prefork(options)
+    try:
+        return _run(paths, configs, options, prefork)
+    finally:
+        if prefork is not None:
+            prefork.stop()
+
+
+def _run(
+    paths: Sequence[str], configs: ConfigFinder, options: RunOptions, prefork: Optional[Prefork]
+) -> RunResult:
     # folder listings are kept where the current folder's configuration keeps its cache
     cache_root = (
         (configs.for_folder(os.getcwd()).root or os.getcwd()) if options.use_cache else None
@@ -218,7 +234,7 @@ def run(
     outcomes: list[FileOutcome] = []
     findings: list[Finding] = []
     for group, files in _by_config(discovered, configs):
-        group_outcomes, cached = _run_group(files, group, options)
+        group_outcomes, cached = _run_group(files, _Linter(group, options, prefork))
         outcomes.extend(group_outcomes)
         findings.extend(f for f in cached if not _ignored_for_file(f, group))
     return RunResult(
@@ -247,13 +263,12 @@ def _by_config(discovered: Discovered, configs: ConfigFinder) -> list[tuple[Conf
     return sorted(groups.values(), key=lambda group: group[0].root or "")
 
 
-def _run_group(
-    files: Sequence[str], config: Config, options: RunOptions
-) -> tuple[list[FileOutcome], list[Finding]]:
+def _run_group(files: Sequence[str], linter: _Linter) -> tuple[list[FileOutcome], list[Finding]]:
     """Lint the files one configuration applies to, with that configuration's cache.
 
     The changed files are linted first: then their new summaries are known when the
     stored cross-module answers of the cached files are checked."""
+    config, options = linter.config, linter.options
     use_cache = options.use_cache and not options.fixing
     cache = Cache.open(config.root or os.getcwd() if use_cache else None, config.fingerprint())
     project = _project_step(files, config, cache)
@@ -286,28 +301,18 @@ def _run_group(
                     continue
         todo.append((stat.st_size, path))
     todo.sort(key=lambda item: (-item[0], item[1]))  # big files first: better load balance
-    checkers: list[Checker] = []
-
-    def checker() -> Checker:  # only imported when needed: a warm run needs no libcst
-        if not checkers:
-            from asynccheck.lint.checker import checker_for
-
-            checkers.append(checker_for(config))
-        return checkers[0]
 
     def summarise_paths(items: Sequence[SummaryWanted]) -> Iterator[Summarised]:
-        if not items:
-            return iter(())
-        return _lint_all(list(items), checker(), options, summarise_file)
+        return linter.map(list(items), summarise_file) if items else iter(())
 
     if todo:
-        outcomes.extend(_lint_todo([p for _, p in todo], checker(), options, cache, project))
+        outcomes.extend(_lint_todo([p for _, p in todo], linter, cache, project))
     if linked:
         again = _reuse_answers(linked, project, cache, summarise_paths, cached)
         if again:
-            outcomes.extend(_lint_todo(again, checker(), options, cache, project))
+            outcomes.extend(_lint_todo(again, linter, cache, project))
     if project.asked:
-        cached.extend(_answer(project, summarise_paths, cache))
+        cached.extend(_answer(project, summarise_paths, linter.place, cache))
     cache.save()
     project.store.save()
     cached.extend(f for o in outcomes for f in o.findings)
@@ -315,10 +320,10 @@ def _run_group(
 
 
 def _lint_todo(
-    paths: list[str], checker: Checker, options: RunOptions, cache: Cache, project: ProjectStep
+    paths: list[str], linter: _Linter, cache: Cache, project: ProjectStep
 ) -> list[FileOutcome]:
     outcomes = []
-    for outcome in _lint_all(paths, checker, options):
+    for outcome in linter.map(paths, lint_file):
         outcomes.append(outcome)
         summary = project.learn(outcome.summarised) if outcome.summarised is not None else None
         if outcome.entry is not None and cache.path is not None:
@@ -382,9 +387,11 @@ def _links(cache: Cache, deps: Deps, answers: tuple[Any, ...]) -> tuple[Any, ...
     return (*encode(deps, cache.dep_index), answers)
 
 
-def _answer(project: ProjectStep, summarise_paths: SummarisePaths, cache: Cache) -> list[Finding]:
+def _answer(
+    project: ProjectStep, summarise_paths: SummarisePaths, place: PlaceFindings, cache: Cache
+) -> list[Finding]:
     found: list[Finding] = []
-    for path, answer in project.answer(summarise_paths).items():
+    for path, answer in project.answer(summarise_paths, place).items():
         found.extend(answer.findings)
         entry = cache.get(path) if cache.path is not None else None
         if entry is not None:
@@ -439,6 +446,79 @@ def _same_content(
     )
     cache.store(key, entry)
     return entry.findings, entry.links
+
+
+@dataclass
+class _Linter:
+    """Runs `lint_file` or `summarise_file` over files with one configuration's checker: in
+    the prefork worker while it is there and the batch is small, else in this process or a
+    pool (`_lint_all`). The checker is only made when needed: a warm run needs no libcst."""
+
+    config: Config
+    options: RunOptions
+    prefork: Optional[Prefork] = None
+    _checker: Optional[Checker] = None
+
+    def checker(self) -> Checker:
+        if self._checker is None:
+            from asynccheck.lint.checker import checker_for
+
+            self._checker = checker_for(self.config)
+        return self._checker
+
+    def map(self, items: list[Any], work: Any) -> Iterator[Any]:
+        if self.prefork is not None and self.prefork.pid:
+            if len(items) < _PARALLEL_THRESHOLD:
+                ok, results = self.prefork.call(_lint_batch, self.config, self.options, work, items)
+                if ok:
+                    return iter(results)
+            else:
+                self.prefork.stop()  # a pool is about to use every core
+        return _lint_all(items, self.checker(), self.options, work)
+
+    def place(self, findings: Sequence[Unplaced]) -> list[Finding]:
+        """Answered findings at their calls: placing parses their files again, which needs
+        libcst, which the prefork worker has imported."""
+        from asynccheck.lint.project.candidates import place
+
+        if self.prefork is not None and self.prefork.pid and any(at for _, at in findings):
+            ok, placed = self.prefork.call(place, list(findings))
+            if ok:
+                return placed  # type: ignore[no-any-return]
+        return place(findings)
+
+
+def _start_prefork(options: RunOptions) -> Optional[Prefork]:
+    """The worker that imports the rules while a cached run looks for what changed: only
+    for a run that may lint few files (a cold or `--fix` run lints many, in a pool)."""
+    if not options.prefork or not options.use_cache or options.fixing or options.jobs == 1:
+        return None
+    from asynccheck.lint.prefork import Prefork
+
+    return Prefork.start(_warm_up)
+
+
+def _warm_up() -> None:
+    """In the prefork worker: what linting a file imports, by linting a small one."""
+    from asynccheck.lint.checker import checker_for
+
+    checker_for(Config()).check_in_project("warm_up.py", _WARM_UP, None, place_questions=False)
+
+
+_WARM_UP = "import asyncio\n\n\nasync def main():\n    await asyncio.sleep(0)\n"
+_PREFORK_CHECKERS: list[tuple[Config, Checker]] = []  # in the prefork worker
+
+
+def _lint_batch(config: Config, options: RunOptions, work: Any, items: list[Any]) -> list[Any]:
+    """In the prefork worker: `work` over `items` with the checker for `config`."""
+    from asynccheck.lint.checker import checker_for
+
+    checker = next((c for known, c in _PREFORK_CHECKERS if known == config), None)
+    if checker is None:
+        checker = checker_for(config)
+        _PREFORK_CHECKERS.append((config, checker))
+    in_here = replace(options, jobs=1, progress=False)
+    return list(_lint_all(items, checker, in_here, work))
 
 
 def _lint_all(
