@@ -7,7 +7,7 @@ import gc
 import os
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Optional
@@ -323,7 +323,8 @@ def _lint_todo(
     paths: list[str], linter: _Linter, cache: Cache, project: ProjectStep
 ) -> list[FileOutcome]:
     outcomes = []
-    for outcome in linter.map(paths, lint_file):
+    # what learning and answering will read is loaded while the worker (if any) lints
+    for outcome in linter.map(paths, lint_file, lambda: project.prepare(paths, cache.dep_paths)):
         outcomes.append(outcome)
         summary = project.learn(outcome.summarised) if outcome.summarised is not None else None
         if outcome.entry is not None and cache.path is not None:
@@ -448,6 +449,10 @@ def _same_content(
     return entry.findings, entry.links
 
 
+def _nothing() -> None:
+    pass
+
+
 @dataclass
 class _Linter:
     """Runs `lint_file` or `summarise_file` over files with one configuration's checker: in
@@ -466,15 +471,24 @@ class _Linter:
             self._checker = checker_for(self.config)
         return self._checker
 
-    def map(self, items: list[Any], work: Any) -> Iterator[Any]:
+    def map(
+        self, items: list[Any], work: Any, while_waiting: Callable[[], None] = _nothing
+    ) -> Iterator[Any]:
+        """`work` over `items`. Sent to the prefork worker, the work starts at once and
+        `while_waiting` runs here meanwhile (else the work runs as the iterator is read)."""
         if self.prefork is not None and self.prefork.pid:
             if len(items) < _PARALLEL_THRESHOLD:
-                ok, results = self.prefork.call(_lint_batch, self.config, self.options, work, items)
-                if ok:
-                    return iter(results)
+                if self.prefork.submit(_lint_batch, self.config, self.options, work, items):
+                    while_waiting()
+                    return self._collect(items, work)
             else:
                 self.prefork.stop()  # a pool is about to use every core
         return _lint_all(items, self.checker(), self.options, work)
+
+    def _collect(self, items: list[Any], work: Any) -> Iterator[Any]:
+        assert self.prefork is not None
+        ok, results = self.prefork.result()
+        yield from results if ok else _lint_all(items, self.checker(), self.options, work)
 
     def place(self, findings: Sequence[Unplaced]) -> list[Finding]:
         """Answered findings at their calls: placing parses their files again, which needs

@@ -75,13 +75,28 @@ class Prefork:
     def call(self, function: Callable[..., Any], *args: Any) -> tuple[bool, Any]:
         """(True, `function(*args)` as run in the worker); (False, None) when the worker
         cannot answer (it is stopped then). `function` and `args` must pickle."""
+        return self.result() if self.submit(function, *args) else (False, None)
+
+    def submit(self, function: Callable[..., Any], *args: Any) -> bool:
+        """Send a call and return at once (`result` waits for it); False when the worker
+        cannot take it. One call at a time."""
         if self.pid == 0:
-            return False, None
+            return False
         try:
             pickle.dump((function, args), self._requests, pickle.HIGHEST_PROTOCOL)
             self._requests.flush()
+        except Exception:  # a dead worker (broken pipe), or arguments that do not pickle
+            self.stop()
+            return False
+        return True
+
+    def result(self) -> tuple[bool, Any]:
+        """What the call sent last returned, as `call` says."""
+        if self.pid == 0:
+            return False, None
+        try:
             ok, value = pickle.load(self._replies)
-        except Exception:  # a dead worker (EOF, broken pipe) or a reply that does not load
+        except Exception:  # a dead worker (EOF) or a reply that does not load
             ok, value = False, None
         if not ok:
             self.stop()

@@ -155,3 +155,35 @@ def test_the_cli_lints_a_changed_file_in_the_worker(tmp_path, run_asynccheck):
     assert changed.stdout.count("AC101") == first.stdout.count("AC101") + 1
     assert "m1.py:5:5: AC101" in changed.stdout
     assert not changed.stderr
+
+
+def test_answers_of_unchanged_files_follow_a_helper_changed_in_the_worker(tmp_path):
+    """The files that read a changed helper are checked once the worker's summary of it is
+    back, though the state of every other module they read was worked out meanwhile."""
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    blocking = "import time\n\n\ndef pause():\n    time.sleep(1)\n"
+    harmless = "import time\n\n\ndef pause():\n    return time.monotonic()\n"
+    (package / "helpers.py").write_text(blocking)
+    (package / "other.py").write_text("import os\n\n\ndef where():\n    return os.getcwd()\n")
+    (package / "a.py").write_text(
+        "from pkg.helpers import pause\nfrom pkg.other import where\n\n\n"
+        "async def handler():\n    where()\n    pause()\n"
+    )
+    for index in range(16):
+        (package / f"m{index}.py").write_text(CLEAN)
+
+    def chains() -> list[list]:
+        on = lint(tmp_path, "on")
+        assert not on["libcst"] and not on["left"]
+        return [f for f in on["findings"] if f[1] == "AC110"]
+
+    assert [f[:3] for f in lint(tmp_path, "on")["findings"]] == [["pkg/a.py", "AC110", 7]]
+    (package / "helpers.py").write_text(harmless)
+    assert chains() == []
+    (package / "helpers.py").write_text(blocking + "\n# a comment\n")
+    [chain] = chains()
+    assert chain[:3] == ["pkg/a.py", "AC110", 7] and "time.sleep()" in chain[3]
+    (package / "other.py").write_text("import os\n\n\ndef where():\n    return os.getcwd()\n# x\n")
+    assert [f[:3] for f in chains()] == [["pkg/a.py", "AC110", 7]]

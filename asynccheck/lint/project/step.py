@@ -76,6 +76,7 @@ class ProjectStep:
     _mtimes: dict[str, Optional[int]] = field(default_factory=dict)
     _listings: dict[str, Optional[frozenset[str]]] = field(default_factory=dict)
     _partial_rounds: dict[str, int] = field(default_factory=dict)  # path -> summarised in a run
+    _packed: Optional[_Packed] = None  # the deps' states now, for `reuse`
     # What the run did (the tests read it): answers reused as stored, reused after their
     # reads were compared, files asked again, modules summarised outside the lint.
     counts: dict[str, int] = field(
@@ -117,7 +118,7 @@ class ProjectStep:
         out: list[Any] = [None] * len(stored)
         doubtful: list[tuple[int, Deps]] = []
         stale: set[str] = set()
-        packed = _Packed(self, table)
+        packed = self._packed_states(table)
         for i, (_, links) in enumerate(stored):
             try:
                 indexes, states, answers = links
@@ -267,6 +268,23 @@ class ProjectStep:
         return mtime  # type: ignore[no-any-return]
 
     # --- questions and what the linted files taught ---------------------------------------
+    def prepare(self, paths: Sequence[str], table: Sequence[str] = ()) -> None:
+        """Load now what learning these files' summaries and answering their questions will
+        read, and work out the state of every dep in `table` (as `reuse` will be given it)
+        but theirs: the engine calls this while another process lints them."""
+        self.index  # noqa: B018  (built on first use)
+        linted = {os.path.abspath(path) for path in paths}
+        self.store.prefetch(linted)
+        packed = self._packed_states(table)
+        for i, dep in enumerate(table):
+            if dep not in linted:
+                packed[i]  # worked out on first use
+
+    def _packed_states(self, table: Sequence[str]) -> _Packed:
+        if self._packed is None or self._packed.table is not table:
+            self._packed = _Packed(self, table)
+        return self._packed
+
     def ask(self, path: str, candidates: Sequence[Candidate]) -> None:
         self._questions[os.path.abspath(path)] = list(candidates)
 

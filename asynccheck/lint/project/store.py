@@ -107,6 +107,14 @@ class SummaryStore:
         if self.folder is not None:  # a read-only tree: the run goes on without
             cachefile.write(self._file(part), (_FORMAT, self.key, payload))
 
+    def prefetch(self, paths: Iterable[str]) -> None:
+        """Load the index and the shards that storing these files' summaries, questions
+        and answers will write."""
+        self.index  # noqa: B018  (loaded on first use)
+        for path in paths:
+            for shards in (self._bodies, self._questions, self._reads):
+                shards.get(path)
+
     # --- the index -------------------------------------------------------------------------
     @property
     def index(self) -> dict[str, Row]:
