@@ -187,3 +187,13 @@ def test_answers_of_unchanged_files_follow_a_helper_changed_in_the_worker(tmp_pa
     assert chain[:3] == ["pkg/a.py", "AC110", 7] and "time.sleep()" in chain[3]
     (package / "other.py").write_text("import os\n\n\ndef where():\n    return os.getcwd()\n# x\n")
     assert [f[:3] for f in chains()] == [["pkg/a.py", "AC110", 7]]
+
+
+def test_no_worker_when_the_fork_fails(monkeypatch):
+    def refuse():
+        raise OSError(11, "Resource temporarily unavailable")
+
+    opened = set(os.listdir("/proc/self/fd"))
+    monkeypatch.setattr(os, "fork", refuse)
+    assert Prefork.start(lambda: None) is None
+    assert set(os.listdir("/proc/self/fd")) == opened  # the pipes are closed again
