@@ -3,6 +3,7 @@ processes, fix if asked, and return findings in a deterministic order."""
 
 from __future__ import annotations
 
+import functools
 import gc
 import os
 import sys
@@ -305,10 +306,11 @@ def _run_group(files: Sequence[str], linter: _Linter) -> tuple[list[FileOutcome]
     def summarise_paths(items: Sequence[SummaryWanted]) -> Iterator[Summarised]:
         return linter.map(list(items), summarise_file) if items else iter(())
 
+    stored = [(key, cache.links(key)) for _, key, _ in linked]  # their answers, as kept
     if todo:
-        outcomes.extend(_lint_todo([p for _, p in todo], linter, cache, project))
+        outcomes.extend(_lint_todo([p for _, p in todo], linter, cache, project, stored))
     if linked:
-        again = _reuse_answers(linked, project, cache, summarise_paths, cached)
+        again = _reuse_answers(linked, stored, project, cache, summarise_paths, cached)
         if again:
             outcomes.extend(_lint_todo(again, linter, cache, project))
     if project.asked:
@@ -320,11 +322,17 @@ def _run_group(files: Sequence[str], linter: _Linter) -> tuple[list[FileOutcome]
 
 
 def _lint_todo(
-    paths: list[str], linter: _Linter, cache: Cache, project: ProjectStep
+    paths: list[str],
+    linter: _Linter,
+    cache: Cache,
+    project: ProjectStep,
+    stored: Sequence[tuple[str, Any]] = (),
 ) -> list[FileOutcome]:
+    """Lint `paths`; while a worker lints them, load what learning and answering will
+    read, and what checking the answers `stored` of the cached files will."""
     outcomes = []
-    # what learning and answering will read is loaded while the worker (if any) lints
-    for outcome in linter.map(paths, lint_file, lambda: project.prepare(paths, cache.dep_paths)):
+    prepare = functools.partial(project.prepare, paths, cache.dep_paths, stored)
+    for outcome in linter.map(paths, lint_file, prepare):
         outcomes.append(outcome)
         summary = project.learn(outcome.summarised) if outcome.summarised is not None else None
         if outcome.entry is not None and cache.path is not None:
@@ -348,17 +356,17 @@ def _project_step(files: Sequence[str], config: Config, cache: Cache) -> Project
 
 def _reuse_answers(
     linked: list[tuple[str, str, list[Finding]]],
+    stored: list[tuple[str, Any]],
     project: ProjectStep,
     cache: Cache,
     summarise_paths: SummarisePaths,
     out: list[Finding],
 ) -> list[str]:
-    """The cached files' cross-module answers, while what they read is the same (their
-    own findings with them); otherwise their stored questions are asked again (no parse
+    """The cached files' cross-module answers (`stored`, as kept, in the order of `linked`),
+    while what they read is the same (their own findings with them); otherwise their stored questions are asked again (no parse
     of the file). Returns the files to lint again: their questions are gone, or their
     entry is damaged."""
     again: list[str] = []
-    stored = [(key, cache.links(key)) for _, key, _ in linked]
     verdicts = project.reuse(stored, cache.dep_paths, summarise_paths)
     for (path, key, own), verdict in zip(linked, verdicts):
         if verdict is False:

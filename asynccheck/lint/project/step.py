@@ -17,6 +17,7 @@ when those differ too is the file asked its stored questions again (no parse).
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -268,17 +269,28 @@ class ProjectStep:
         return mtime  # type: ignore[no-any-return]
 
     # --- questions and what the linted files taught ---------------------------------------
-    def prepare(self, paths: Sequence[str], table: Sequence[str] = ()) -> None:
+    def prepare(
+        self, paths: Sequence[str], table: Sequence[str] = (), stored: Sequence[Any] = ()
+    ) -> None:
         """Load now what learning these files' summaries and answering their questions will
-        read, and work out the state of every dep in `table` (as `reuse` will be given it)
-        but theirs: the engine calls this while another process lints them."""
+        read; work out the state of every dep in `table` but theirs, and load what the
+        answers in `stored` read of them (`reuse` is given the same table and answers, and
+        checks those if a summary changed). The engine calls this while another process
+        lints the files."""
         self.index  # noqa: B018  (built on first use)
         linted = {os.path.abspath(path) for path in paths}
         self.store.prefetch(linted)
         packed = self._packed_states(table)
+        reading_linted: set[int] = set()
         for i, dep in enumerate(table):
-            if dep not in linted:
+            if dep in linted:
+                reading_linted.add(i)
+            else:
                 packed[i]  # worked out on first use
+        for key, links in stored if reading_linted else ():
+            with contextlib.suppress(Exception):  # a damaged entry: `reuse` sees to it
+                if not reading_linted.isdisjoint(links[0]):
+                    self.store.reads(key)
 
     def _packed_states(self, table: Sequence[str]) -> _Packed:
         if self._packed is None or self._packed.table is not table:
