@@ -63,8 +63,9 @@ class Listings:
 
     @classmethod
     def open(cls, cache_root: Optional[str]) -> Listings:
-        """The listings kept under `cache_root` (None: keep nothing)."""
-        if cache_root is None:
+        """The listings kept under `cache_root` (None: keep nothing). Not on Windows: there
+        a folder's ctime is its creation time, and its mtime does not move on FAT."""
+        if cache_root is None or os.name == "nt":
             return cls(None)
         return cls(os.path.join(cachefile.cache_folder(cache_root), _FILE_NAME))
 

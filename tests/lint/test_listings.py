@@ -61,7 +61,7 @@ def test_kept_listings_give_the_same_files(tree, settled):
         (
             lambda r: (r / "pkg" / "deep").mkdir() or (r / "pkg/deep/d.py").write_text(""),
             ["a.py", "pkg/b.py", "pkg/deep/d.py"],
-        ),  # fmt: skip
+        ),
         (lambda r: (r / "pkg" / ".venv").mkdir(), ["a.py", "pkg/b.py"]),
     ],
     ids=["added", "removed", "renamed", "new-folder", "default-excluded-folder"],
@@ -174,3 +174,10 @@ def _config(root):
     from asynccheck.config import Config
 
     return Config(root=str(root))
+
+
+def test_nothing_is_kept_on_windows(tree, settled, monkeypatch):
+    root = tree({"a.py": "", "pkg/b.py": ""})
+    monkeypatch.setattr(listings_module.os, "name", "nt")
+    assert files(root) == ["a.py", "pkg/b.py"]
+    assert not (root / CACHE_DIR_NAME / "listings.marshal").exists()
