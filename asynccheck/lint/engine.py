@@ -223,11 +223,7 @@ def run(
 def _run(
     paths: Sequence[str], configs: ConfigFinder, options: RunOptions, prefork: Optional[Prefork]
 ) -> RunResult:
-    # folder listings are kept where the current folder's configuration keeps its cache
-    cache_root = (
-        (configs.for_folder(os.getcwd()).root or os.getcwd()) if options.use_cache else None
-    )
-    listings = Listings.open(cache_root)
+    listings = _listings(paths, configs, options)
     discovered = discover(
         paths, force_exclude=options.force_exclude, configs=configs, listings=listings
     )
@@ -245,6 +241,16 @@ def _run(
         tuple(o.diff for o in sorted(outcomes, key=lambda o: o.path) if o.diff),
         discovered.unreadable,
     )
+
+
+def _listings(paths: Sequence[str], configs: ConfigFinder, options: RunOptions) -> Listings:
+    """The folder listings, kept in the cache folder of the first folder given (the walk
+    reads its configuration anyway: a broken one elsewhere, in the current folder say, is
+    not read); none for a run that walks no folder."""
+    folders = [path for path in paths if os.path.isdir(path)]
+    if not options.use_cache or not folders:
+        return Listings(None)
+    return Listings.open(configs.for_path(folders[0]).root or os.getcwd())
 
 
 def _by_config(discovered: Discovered, configs: ConfigFinder) -> list[tuple[Config, list[str]]]:

@@ -181,3 +181,24 @@ def test_nothing_is_kept_on_windows(tree, settled, monkeypatch):
     monkeypatch.setattr(listings_module.os, "name", "nt")
     assert files(root) == ["a.py", "pkg/b.py"]
     assert not (root / CACHE_DIR_NAME / "listings.marshal").exists()
+
+
+def test_listings_live_with_the_walked_projects_cache_and_no_other_config_is_read(
+    tree, settled, cli, monkeypatch
+):
+    """The listings go to the cache of the first folder's configuration: the current
+    folder's configuration is not read for them (a broken one there must not matter)."""
+    root = tree(
+        {
+            "here/pyproject.toml": '[tool.asynccheck]\nselect = ["NOPE999"]\n',
+            "other/pyproject.toml": '[tool.asynccheck]\nselect = ["AC1"]\n',
+            "other/pkg/a.py": SLEEP,
+        }
+    )
+    monkeypatch.chdir(root / "here")
+    result = cli("lint", "--format", "concise", "../other")
+    assert result.exit_code == 1, result.stderr
+    assert "AC101" in result.stdout
+    assert (root / "other" / CACHE_DIR_NAME / "listings.marshal").exists()
+    assert not (root / "here" / CACHE_DIR_NAME).exists()
+    assert cli("lint", "../other/pkg/a.py").exit_code == 1  # a file alone: no listing kept
