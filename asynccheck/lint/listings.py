@@ -35,6 +35,9 @@ DEFAULT_EXCLUDED_NAMES = frozenset(DEFAULT_EXCLUDES)
 _FORMAT = 1
 _FILE_NAME = "listings.marshal"
 _SETTLE_NS = 10 * 1_000_000_000
+# Folders outside this run's walks are kept for the next run that walks them, but not
+# without bound (runs over ever new trees): past this, a save keeps this run's alone.
+_MAX_FOLDERS = 100_000
 _GITIGNORE, _CONFIG = 1, 2  # a row's flags
 
 # (ctime_ns, inode, source names, sub-folder names, flags): marshal writes plain tuples only
@@ -112,6 +115,8 @@ class Listings:
         rows = {key: row for key, row in self._rows.items() if key not in self._seen}
         for key in gone:
             del rows[key]
+        if len(rows) + len(self._seen) > _MAX_FOLDERS:
+            rows = {}
         rows.update(self._seen)
         cachefile.write(self.path, (_FORMAT, __version__, rows))
         self._rows, self._seen, self._changed = rows, {}, False

@@ -202,3 +202,13 @@ def test_listings_live_with_the_walked_projects_cache_and_no_other_config_is_rea
     assert (root / "other" / CACHE_DIR_NAME / "listings.marshal").exists()
     assert not (root / "here" / CACHE_DIR_NAME).exists()
     assert cli("lint", "../other/pkg/a.py").exit_code == 1  # a file alone: no listing kept
+
+
+def test_folders_of_other_trees_are_not_kept_without_bound(tree, settled, monkeypatch):
+    monkeypatch.setattr(listings_module, "_MAX_FOLDERS", 3)
+    root = tree({"one/a.py": "", "two/b.py": "", "three/c.py": "", "four/d.py": ""})
+    files(root, "one", "two", "three")
+    assert kept_folders(root) == {"one", "two", "three"}
+    changed(lambda: (root / "four" / "e.py").write_text(""))
+    assert files(root, "four") == ["four/d.py", "four/e.py"]
+    assert kept_folders(root) == {"four"}
