@@ -8,6 +8,7 @@ atomically; a corrupt, foreign or half-written store is ignored, never fatal.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -55,6 +56,7 @@ class Cache:
     # took 50 ms to load as tuples; indexes and one bytes an entry load in a few.
     dep_paths: list[str] = field(default_factory=list)
     _dep_index: Optional[dict[str, int]] = None
+    _gone: set[str] = field(default_factory=set)  # entries `save` leaves out
 
     @classmethod
     def open(cls, folder: Optional[str], config_fingerprint: str) -> Cache:
@@ -139,6 +141,22 @@ class Cache:
         self.entries[path] = entry
         self.dirty = True
 
+    def forget_gone(self, seen: set[str], walked: Sequence[str]) -> int:
+        """Leave out of the next save the entries of files that are gone: under a folder
+        this run walked (absolute), those it did not see; elsewhere, those whose folder is
+        gone. Without this, a store keeps every file it ever held (a tree linted, then
+        moved or deleted: 44,000 entries and 17 MB for 11,000 files, read by every run).
+        Returns how many are left out."""
+        insides = tuple(top if top.endswith(os.sep) else top + os.sep for top in walked)
+        folders: dict[str, bool] = {}
+        for path in (*self._index, *self.entries):
+            if path not in seen and (
+                path.startswith(insides) or cachefile.folder_gone(path, folders)
+            ):
+                self._gone.add(path)
+        self.dirty = self.dirty or bool(self._gone)
+        return len(self._gone)
+
     def save(self) -> None:
         """Write the stored columns with this run's entries in place: the 11,000 entries
         of HA are not made into objects to save one changed file (that took 40 ms)."""
@@ -158,6 +176,16 @@ class Cache:
                 for column, value in zip(columns, row):
                     column[i] = value
                 digests[i * _DIGEST : (i + 1) * _DIGEST] = e.digest
+        deps = self.dep_paths
+        if self._gone:
+            rows = [i for i, path in enumerate(paths) if path not in self._gone]
+            columns, digests = _rows_only(columns, digests, rows)
+            deps, links, damaged = _compacted(deps, columns[4])
+            columns = (*columns[:4], links, columns[5])
+            if damaged:
+                rows = [n for n in range(len(links)) if n not in damaged]
+                columns, digests = _rows_only(columns, digests, rows)
+        paths, mtimes, sizes, findings, links, summaries = columns
         data = {
             "format": _FORMAT,
             "key": self.key,
@@ -168,12 +196,47 @@ class Cache:
             "findings": findings,
             "links": links,
             "summaries": summaries,
-            "deps": self.dep_paths,
+            "deps": deps,
         }
         cachefile.write(self.path, data)  # a read-only tree: the run goes on without
 
 
 _DIGEST = _DIGEST_SIZE
+
+
+def _rows_only(
+    columns: tuple[list[Any], ...], digests: bytearray, rows: list[int]
+) -> tuple[tuple[list[Any], ...], bytearray]:
+    kept = tuple([column[i] for i in rows] for column in columns)
+    return kept, bytearray().join(digests[i * _DIGEST : (i + 1) * _DIGEST] for i in rows)
+
+
+def _compacted(table: list[str], links: list[Any]) -> tuple[list[str], list[Any], set[int]]:
+    """The dep paths the links still read; the links with their indexes into that table;
+    the rows whose link does not read as indexes (damaged: they are left out, and their
+    files are linted again)."""
+    new_index: dict[int, int] = {}
+    used: list[str] = []
+    out: list[Any] = []
+    damaged: set[int] = set()
+    for row, link in enumerate(links):
+        if not link:
+            out.append(link)  # the file asks nothing of other modules
+            continue
+        try:
+            indexes, *rest = link
+            moved = tuple(new_index.get(i, -1) for i in indexes)
+            if -1 in moved:
+                for i in indexes:
+                    if i not in new_index:
+                        used.append(table[i])
+                        new_index[i] = len(used) - 1
+                moved = tuple(new_index[i] for i in indexes)
+            out.append((moved, *rest))
+        except (TypeError, ValueError, IndexError):
+            out.append(())
+            damaged.add(row)
+    return used, out, damaged
 
 
 def _load(path: str, key: str) -> tuple[tuple[list[Any], ...], list[str]]:

@@ -16,6 +16,17 @@ def cache_folder(root: str) -> str:
     return os.path.join(root, CACHE_DIR_NAME)
 
 
+def folder_gone(path: str, known: dict[str, bool]) -> bool:
+    """Whether the folder that held `path` is gone (a tree moved or deleted): what a store
+    drops, so that it does not keep every file it ever held. `known`: each folder's answer,
+    so that it is stat'ed once."""
+    folder = os.path.dirname(path)
+    gone = known.get(folder)
+    if gone is None:
+        gone = known[folder] = not os.path.isdir(folder)
+    return gone
+
+
 def read(path: str) -> Optional[Any]:
     """The file's value, or None when it is missing, corrupt or not marshal data."""
     try:

@@ -230,8 +230,9 @@ def _run(
     listings.save()
     outcomes: list[FileOutcome] = []
     findings: list[Finding] = []
+    walked = tuple(os.path.abspath(path) for path in paths if os.path.isdir(path))
     for group, files in _by_config(discovered, configs):
-        group_outcomes, cached = _run_group(files, _Linter(group, options, prefork))
+        group_outcomes, cached = _run_group(files, _Linter(group, options, prefork), walked)
         outcomes.extend(group_outcomes)
         findings.extend(f for f in cached if not _ignored_for_file(f, group))
     return RunResult(
@@ -270,11 +271,14 @@ def _by_config(discovered: Discovered, configs: ConfigFinder) -> list[tuple[Conf
     return sorted(groups.values(), key=lambda group: group[0].root or "")
 
 
-def _run_group(files: Sequence[str], linter: _Linter) -> tuple[list[FileOutcome], list[Finding]]:
+def _run_group(
+    files: Sequence[str], linter: _Linter, walked: Sequence[str]
+) -> tuple[list[FileOutcome], list[Finding]]:
     """Lint the files one configuration applies to, with that configuration's cache.
 
     The changed files are linted first: then their new summaries are known when the
-    stored cross-module answers of the cached files are checked."""
+    stored cross-module answers of the cached files are checked. A cache that is saved
+    anyway leaves out the files that are gone (`walked`: the folders this run walked)."""
     config, options = linter.config, linter.options
     use_cache = options.use_cache and not options.fixing
     cache = Cache.open(config.root or os.getcwd() if use_cache else None, config.fingerprint())
@@ -321,6 +325,8 @@ def _run_group(files: Sequence[str], linter: _Linter) -> tuple[list[FileOutcome]
             outcomes.extend(_lint_todo(again, linter, cache, project))
     if project.asked:
         cached.extend(_answer(project, summarise_paths, linter.place, cache))
+    if cache.dirty and cache.forget_gone(set(project.stats), walked):
+        project.store.forget_gone()
     cache.save()
     project.store.save()
     cached.extend(f for o in outcomes for f in o.findings)

@@ -112,9 +112,13 @@ class Listings:
         ]
         if not self._changed and not gone:
             return
-        rows = {key: row for key, row in self._rows.items() if key not in self._seen}
+        rows = {
+            key: row
+            for key, row in self._rows.items()
+            if key not in self._seen and os.path.isdir(key)  # trees deleted are dropped
+        }
         for key in gone:
-            del rows[key]
+            rows.pop(key, None)
         if len(rows) + len(self._seen) > _MAX_FOLDERS:
             rows = {}
         rows.update(self._seen)

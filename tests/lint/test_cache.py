@@ -4,11 +4,13 @@ warm run that never imports libcst."""
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
 
 from asynccheck.config import Config
+from asynccheck.lint.cache import Cache
 from asynccheck.lint.cachefile import CACHE_DIR_NAME
 from asynccheck.lint.checker import Checker
 from asynccheck.lint.engine import RunOptions, run
@@ -309,3 +311,101 @@ def test_linting_leaves_no_reference_cycles_behind():
         gc.set_debug(0)
         gc.garbage.clear()
     assert leaked == 0
+
+
+def stored_paths(root: Path) -> set[str]:
+    import marshal
+
+    [store] = stores(root)
+    data = marshal.loads(store.read_bytes())
+    return {os.path.relpath(p, root) for p in data["paths"]}
+
+
+def test_files_gone_leave_the_store_when_it_is_saved(tree, checked):
+    root = tree({"a.py": SLEEP, "pkg/b.py": SLEEP, "pkg/c.py": CLEAN, "old/d.py": CLEAN})
+    lint(root)
+    assert stored_paths(root) == {"a.py", "pkg/b.py", "pkg/c.py", "old/d.py"}
+    (root / "pkg" / "c.py").unlink()
+    (root / "old" / "d.py").unlink()
+    (root / "old").rmdir()
+    lint(root)  # nothing changed that is linted: the store is not even written
+    assert stored_paths(root) == {"a.py", "pkg/b.py", "pkg/c.py", "old/d.py"}
+    (root / "a.py").write_text(CLEAN)
+    assert codes(lint(root)) == [("pkg/b.py", "AC101")]
+    assert stored_paths(root) == {"a.py", "pkg/b.py"}
+
+
+def test_a_run_over_one_folder_keeps_the_others_while_they_exist(tree, checked):
+    root = tree({"one/a.py": SLEEP, "two/b.py": SLEEP, "three/c.py": SLEEP})
+    config = Config(root=str(root))
+    run(["one", "two", "three"], config, JOBS1)
+    shutil.rmtree(root / "three")
+    (root / "one" / "a.py").write_text(CLEAN)
+    run(["one"], config, JOBS1)
+    assert stored_paths(root) == {"one/a.py", "two/b.py"}
+    checked.clear()
+    assert codes(run(["two"], config, JOBS1)) == [("two/b.py", "AC101")]
+    assert checked == []  # still served from the store
+
+
+def test_answers_read_through_a_compacted_store_stay_right(tree, checked):
+    """Leaving entries out renumbers the table of modules the answers read: the answers
+    kept must still be reused, and still be checked against the right modules."""
+    root = tree(
+        {
+            "app/__init__.py": "",
+            "app/aaa.py": "import os\n\n\ndef where():\n    return os.getcwd()\n",
+            "app/storage.py": "import time\n\n\ndef save():\n    time.sleep(1)\n",
+            "app/handlers.py": "from app.aaa import where\nfrom app.storage import save\n\n\n"
+            "async def handle():\n    where()\n    save()\n",
+            "app/only.py": "def alone():\n    return 1\n",
+            # the biggest file is linted first: the modules it reads come first in the table
+            "app/gone.py": "from app.only import alone\n\n\nasync def h():\n    alone()\n"
+            + "# padding\n" * 50,
+        }
+    )
+    assert [c for _, c in codes(lint(root))] == ["AC110"]
+    (root / "app" / "gone.py").unlink()  # what it alone read leaves the table
+    (root / "app" / "__init__.py").write_text("# changed\n")
+    lint(root)
+    assert "app/gone.py" not in stored_paths(root)
+    checked.clear()
+    assert codes(lint(root)) == [("app/handlers.py", "AC110")]
+    assert checked == []
+    (root / "app" / "storage.py").write_text("def save():\n    return 1\n")
+    assert codes(lint(root)) == []  # the answer read storage.py, found through the new table
+
+
+def test_compacting_renumbers_what_links_read_and_drops_damaged_rows():
+    from asynccheck.lint.cache import _compacted
+
+    table = ["/gone", "/a", "/b", "/c"]
+    links = [((3, 1), b"s1", ("x",)), (), ("garbage",), ((9,), b"", ()), ((1,), b"s2", ())]
+    used, out, damaged = _compacted(table, links)
+    assert used == ["/c", "/a"]
+    assert out[0] == ((0, 1), b"s1", ("x",)) and out[4] == ((1,), b"s2", ())
+    assert out[1] == ()  # a file that asks nothing stays so
+    assert damaged == {2, 3}  # not indexes; an index past the table
+
+
+def test_summaries_of_a_deleted_tree_leave_the_summary_store(tree):
+    from asynccheck.lint.project.store import SummaryStore
+
+    root = tree(
+        {"keep/__init__.py": "", "keep/a.py": SLEEP, "old/__init__.py": "", "old/b.py": SLEEP}
+    )
+    config = Config(root=str(root))
+    run(["keep", "old"], config, JOBS1)
+
+    def summarised() -> set[str]:
+        [store] = stores(root)
+        key = Cache.open(str(root), config.fingerprint()).key
+        rows = SummaryStore.open(str(store.parent), key).index
+        return {os.path.relpath(p, root) for p in rows}
+
+    assert {"keep/a.py", "old/b.py"} <= summarised()
+    shutil.rmtree(root / "old")
+    (root / "keep" / "a.py").write_text(CLEAN)
+    run(["keep"], config, JOBS1)
+    assert not {p for p in summarised() if p.startswith("old")}
+    assert "keep/a.py" in summarised()

@@ -212,3 +212,15 @@ def test_folders_of_other_trees_are_not_kept_without_bound(tree, settled, monkey
     changed(lambda: (root / "four" / "e.py").write_text(""))
     assert files(root, "four") == ["four/d.py", "four/e.py"]
     assert kept_folders(root) == {"four"}
+
+
+def test_a_deleted_tree_outside_the_walk_is_dropped_when_the_store_is_saved(tree, settled):
+    import shutil
+
+    root = tree({"one/a.py": "", "two/sub/b.py": ""})
+    files(root, "one", "two")
+    assert kept_folders(root) == {"one", "two", "two/sub"}
+    shutil.rmtree(root / "two")
+    changed(lambda: (root / "one" / "c.py").write_text(""))
+    assert files(root, "one") == ["one/a.py", "one/c.py"]
+    assert kept_folders(root) == {"one"}

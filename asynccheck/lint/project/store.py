@@ -192,6 +192,14 @@ class SummaryStore:
             self._bodies.drop(path)
             self.dirty = True
 
+    def forget_gone(self) -> None:
+        """Forget the modules whose folder is gone (the engine asks when its findings
+        cache found files gone: a tree moved or deleted)."""
+        folders: dict[str, bool] = {}
+        for path in list(self.index):
+            if cachefile.folder_gone(path, folders):
+                self.forget(path)
+
     # --- questions and reads of the linted files ---------------------------------------------
     def questions(self, path: str, content: bytes) -> Optional[tuple[Any, ...]]:
         """A linted file's questions, if kept for these very bytes."""
