@@ -3,7 +3,6 @@ processes, fix if asked, and return findings in a deterministic order."""
 
 from __future__ import annotations
 
-import functools
 import gc
 import os
 import sys
@@ -343,7 +342,10 @@ def _lint_todo(
     """Lint `paths`; while a worker lints them, load what learning and answering will
     read, and what checking the answers `stored` of the cached files will."""
     outcomes = []
-    prepare = functools.partial(project.prepare, paths, cache.dep_paths, stored)
+
+    def prepare(done: Callable[[], bool]) -> None:
+        project.prepare(paths, cache.dep_paths, stored, done)
+
     for outcome in linter.map(paths, lint_file, prepare):
         outcomes.append(outcome)
         summary = project.learn(outcome.summarised) if outcome.summarised is not None else None
@@ -469,7 +471,11 @@ def _same_content(
     return entry.findings, entry.links
 
 
-def _nothing() -> None:
+# what to do while the worker works, given a function that says when it is done
+WhileWaiting = Callable[[Callable[[], bool]], None]
+
+
+def _nothing(done: Callable[[], bool]) -> None:
     pass
 
 
@@ -492,14 +498,15 @@ class _Linter:
         return self._checker
 
     def map(
-        self, items: list[Any], work: Any, while_waiting: Callable[[], None] = _nothing
+        self, items: list[Any], work: Any, while_waiting: WhileWaiting = _nothing
     ) -> Iterator[Any]:
         """`work` over `items`. Sent to the prefork worker, the work starts at once and
-        `while_waiting` runs here meanwhile (else the work runs as the iterator is read)."""
+        `while_waiting` runs here meanwhile, given a function that says whether the
+        worker is done (else the work runs as the iterator is read)."""
         if self.prefork is not None and self.prefork.pid:
             if len(items) < _PARALLEL_THRESHOLD:
                 if self.prefork.submit(_lint_batch, self.config, self.options, work, items):
-                    while_waiting()
+                    while_waiting(self.prefork.ready)
                     return self._collect(items, work)
             else:
                 self.prefork.stop()  # a pool is about to use every core

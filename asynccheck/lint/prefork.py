@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
+import select
 import signal
 import sys
 from collections.abc import Callable
@@ -95,6 +96,15 @@ class Prefork:
             self.stop()
             return False
         return True
+
+    def ready(self) -> bool:
+        """Whether `result` would return at once: the worker replied (or is gone)."""
+        if self.pid == 0:
+            return True
+        try:
+            return bool(select.select([self._replies], [], [], 0)[0])
+        except (OSError, ValueError):
+            return True
 
     def result(self) -> tuple[bool, Any]:
         """What the call sent last returned, as `call` says."""

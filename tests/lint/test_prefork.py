@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 
 import pytest
 
@@ -197,3 +198,24 @@ def test_no_worker_when_the_fork_fails(monkeypatch):
     monkeypatch.setattr(os, "fork", refuse)
     assert Prefork.start(lambda: None) is None
     assert set(os.listdir("/proc/self/fd")) == opened  # the pipes are closed again
+
+
+def _slow(seconds: float) -> float:
+    time.sleep(seconds)
+    return seconds
+
+
+def test_ready_says_when_the_reply_is_there():
+    worker = Prefork.start(lambda: None)
+    assert worker is not None
+    try:
+        assert worker.submit(_slow, 0.3)
+        assert not worker.ready()
+        deadline = time.monotonic() + 10
+        while not worker.ready() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert worker.ready()
+        assert worker.result() == (True, 0.3)
+    finally:
+        worker.stop()
+    assert worker.ready()  # a stopped worker never keeps anyone waiting

@@ -48,6 +48,12 @@ _MAX_ROUNDS = 64
 # them, in full (a chain that keeps coming back into one module)
 _PARTIAL_ROUNDS = 6
 _UNKNOWN: Any = object()
+
+
+def _never() -> bool:
+    return False
+
+
 _STALE: Any = object()  # a module whose file changed since it was summarised
 
 
@@ -270,26 +276,35 @@ class ProjectStep:
 
     # --- questions and what the linted files taught ---------------------------------------
     def prepare(
-        self, paths: Sequence[str], table: Sequence[str] = (), stored: Sequence[Any] = ()
+        self,
+        paths: Sequence[str],
+        table: Sequence[str] = (),
+        stored: Sequence[Any] = (),
+        done: Callable[[], bool] = _never,
     ) -> None:
         """Load now what learning these files' summaries and answering their questions will
-        read; work out the state of every dep in `table` but theirs, and load what the
-        answers in `stored` read of them (`reuse` is given the same table and answers, and
-        checks those if a summary changed). The engine calls this while another process
-        lints the files."""
-        self.index  # noqa: B018  (built on first use)
+        read; work out the state of every dep in `table` but theirs; load what the answers
+        in `stored` read of them (`reuse` is given the same table and answers, and reads
+        that when a summary changed). The engine calls this while another process lints
+        the files, and `done` says when that is over: what is left is then done on demand,
+        as without this. Most needed first."""
         linted = {os.path.abspath(path) for path in paths}
         self.store.prefetch(linted)
+        self.index  # noqa: B018  (built on first use)
         packed = self._packed_states(table)
         reading_linted: set[int] = set()
         for i, dep in enumerate(table):
             if dep in linted:
                 reading_linted.add(i)
-            else:
+            elif i not in packed:
+                if i % 256 == 0 and done():
+                    return
                 packed[i]  # worked out on first use
         for key, links in stored if reading_linted else ():
             with contextlib.suppress(Exception):  # a damaged entry: `reuse` sees to it
                 if not reading_linted.isdisjoint(links[0]):
+                    if done():
+                        return
                     self.store.reads(key)
 
     def _packed_states(self, table: Sequence[str]) -> _Packed:
