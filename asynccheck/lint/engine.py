@@ -222,14 +222,14 @@ def run(
 def _run(
     paths: Sequence[str], configs: ConfigFinder, options: RunOptions, prefork: Optional[Prefork]
 ) -> RunResult:
-    listings = _listings(paths, configs, options)
+    walked = tuple(os.path.abspath(path) for path in paths if os.path.isdir(path))
+    listings = _listings(walked, configs, options)
     discovered = discover(
         paths, force_exclude=options.force_exclude, configs=configs, listings=listings
     )
     listings.save()
     outcomes: list[FileOutcome] = []
     findings: list[Finding] = []
-    walked = tuple(os.path.abspath(path) for path in paths if os.path.isdir(path))
     for group, files in _by_config(discovered, configs):
         group_outcomes, cached = _run_group(files, _Linter(group, options, prefork), walked)
         outcomes.extend(group_outcomes)
@@ -243,14 +243,13 @@ def _run(
     )
 
 
-def _listings(paths: Sequence[str], configs: ConfigFinder, options: RunOptions) -> Listings:
-    """The folder listings, kept in the cache folder of the first folder given (the walk
+def _listings(walked: Sequence[str], configs: ConfigFinder, options: RunOptions) -> Listings:
+    """The folder listings, kept in the cache folder of the first folder walked (the walk
     reads its configuration anyway: a broken one elsewhere, in the current folder say, is
     not read); none for a run that walks no folder."""
-    folders = [path for path in paths if os.path.isdir(path)]
-    if not options.use_cache or not folders:
+    if not options.use_cache or not walked:
         return Listings(None)
-    return Listings.open(configs.for_path(folders[0]).root or os.getcwd())
+    return Listings.open(configs.for_path(walked[0]).root or os.getcwd())
 
 
 def _by_config(discovered: Discovered, configs: ConfigFinder) -> list[tuple[Config, list[str]]]:
