@@ -108,12 +108,17 @@ class SummaryStore:
             cachefile.write(self._file(part), (_FORMAT, self.key, payload))
 
     def prefetch(self, paths: Iterable[str]) -> None:
-        """Load the index and the shards that storing these files' summaries, questions
-        and answers will write."""
+        """Load the index, the shards that storing these files' summaries, questions and
+        answers will write, and the summaries their answers read last time (answering
+        them again most likely reads the same)."""
         self.index  # noqa: B018  (loaded on first use)
         for path in paths:
             for shards in (self._bodies, self._questions, self._reads):
                 shards.get(path)
+            reads = self._reads.get(path)
+            for dep, kept in reads.items() if isinstance(reads, dict) else ():
+                if isinstance(kept, tuple) and len(kept) == 2 and kept[1] is not None:
+                    self._bodies.get(dep)  # a module (a folder's entry has no hash)
 
     # --- the index -------------------------------------------------------------------------
     @property
