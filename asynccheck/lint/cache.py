@@ -147,12 +147,10 @@ class Cache:
         gone. Without this, a store keeps every file it ever held (a tree linted, then
         moved or deleted: 44,000 entries and 17 MB for 11,000 files, read by every run).
         Returns how many are left out."""
-        insides = tuple(top if top.endswith(os.sep) else top + os.sep for top in walked)
+        walked_into = cachefile.under(walked)
         folders: dict[str, bool] = {}
         for path in (*self._index, *self.entries):
-            if path not in seen and (
-                path.startswith(insides) or cachefile.folder_gone(path, folders)
-            ):
+            if path not in seen and (walked_into(path) or cachefile.folder_gone(path, folders)):
                 self._gone.add(path)
         self.dirty = self.dirty or bool(self._gone)
         return len(self._gone)

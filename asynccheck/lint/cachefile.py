@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import marshal
 import os
+from collections.abc import Callable, Sequence
 from typing import Any, Optional
 
 CACHE_DIR_NAME = ".asynccheck_cache"
@@ -14,6 +15,14 @@ CACHE_DIR_NAME = ".asynccheck_cache"
 
 def cache_folder(root: str) -> str:
     return os.path.join(root, CACHE_DIR_NAME)
+
+
+def under(folders: Sequence[str]) -> Callable[[str], bool]:
+    """Whether a path is one of `folders` (absolute) or inside one: what a run walked, and
+    so what it would have seen if it were still there."""
+    exact = frozenset(folders)
+    insides = tuple(folder if folder.endswith(os.sep) else folder + os.sep for folder in folders)
+    return lambda path: path in exact or path.startswith(insides)
 
 
 def folder_gone(path: str, known: dict[str, bool]) -> bool:

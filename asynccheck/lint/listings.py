@@ -103,22 +103,15 @@ class Listings:
         """Keep what this run listed, and the folders outside its walks as they were."""
         if self.path is None or self._rows is None:
             return  # nothing was listed
-        tops = [(top, top if top.endswith(os.sep) else top + os.sep) for top in self._walked]
-        gone = [
-            key
-            for key in self._rows
-            if key not in self._seen
-            and any(key == top or key.startswith(inside) for top, inside in tops)
-        ]
+        walked_into = cachefile.under(self._walked)
+        gone = {key for key in self._rows if key not in self._seen and walked_into(key)}
         if not self._changed and not gone:
             return
         rows = {
             key: row
             for key, row in self._rows.items()
-            if key not in self._seen and os.path.isdir(key)  # trees deleted are dropped
+            if key not in self._seen and key not in gone and os.path.isdir(key)  # not deleted
         }
-        for key in gone:
-            rows.pop(key, None)
         if len(rows) + len(self._seen) > _MAX_FOLDERS:
             rows = {}
         rows.update(self._seen)
