@@ -8,7 +8,7 @@ atomically; a corrupt, foreign or half-written store is ignored, never fatal.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -141,7 +141,7 @@ class Cache:
         self.entries[path] = entry
         self.dirty = True
 
-    def forget_gone(self, seen: set[str], walked: Sequence[str]) -> int:
+    def forget_gone(self, seen: Container[str], walked: Sequence[str]) -> int:
         """Leave out of the next save the entries of files that are gone: under a folder
         this run walked (absolute), those it did not see; elsewhere, those whose folder is
         gone. Without this, a store keeps every file it ever held (a tree linted, then

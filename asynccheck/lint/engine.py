@@ -323,7 +323,7 @@ def _run_group(
             outcomes.extend(_lint_todo(again, linter, cache, project))
     if project.asked:
         cached.extend(_answer(project, summarise_paths, linter.place, cache))
-    if cache.dirty and cache.forget_gone(set(project.stats), walked):
+    if cache.dirty and cache.forget_gone(project.stats, walked):
         project.store.forget_gone()
     cache.save()
     project.store.save()
@@ -376,9 +376,9 @@ def _reuse_answers(
     out: list[Finding],
 ) -> list[str]:
     """The cached files' cross-module answers (`stored`, as kept, in the order of `linked`),
-    while what they read is the same (their own findings with them); otherwise their stored questions are asked again (no parse
-    of the file). Returns the files to lint again: their questions are gone, or their
-    entry is damaged."""
+    while what they read is the same (their own findings with them); otherwise their
+    stored questions are asked again (no parse of the file). Returns the files to lint
+    again: their questions are gone, or their entry is damaged."""
     again: list[str] = []
     verdicts = project.reuse(stored, cache.dep_paths, summarise_paths)
     for (path, key, own), verdict in zip(linked, verdicts):
@@ -496,24 +496,28 @@ class _Linter:
             self._checker = checker_for(self.config)
         return self._checker
 
+    def _worker(self) -> Optional[Prefork]:
+        """The prefork worker while it can take work."""
+        return self.prefork if self.prefork is not None and self.prefork.pid else None
+
     def map(
         self, items: list[Any], work: Any, while_waiting: WhileWaiting = _nothing
     ) -> Iterator[Any]:
         """`work` over `items`. Sent to the prefork worker, the work starts at once and
         `while_waiting` runs here meanwhile, given a function that says whether the
         worker is done (else the work runs as the iterator is read)."""
-        if self.prefork is not None and self.prefork.pid:
+        worker = self._worker()
+        if worker is not None:
             if len(items) < _PARALLEL_THRESHOLD:
-                if self.prefork.submit(_lint_batch, self.config, self.options, work, items):
-                    while_waiting(self.prefork.ready)
-                    return self._collect(items, work)
+                if worker.submit(_lint_batch, self.config, self.options, work, items):
+                    while_waiting(worker.ready)
+                    return self._collect(worker, items, work)
             else:
-                self.prefork.stop()  # a pool is about to use every core
+                worker.stop()  # a pool is about to use every core
         return _lint_all(items, self.checker(), self.options, work)
 
-    def _collect(self, items: list[Any], work: Any) -> Iterator[Any]:
-        assert self.prefork is not None
-        ok, results = self.prefork.result()
+    def _collect(self, worker: Prefork, items: list[Any], work: Any) -> Iterator[Any]:
+        ok, results = worker.result()
         yield from results if ok else _lint_all(items, self.checker(), self.options, work)
 
     def place(self, findings: Sequence[Unplaced]) -> list[Finding]:
@@ -521,8 +525,9 @@ class _Linter:
         libcst, which the prefork worker has imported."""
         from asynccheck.lint.project.candidates import place
 
-        if self.prefork is not None and self.prefork.pid and any(at for _, at in findings):
-            ok, placed = self.prefork.call(place, list(findings))
+        worker = self._worker()
+        if worker is not None and any(at for _, at in findings):
+            ok, placed = worker.call(place, list(findings))
             if ok:
                 return placed  # type: ignore[no-any-return]
         return place(findings)
